@@ -1,0 +1,165 @@
+// W3C Baggage, read and rewritten in place over the header bytes: no strings, no allocation per request.
+//   baggage    = member *( OWS "," OWS member )
+//   member     = key OWS "=" OWS value *( OWS ";" OWS property )
+//   key        = token;  value = *baggage-octet (printable ASCII but DQUOTE "," ";" "\"; "=" allowed)
+// Values are percent-decoded. Invalid members are skipped, never fatal. The lane is the last valid member
+// with the lane key (OpenTelemetry keeps the last of duplicate keys too).
+import { Config } from "./config";
+import { MAX_LANE, decodeLane } from "./lane";
+
+/** Combined `baggage` larger than this is not parsed and is passed on untouched. */
+export const MAX_BAGGAGE: i32 = 8192;
+
+// @ts-ignore: decorator
+@inline function isOws(c: u32): bool { return c == 0x20 || c == 0x09; }
+
+// @ts-ignore: decorator
+@inline function isBaggageOctet(c: u32): bool {
+  return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) ||
+    (c >= 0x5d && c <= 0x7e);
+}
+
+// @ts-ignore: decorator
+@inline function isCtl(c: u32): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
+
+/**
+ * If the member src[s..e) (already trimmed) has key `key`, returns the offset just after its "=" and the
+ * OWS that follows; otherwise -1.
+ */
+function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i32 {
+  if (e - s < keyLen + 1) return -1;
+  for (let k = 0; k < keyLen; k++) {
+    if (load<u8>(src + s + k) != load<u8>(key + k)) return -1;
+  }
+  let p = s + keyLen;
+  while (p < e && isOws(load<u8>(src + p))) p++;
+  if (p >= e || load<u8>(src + p) != 0x3d /* = */) return -1;
+  p++;
+  while (p < e && isOws(load<u8>(src + p))) p++;
+  return p;
+}
+
+/** What a scan of the baggage found about the lane member. Reused across requests. */
+export class LaneScan {
+  /** A valid (and allowed) lane member was found; its decoded value is lane[0..laneLen). */
+  found: bool = false;
+  lane: usize = heap.alloc(MAX_LANE);
+  laneLen: i32 = 0;
+  /** Start offset of the member the lane goes to on rewrite: the last valid lane member, else the last one. */
+  anchor: i32 = -1;
+  /** Members carrying the lane key, valid or not. */
+  keyMembers: i32 = 0;
+  /** Lane-key members whose value is not a valid or allowed lane. */
+  invalid: i32 = 0;
+  private tmp: usize = heap.alloc(MAX_LANE);
+
+  reset(): void {
+    this.found = false;
+    this.laneLen = 0;
+    this.anchor = -1;
+    this.keyMembers = 0;
+    this.invalid = 0;
+  }
+
+  /** Scans src[0..len) for the lane member with key key[0..keyLen). */
+  scan(src: usize, len: i32, key: usize, keyLen: i32, config: Config): void {
+    this.reset();
+    let i = 0;
+    while (i < len) {
+      const ms = i;
+      let j = i;
+      while (j < len && load<u8>(src + j) != 0x2c /* , */) j++;
+      i = j + 1;
+      let s = ms;
+      let e = j;
+      while (s < e && isOws(load<u8>(src + s))) s++;
+      while (e > s && isOws(load<u8>(src + e - 1))) e--;
+      const vs = valueStartIfKey(src, s, e, key, keyLen);
+      if (vs < 0) continue;
+      this.keyMembers++;
+      // The value ends at the first ";" (properties follow) and carries no trailing OWS.
+      let ve = vs;
+      while (ve < e && load<u8>(src + ve) != 0x3b /* ; */) ve++;
+      while (ve > vs && isOws(load<u8>(src + ve - 1))) ve--;
+      let ok = true;
+      for (let k = vs; k < ve; k++) {
+        if (!isBaggageOctet(load<u8>(src + k))) { ok = false; break; }
+      }
+      let n = ok ? decodeLane(src + vs, ve - vs, this.tmp) : -1;
+      if (n > 0 && !config.allows(this.tmp, n)) n = -1;
+      if (n > 0) {
+        memory.copy(this.lane, this.tmp, n);
+        this.laneLen = n;
+        this.found = true;
+        this.anchor = ms;
+      } else {
+        this.invalid++;
+        if (!this.found) this.anchor = ms;
+      }
+    }
+  }
+
+  /** Whether the found lane equals b[0..blen). */
+  laneIs(b: usize, blen: i32): bool {
+    if (!this.found || blen != this.laneLen) return false;
+    for (let k = 0; k < blen; k++) if (load<u8>(this.lane + k) != load<u8>(b + k)) return false;
+    return true;
+  }
+}
+
+/** Upper bound of writeBaggage's output for an input of `len` bytes. */
+export function rewriteBound(len: i32, keyLen: i32): i32 {
+  return len + keyLen + MAX_LANE + 2;
+}
+
+/**
+ * Writes src[0..len) to dst with exactly one lane member `key=lane`: at `anchor` (a member start offset
+ * from LaneScan) or appended when anchor is -1. Every other member keeps its text (properties included)
+ * and order; other members with the lane key are dropped, as are members holding control bytes, which
+ * must never reach the wire. Members are joined with ",". Returns the output length.
+ */
+export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32,
+  anchor: i32, dst: usize): i32 {
+  let out = 0;
+  let wrote = false;
+  let i = 0;
+  while (i < len) {
+    const ms = i;
+    let j = i;
+    while (j < len && load<u8>(src + j) != 0x2c) j++;
+    i = j + 1;
+    let s = ms;
+    let e = j;
+    while (s < e && isOws(load<u8>(src + s))) s++;
+    while (e > s && isOws(load<u8>(src + e - 1))) e--;
+    if (s == e) continue;
+    if (ms == anchor) {
+      if (out > 0) store<u8>(dst + out++, 0x2c);
+      out = writeMember(dst, out, key, keyLen, lane, laneLen);
+      wrote = true;
+      continue;
+    }
+    if (valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
+    let clean = true;
+    for (let k = s; k < e; k++) {
+      if (isCtl(load<u8>(src + k))) { clean = false; break; }
+    }
+    if (!clean) continue;
+    if (out > 0) store<u8>(dst + out++, 0x2c);
+    memory.copy(dst + out, src + s, e - s);
+    out += e - s;
+  }
+  if (!wrote) {
+    if (out > 0) store<u8>(dst + out++, 0x2c);
+    out = writeMember(dst, out, key, keyLen, lane, laneLen);
+  }
+  return out;
+}
+
+function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32): i32 {
+  memory.copy(dst + out, key, keyLen);
+  out += keyLen;
+  store<u8>(dst + out++, 0x3d /* = */);
+  memory.copy(dst + out, lane, laneLen);
+  return out + laneLen;
+}

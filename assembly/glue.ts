@@ -1,0 +1,323 @@
+// The thin glue between Envoy and the pure modules: lifecycle, host reads and writes, metrics.
+// Request path rules: no logging, no strings, no GC allocation; host data is read in place from an arena
+// that is reset per callback; every failure of a host call leaves the request untouched (fail open).
+import * as abi from "./sdk";
+import { Config, parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, directionName } from "./config";
+import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage } from "./baggage";
+import { isLaneRaw, bytesEqual } from "./lane";
+import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, BAG_KEEP, BAG_REPLACE } from "./decide";
+import { VERSION, ROOT_ID } from "./version";
+import { StreamTable } from "./streams";
+
+// ---- memory the host writes into ----------------------------------------------------------------------
+
+// Envoy copies returned data (header pairs, properties, configuration) into memory it gets from `malloc`.
+// A bump arena reset at each callback makes that free; blocks too large for it come from the heap and are
+// released at the next reset. At most a handful of host writes happen per callback.
+const ARENA_SIZE: usize = 16384;
+const MAX_LARGE: i32 = 8;
+let arena: usize = 0;
+let arenaTop: usize = 0;
+const large = new StaticArray<usize>(MAX_LARGE);
+let largeCount: i32 = 0;
+
+export function malloc(size: usize): usize {
+  if (arena == 0) arena = heap.alloc(ARENA_SIZE);
+  const p = (arenaTop + 7) & ~(<usize>7);
+  if (p + size <= ARENA_SIZE) {
+    arenaTop = p + size;
+    return arena + p;
+  }
+  if (largeCount == MAX_LARGE) return 0; // the host turns this into an error result: fail open
+  const b = heap.alloc(size);
+  unchecked(large[largeCount++] = b);
+  return b;
+}
+
+function arenaReset(): void {
+  arenaTop = 0;
+  while (largeCount > 0) heap.free(unchecked(large[--largeCount]));
+}
+
+// Out-parameters of host calls (pointer, size).
+const OUT = memory.data(16, 8);
+const OUT_PTR = OUT;
+const OUT_SIZE = OUT + 8;
+
+// ---- constants as bytes -------------------------------------------------------------------------------
+
+const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"
+const BAGGAGE_LEN: i32 = 7;
+const PROP_DIRECTION = String.UTF8.encode("listener_direction");
+const PROP_ROOT_ID = String.UTF8.encode("plugin_root_id");
+
+// ---- metrics ------------------------------------------------------------------------------------------
+
+// Counters, per direction: lane_tag.<inbound|outbound|both>.<name>. Defined once per VM at the first
+// configure; Envoy shows them as wasmcustom.lane_tag.* in /stats and lane_tag_* in Prometheus.
+const M_FROM_BAGGAGE = 0;
+const M_FROM_HEADER = 1;
+const M_FROM_DEFAULT = 2;
+const M_NO_LANE = 3;
+const M_INVALID = 4;
+const M_BAGGAGE_ADDED = 5;
+const M_BAGGAGE_REPLACED = 6;
+const M_OVERSIZE = 7;
+const METRICS_PER_DIR = 8;
+const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
+  "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize"];
+const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);
+let metricsDefined = false;
+
+function defineMetrics(): void {
+  if (metricsDefined) return;
+  for (let d = 0; d < 3; d++) {
+    const dir = directionName(d + 1);
+    for (let m = 0; m < METRICS_PER_DIR; m++) {
+      const name = String.UTF8.encode("lane_tag." + dir + "." + METRIC_NAMES[m]);
+      abi.proxy_define_metric(abi.METRIC_COUNTER, changetype<usize>(name), name.byteLength, OUT_PTR);
+      unchecked(metricIds[d * METRICS_PER_DIR + m] = load<u32>(OUT_PTR));
+    }
+  }
+  metricsDefined = true;
+}
+
+// @ts-ignore: decorator
+@inline function count(dir: i32, m: i32, n: i64 = 1): void {
+  abi.proxy_increment_metric(unchecked(metricIds[(dir - 1) * METRICS_PER_DIR + m]), n);
+}
+
+// ---- contexts -----------------------------------------------------------------------------------------
+
+// One root context per plugin configuration; several can share this VM (e.g. inbound and outbound
+// listeners with the same vm_id, or several Istio/ASM plugins), so each HTTP context remembers its root.
+class Root {
+  id: u32;
+  config: Config | null = null;
+  constructor(id: u32) { this.id = id; }
+}
+const roots: Root[] = [];
+const streams = new StreamTable();
+
+function findRoot(id: u32): Root | null {
+  for (let i = 0, n = roots.length; i < n; i++) {
+    const r = unchecked(roots[i]);
+    if (r.id == id) return r;
+  }
+  return null;
+}
+
+// The minimal runtime never collects by itself. Managed objects are made only outside the request path
+// (configure, root contexts), so we collect right after those, when no managed reference is on the stack.
+function collect(): void {
+  __collect();
+}
+
+export function proxy_abi_version_0_2_0(): void {}
+
+export function proxy_on_context_create(contextId: u32, rootContextId: u32): void {
+  if (rootContextId == 0) {
+    if (findRoot(contextId) === null) roots.push(new Root(contextId));
+  } else {
+    streams.set(contextId, rootContextId);
+  }
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  if (streams.delete(contextId)) return;
+  for (let i = 0; i < roots.length; i++) {
+    if (roots[i].id == contextId) {
+      roots.splice(i, 1);
+      collect();
+      return;
+    }
+  }
+}
+
+export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): u32 {
+  return 1; // the VM configuration is not used
+}
+
+// ---- configure ----------------------------------------------------------------------------------------
+
+function log(level: usize, msg: string): void {
+  const b = String.UTF8.encode(msg);
+  abi.proxy_log(level, changetype<usize>(b), b.byteLength);
+}
+
+function getProperty(path: ArrayBuffer): bool {
+  return abi.proxy_get_property(changetype<usize>(path), path.byteLength, OUT_PTR, OUT_SIZE) == abi.RESULT_OK;
+}
+
+/** Reads the plugin configuration with real out-pointers (see sdk.ts, defect 1); "" when empty. */
+function readPluginConfiguration(size: u32): string | null {
+  if (size == 0) return ""; // Envoy would write pointer 0, size 0: nothing to read (sdk.ts, defect 2)
+  if (abi.proxy_get_buffer_bytes(abi.BUFFER_PLUGIN_CONFIGURATION, 0, size, OUT_PTR, OUT_SIZE) != abi.RESULT_OK) return null;
+  return String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
+}
+
+export function proxy_on_configure(rootContextId: u32, configurationSize: u32): u32 {
+  arenaReset();
+  const ok = configure(rootContextId, configurationSize);
+  arenaReset();
+  collect();
+  return ok ? 1 : 0;
+}
+
+function configure(rootContextId: u32, configurationSize: u32): bool {
+  let root = findRoot(rootContextId);
+  if (root === null) {
+    root = new Root(rootContextId);
+    roots.push(root);
+  }
+  root.config = null;
+  if (getProperty(PROP_ROOT_ID)) {
+    const rootId = String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
+    if (rootId.length > 0 && rootId != ROOT_ID) {
+      log(abi.LOG_CRITICAL, "lane-tag: root id \"" + rootId + "\" is not served by this module (its root id is \"" + ROOT_ID + "\")");
+      return false;
+    }
+  }
+  const text = readPluginConfiguration(configurationSize);
+  if (text === null) {
+    log(abi.LOG_CRITICAL, "lane-tag: cannot read the plugin configuration (" + configurationSize.toString() + " bytes)");
+    return false;
+  }
+  const result = parseConfig(text);
+  const config = result.config;
+  if (config === null) {
+    log(abi.LOG_CRITICAL, "lane-tag: invalid configuration: " + result.error);
+    return false;
+  }
+  defineMetrics();
+  root.config = config;
+  log(abi.LOG_INFO, "lane-tag " + VERSION + " configured: " + config.toJSON());
+  return true;
+}
+
+// ---- request path -------------------------------------------------------------------------------------
+
+const scan = new LaneScan();
+const state = new LaneState();
+const decision = new Decision();
+
+export function proxy_on_request_headers(contextId: u32, headers: u32, endOfStream: u32): u32 {
+  const root = findRoot(streams.get(contextId));
+  if (root === null) return abi.HEADERS_CONTINUE;
+  const config = root.config;
+  if (config === null) return abi.HEADERS_CONTINUE;
+  arenaReset();
+  onRequest(config);
+  arenaReset();
+  return abi.HEADERS_CONTINUE;
+}
+
+function resolveDirection(config: Config): i32 {
+  if (config.direction != DIR_AUTO) return config.direction;
+  // listener_direction: 8-byte little-endian int, 1 inbound, 2 outbound (gateways are 2 too); absent or
+  // 0 (plain Envoy) means we cannot tell, so apply both rule sets.
+  if (!getProperty(PROP_DIRECTION) || load<usize>(OUT_SIZE) != 8) return DIR_BOTH;
+  const d = load<i64>(load<usize>(OUT_PTR));
+  return d == 1 ? DIR_INBOUND : d == 2 ? DIR_OUTBOUND : DIR_BOTH;
+}
+
+function onRequest(config: Config): void {
+  if (abi.proxy_get_header_map_pairs(abi.HEADERS_REQUEST, OUT_PTR, OUT_SIZE) != abi.RESULT_OK) return;
+  const buf = load<usize>(OUT_PTR);
+  const size = load<usize>(OUT_SIZE);
+  if (size < 4) return;
+  const n = load<u32>(buf);
+  if (<u64>n * 8 + 4 > <u64>size) return;
+  const end = buf + size;
+
+  const rh = changetype<usize>(config.routingHeaderBytes);
+  const rhLen = config.routingHeaderBytes.byteLength;
+  state.reset();
+  let invalid = 0;
+  let hdr: usize = 0;
+  let hdrLen = 0;
+  let bags = 0;
+  let bag: usize = 0;
+  let bagLen = 0;
+  let p = buf + 4 + (<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    const kl = load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = load<u32>(buf + 8 + (<usize>i << 3));
+    if (<u64>p + kl + vl + 2 > <u64>end) return; // malformed map: leave the request alone
+    const v = p + kl + 1;
+    if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
+      if (bags++ == 0) bag = v;
+      bagLen += (bags > 1 ? 1 : 0) + vl;
+    } else if (kl == <u32>rhLen && bytesEqual(p, kl, rh, rhLen)) {
+      state.headerCount++;
+      if (isLaneRaw(v, vl) && config.allows(v, vl)) {
+        if (!state.headerValid) { state.headerValid = true; hdr = v; hdrLen = vl; }
+      } else invalid++;
+    }
+    p = v + vl + 1;
+  }
+
+  if (bagLen > MAX_BAGGAGE) {
+    state.oversize = true;
+    scan.reset();
+  } else {
+    if (bags > 1) bag = joinBaggage(buf, n, bagLen);
+    if (bag == 0 && bags > 1) return;
+    scan.scan(bag, bagLen, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config);
+  }
+  invalid += scan.invalid;
+  state.baggageValid = scan.found;
+  state.baggageHasKey = scan.keyMembers > 0;
+  state.same = state.headerValid && scan.laneIs(hdr, hdrLen);
+  state.hasDefault = config.defaultLaneBytes.byteLength > 0;
+
+  const dir = resolveDirection(config);
+  decide(dir, state, decision);
+
+  if (decision.setHeader) {
+    const src = state.headerSrc;
+    const lp = src == SRC_HEADER ? hdr : src == SRC_BAGGAGE ? scan.lane : changetype<usize>(config.defaultLaneBytes);
+    const ll = src == SRC_HEADER ? hdrLen : src == SRC_BAGGAGE ? scan.laneLen : config.defaultLaneBytes.byteLength;
+    abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, rh, rhLen, lp, ll);
+  } else if (decision.removeHeader) {
+    abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, rh, rhLen);
+  }
+  if (decision.baggage != BAG_KEEP) {
+    const src = state.baggageSrc;
+    const lp = src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
+    const ll = src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
+    const key = changetype<usize>(config.baggageKeyBytes);
+    const keyLen = config.baggageKeyBytes.byteLength;
+    const dst = malloc(rewriteBound(bagLen, keyLen));
+    if (dst != 0) {
+      const out = writeBaggage(bag, bags > 0 ? bagLen : 0, key, keyLen, lp, ll, scan.anchor, dst);
+      abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
+      count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+    }
+  }
+
+  const f = decision.found;
+  count(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT : M_NO_LANE);
+  if (invalid > 0) count(dir, M_INVALID, invalid);
+  if (state.oversize) count(dir, M_OVERSIZE);
+}
+
+/** Joins every `baggage` header value with "," into the arena (Envoy lists repeated headers in order). */
+function joinBaggage(buf: usize, n: u32, total: i32): usize {
+  const dst = malloc(total);
+  if (dst == 0) return 0;
+  let out = 0;
+  let p = buf + 4 + (<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    const kl = load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = load<u32>(buf + 8 + (<usize>i << 3));
+    const v = p + kl + 1;
+    if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
+      if (out > 0) store<u8>(dst + out++, 0x2c);
+      memory.copy(dst + out, v, vl);
+      out += vl;
+    }
+    p = v + vl + 1;
+  }
+  return dst;
+}

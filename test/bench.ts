@@ -1,0 +1,87 @@
+// npm run bench: per-request cost of build/lane-tag.wasm against ../shared/bench/floor.wasm (the least a
+// correct lane filter can do), both driven through the same host emulator in the same run.
+import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Host, type Header, type Plugin } from "./host/emulator.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const WASM = `${root}build/lane-tag.wasm`;
+const FLOOR = `${root}../shared/bench/floor.wasm`;
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const REQUESTS = opt("requests", 200_000);
+const REPS = opt("reps", 5);
+const MEMORY_REQUESTS = opt("memory-requests", 1_000_000);
+
+const common: Header[] = [
+  [":authority", "mockb.default.svc.cluster.local:8000"], [":path", "/api/v1/items?id=42"], [":method", "GET"],
+  [":scheme", "http"], ["user-agent", "python-requests/2.31.0"], ["accept", "*/*"],
+  ["x-request-id", "5f1c6f0e-8a4b-4c3e-9f7d-2b1a0c9e8d7f"],
+  ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+];
+function bigBaggage(): string {
+  const members: string[] = [];
+  for (let i = 0; i < 179; i++) members.push(`k${i}=${"v".repeat(38 - String(i).length)}`);
+  members.push("x-asm-prefer-tag=s2");
+  const s = members.join(",");
+  return s;
+}
+const big = bigBaggage();
+
+interface Scenario { name: string; headers: Header[]; direction: number }
+const scenarios: Scenario[] = [
+  { name: "outbound, 3-member baggage with lane", direction: 2,
+    headers: [...common, ["baggage", "userId=alice,x-asm-prefer-tag=s2,sessionId=8f2a"]] },
+  { name: "outbound, no baggage", direction: 2, headers: [...common] },
+  { name: "inbound, header -> baggage", direction: 1,
+    headers: [...common, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,sessionId=8f2a"]] },
+  { name: `outbound, ${(big.length / 1024).toFixed(1)} KB / 180-member baggage`, direction: 2,
+    headers: [...common, ["baggage", big]] },
+];
+
+function run(p: Plugin, s: Scenario, n: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) p.request(s.headers, { listenerDirection: s.direction });
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
+  if (!existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: the benchmark needs ../shared beside the project`);
+  const filterHost = await Host.load(WASM);
+  const floorHost = await Host.load(FLOOR);
+  const filter = filterHost.configure({ configuration: process.env.CFG ?? "" });
+  const floor = floorHost.configure({});
+  if (filter.failed || floor.failed) throw new Error("configure failed");
+
+  console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, node ${process.version}`);
+  console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB); floor.wasm ${statSync(FLOOR).size} bytes\n`);
+  const rows: string[][] = [["scenario", "floor ns/req", "lane-tag ns/req (min / median / max)", "ratio (median)"]];
+  const typical: number[] = [];
+  for (const s of scenarios) {
+    run(filter, s, 20_000); run(floor, s, 20_000); // warm-up: JIT tiers, arena, tables
+    const f: number[] = [], l: number[] = [];
+    for (let r = 0; r < REPS; r++) { f.push(run(floor, s, REQUESTS)); l.push(run(filter, s, REQUESTS)); }
+    const ratio = median(l) / median(f);
+    typical.push(median(l));
+    rows.push([s.name, median(f).toFixed(0), `${Math.min(...l).toFixed(0)} / ${median(l).toFixed(0)} / ${Math.max(...l).toFixed(0)}`, `${ratio.toFixed(2)}x`]);
+  }
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((x, c) => x.padEnd(w[c])).join("  "));
+  console.log(`\nworst case / typical (lane-tag): ${(Math.max(...typical) / typical[0]).toFixed(2)}x`);
+
+  const s = scenarios[0];
+  const before = filterHost.memoryBytes();
+  for (let i = 0; i < MEMORY_REQUESTS; i++) filter.request(s.headers, { listenerDirection: s.direction });
+  const bigS = scenarios[3];
+  for (let i = 0; i < MEMORY_REQUESTS / 10; i++) filter.request(bigS.headers, { listenerDirection: bigS.direction });
+  console.log(`linear memory: ${before / 1024} KiB after warm-up, ${filterHost.memoryBytes() / 1024} KiB after ${MEMORY_REQUESTS + MEMORY_REQUESTS / 10} more requests`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,37 @@
+// Shared by the integration tests: where the built module is, and small header helpers.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Host, type Header, type HostOptions, type Plugin, type PluginOptions } from "./host/emulator.ts";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const WASM = `${ROOT}build/lane-tag.wasm`;
+export const SHARED = `${ROOT}../shared`;
+
+export function wasmBytes(): Uint8Array {
+  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build first (npm test does)`);
+  return readFileSync(WASM);
+}
+
+/** A fresh VM with the built module and one plugin configured with `configuration`. */
+export async function filter(configuration: string | object = "", plugin: PluginOptions = {}, host: HostOptions = {}) {
+  const h = await Host.load(wasmBytes(), host);
+  const text = typeof configuration === "string" ? configuration : JSON.stringify(configuration);
+  const p = h.configure({ configuration: text, ...plugin });
+  return { host: h, plugin: p };
+}
+
+export const IN = { listenerDirection: 1 };
+export const OUT = { listenerDirection: 2 };
+export const UNSET = {};
+
+/** All values of header `name`, in order. */
+export function values(headers: Header[], name: string): string[] {
+  return headers.filter(([k]) => k === name).map(([, v]) => v);
+}
+
+export function send(p: Plugin, headers: Header[], stream = OUT) {
+  const r = p.request(headers, stream);
+  return { ...r, tag: values(r.headers, "x-asm-prefer-tag"), baggage: values(r.headers, "baggage") };
+}
+
+export const base: Header[] = [[":authority", "mockb:8000"], [":path", "/"], [":method", "GET"]];
