@@ -32,15 +32,18 @@ function bigBaggage(): string {
 }
 const big = bigBaggage();
 
-interface Scenario { name: string; headers: Header[]; direction: number }
+// `config` is the plugin's direction setting: the manifests generate an explicit one per listener; "auto"
+// reads Envoy's listener_direction property on every request (one more host call).
+interface Scenario { name: string; headers: Header[]; direction: number; config: "outbound" | "inbound" | "auto" }
+const lane3: Header[] = [...common, ["baggage", "userId=alice,x-asm-prefer-tag=s2,sessionId=8f2a"]];
 const scenarios: Scenario[] = [
-  { name: "outbound, 3-member baggage with lane", direction: 2,
-    headers: [...common, ["baggage", "userId=alice,x-asm-prefer-tag=s2,sessionId=8f2a"]] },
-  { name: "outbound, no baggage", direction: 2, headers: [...common] },
-  { name: "inbound, header -> baggage", direction: 1,
+  { name: "outbound, 3-member baggage with lane", direction: 2, config: "outbound", headers: lane3 },
+  { name: "outbound, no baggage", direction: 2, config: "outbound", headers: [...common] },
+  { name: "inbound, header -> baggage", direction: 1, config: "inbound",
     headers: [...common, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,sessionId=8f2a"]] },
-  { name: `outbound, ${(big.length / 1024).toFixed(1)} KB / 180-member baggage`, direction: 2,
+  { name: `outbound, ${(big.length / 1024).toFixed(1)} KB / 180-member baggage`, direction: 2, config: "outbound",
     headers: [...common, ["baggage", big]] },
+  { name: "outbound, 3-member baggage, direction auto", direction: 2, config: "auto", headers: lane3 },
 ];
 
 function run(p: Plugin, s: Scenario, n: number): number {
@@ -56,15 +59,21 @@ async function main() {
   if (!existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: the benchmark needs ../shared beside the project`);
   const filterHost = await Host.load(WASM);
   const floorHost = await Host.load(FLOOR);
-  const filter = filterHost.configure({ configuration: process.env.CFG ?? "" });
+  // One VM with a plugin per direction setting, as a sidecar with inbound and outbound listeners.
+  const plugins = {
+    outbound: filterHost.configure({ configuration: '{"direction":"outbound"}' }),
+    inbound: filterHost.configure({ configuration: '{"direction":"inbound"}' }),
+    auto: filterHost.configure({ configuration: "" }),
+  };
   const floor = floorHost.configure({});
-  if (filter.failed || floor.failed) throw new Error("configure failed");
+  if (Object.values(plugins).some((p) => p.failed) || floor.failed) throw new Error("configure failed");
 
   console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, node ${process.version}`);
   console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB); floor.wasm ${statSync(FLOOR).size} bytes\n`);
   const rows: string[][] = [["scenario", "floor ns/req", "lane-tag ns/req (min / median / max)", "ratio (median)"]];
   const typical: number[] = [];
   for (const s of scenarios) {
+    const filter = plugins[s.config];
     run(filter, s, 20_000); run(floor, s, 20_000); // warm-up: JIT tiers, arena, tables
     const f: number[] = [], l: number[] = [];
     for (let r = 0; r < REPS; r++) { f.push(run(floor, s, REQUESTS)); l.push(run(filter, s, REQUESTS)); }
@@ -76,6 +85,7 @@ async function main() {
   for (const r of rows) console.log(r.map((x, c) => x.padEnd(w[c])).join("  "));
   console.log(`\nworst case / typical (lane-tag): ${(Math.max(...typical) / typical[0]).toFixed(2)}x`);
 
+  const filter = plugins.outbound;
   const s = scenarios[0];
   const before = filterHost.memoryBytes();
   for (let i = 0; i < MEMORY_REQUESTS; i++) filter.request(s.headers, { listenerDirection: s.direction });

@@ -99,6 +99,7 @@ interface CallState {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: false });
+const latin1 = new TextDecoder("latin1"); // exact for ASCII, and fast
 const bytes = (s: string | Uint8Array) => (typeof s === "string" ? enc.encode(s) : s);
 
 const directionCache = new Map<number, Uint8Array>();
@@ -283,8 +284,11 @@ export class Host {
     for (let i = 0; i < size && ascii; i++) ascii = u8[ptr + i] < 0x80;
     if (!ascii) return dec.decode(u8.subarray(ptr, ptr + size));
     let out = "";
-    for (let i = 0; i < size; i += 4096) out += String.fromCharCode(...u8.subarray(ptr + i, ptr + Math.min(size, i + 4096)));
-    return out;
+    if (size <= 64) {
+      for (let i = 0; i < size; i++) out += String.fromCharCode(u8[ptr + i]);
+      return out;
+    }
+    return latin1.decode(u8.subarray(ptr, ptr + size));
   }
 
   private setWord(ptr: number, value: number): boolean {
@@ -406,9 +410,9 @@ export class Host {
       },
       proxy_get_property: (pathPtr: number, pathSize: number, ptrPtr: number, sizePtr: number) => {
         this.count("proxy_get_property");
-        const raw = this.read(pathPtr, pathSize);
+        const raw = this.readString(pathPtr, pathSize);
         if (raw === null) return WasmResult.InvalidMemoryAccess;
-        const path = dec.decode(raw).split("\0").join(".");
+        const path = raw.includes("\0") ? raw.split("\0").join(".") : raw;
         const v = this.property(path);
         if (v === null) return WasmResult.NotFound;
         return this.copyToPointerSize(v, ptrPtr, sizePtr);
