@@ -1,0 +1,162 @@
+// From a lanes spec to Kubernetes resources: ASM (ASMFilterDeployment + lane routing with ASM's fallback)
+// and Istio (WasmPlugin + lane routing that sends lanes without a version straight to the baseline).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { LanesSpec } from "./spec.ts";
+
+const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runtime-config.json", import.meta.url)), "utf8"));
+/** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
+export const ROOT_ID: string = runtimeConfig.config.rootIds[0];
+
+export type Resource = Record<string, any> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+/** A generated file: its path under the output folder and the resource it holds. */
+export interface Output { path: string; resource: Resource }
+
+export type FilterRole = "outbound" | "inbound" | "gateway";
+
+/** The filter's configuration for one role (what `parameters` and `pluginConfig` carry). */
+export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    routing_header: spec.routingHeader,
+    baggage_key: spec.baggageKey,
+    // Explicit: Istio/ASM set listener_direction 2 on gateways too, so "auto" cannot tell a gateway apart.
+    direction: role === "gateway" ? "both" : role,
+    lanes: spec.lanes.map((l) => l.name),
+  };
+  // Outbound requests without a lane stay in the baseline, where every service has a version.
+  if (role === "outbound") config.default_lane = spec.baseline;
+  return config;
+}
+
+const fqdn = (spec: LanesSpec, svc: string) => `${svc}.${spec.namespace}.svc.cluster.local`;
+
+function asmLabels(spec: LanesSpec) {
+  return { "asm-system": "true", provider: "asm", "swimlane-group": spec.group };
+}
+
+function destinationRule(spec: LanesSpec, svc: string, asm: boolean): Resource {
+  return {
+    apiVersion: "networking.istio.io/v1beta1",
+    kind: "DestinationRule",
+    metadata: asm
+      ? { labels: asmLabels(spec), name: `trafficlabel-dr-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
+      : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace },
+    spec: {
+      host: fqdn(spec, svc),
+      subsets: spec.lanes.filter((l) => l.services.includes(svc)).map((l) => ({ name: l.name, labels: { [spec.labelKey]: l.label } })),
+    },
+  };
+}
+
+function ownLabels(spec: LanesSpec) {
+  return { "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": spec.group };
+}
+
+function virtualService(spec: LanesSpec, svc: string, asm: boolean): Resource {
+  const host = fqdn(spec, svc);
+  const http: any[] = spec.lanes.map((l) => {
+    const has = l.services.includes(svc);
+    const route: any = {
+      match: [{ headers: { [spec.routingHeader]: { exact: l.name } } }],
+      // ASM routes every lane to its own subset and falls back to the baseline where it has none; plain
+      // Istio has no fallback, so a lane without a version of this service goes to the baseline directly.
+      route: [{ destination: { host, subset: asm || has ? l.name : spec.baseline } }],
+    };
+    if (asm) route.fallback = { target: { host, subset: spec.baseline } };
+    return route;
+  });
+  if (!asm) http.push({ route: [{ destination: { host, subset: spec.baseline } }] });
+  return {
+    apiVersion: "networking.istio.io/v1beta1",
+    kind: "VirtualService",
+    metadata: asm
+      ? { labels: asmLabels(spec), name: `trafficlabel-vs-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
+      : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace },
+    spec: { hosts: [host], http },
+  };
+}
+
+/** The gateway's weighted lane assignment: each lane's share goes to the entry service with its header set. */
+function gatewayVirtualService(spec: LanesSpec): Resource {
+  const g = spec.gateway!;
+  const host = fqdn(spec, g.entry.service);
+  const route = spec.lanes.filter((l) => (g.weights[l.name] ?? 0) > 0).map((l) => ({
+    destination: {
+      host,
+      subset: l.services.includes(g.entry.service) ? l.name : spec.baseline,
+      ...(g.entry.port ? { port: { number: g.entry.port } } : {}),
+    },
+    weight: g.weights[l.name],
+    headers: { request: { set: { [spec.routingHeader]: l.name } } },
+  }));
+  return {
+    apiVersion: "networking.istio.io/v1beta1",
+    kind: "VirtualService",
+    metadata: { labels: ownLabels(spec), name: `lane-tag-${spec.group}-gateway`, namespace: g.namespace },
+    spec: {
+      hosts: g.hosts,
+      gateways: [`${g.namespace}/${g.name}`],
+      http: [{ match: [{ uri: { prefix: g.entry.prefix } }], route }],
+    },
+  };
+}
+
+function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
+  const name = role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${svc}-${role}`;
+  return {
+    apiVersion: "istio.alibabacloud.com/v1beta1",
+    kind: "ASMFilterDeployment",
+    metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
+    spec: {
+      workload: { kind: "Deployment", labels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: svc! } },
+      filter: {
+        patchContext: role === "gateway" ? "GATEWAY" : role === "outbound" ? "SIDECAR_OUTBOUND" : "SIDECAR_INBOUND",
+        parameters: JSON.stringify(filterConfig(spec, role)),
+        image: spec.image,
+        rootID: ROOT_ID,
+        id: name,
+      },
+    },
+  };
+}
+
+function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
+  const name = role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${svc}-${role}`;
+  const resource: Resource = {
+    apiVersion: "extensions.istio.io/v1alpha1",
+    kind: "WasmPlugin",
+    metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
+    spec: {
+      selector: { matchLabels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: svc! } },
+      url: `oci://${spec.istioImage}`,
+      imagePullPolicy: spec.imagePullPolicy,
+      pluginName: ROOT_ID,
+      pluginConfig: filterConfig(spec, role),
+      // A lane filter must never take traffic down.
+      failStrategy: "FAIL_OPEN",
+      type: "HTTP",
+    },
+  };
+  if (role !== "gateway") resource.spec.match = [{ mode: role === "outbound" ? "CLIENT" : "SERVER" }];
+  return resource;
+}
+
+/** Every resource for the spec, with the file each goes to. */
+export function generate(spec: LanesSpec): Output[] {
+  const out: Output[] = [];
+  for (const [dir, asm] of [["asm", true], ["istio", false]] as const) {
+    for (const svc of spec.services) {
+      for (const role of ["outbound", "inbound"] as const) {
+        out.push({ path: `${dir}/filter-${svc}-${role}.yaml`, resource: asm ? asmFilter(spec, role, svc) : wasmPlugin(spec, role, svc) });
+      }
+    }
+    if (spec.gateway) out.push({ path: `${dir}/filter-gateway.yaml`, resource: asm ? asmFilter(spec, "gateway") : wasmPlugin(spec, "gateway") });
+    for (const svc of spec.services) {
+      out.push({ path: `${dir}/destinationrule-${svc}.yaml`, resource: destinationRule(spec, svc, asm) });
+      out.push({ path: `${dir}/virtualservice-${svc}.yaml`, resource: virtualService(spec, svc, asm) });
+    }
+    if (spec.gateway) out.push({ path: `${dir}/virtualservice-gateway.yaml`, resource: gatewayVirtualService(spec) });
+  }
+  return out;
+}

@@ -1,0 +1,237 @@
+// The lanes spec: one YAML file describing a lane group. Parsed with the `yaml` package, checked field by
+// field; every error names the file, the path in it, its line, and what is wrong.
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument } from "yaml";
+
+export interface Lane {
+  name: string;
+  /** Value of `labelKey` on the lane's workloads (e.g. ASM_TRAFFIC_TAG: v2). */
+  label: string;
+  services: string[];
+}
+
+export interface GatewaySpec {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  hosts: string[];
+  entry: { service: string; port?: number; prefix: string };
+  weights: Record<string, number>;
+}
+
+export interface LanesSpec {
+  group: string;
+  namespace: string;
+  routingHeader: string;
+  baggageKey: string;
+  labelKey: string;
+  workloadLabel: string;
+  baseline: string;
+  image: string;
+  istioImage: string;
+  imagePullPolicy: "IfNotPresent" | "Always";
+  lanes: Lane[];
+  /** Every service of the group, in first-seen order. */
+  services: string[];
+  gateway?: GatewaySpec;
+}
+
+export class SpecError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+// host[:port]/path[:tag][@digest]; the host part must look like a registry (has a dot or port, or is localhost).
+const IMAGE = /^([a-z0-9.-]+(:[0-9]+)?)\/([a-z0-9]+([._/-][a-z0-9]+)*)(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+type Path = (string | number)[];
+
+/** Reads and checks a lanes spec file; throws SpecError listing every problem. */
+export function loadSpec(file: string): LanesSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SpecError([`${file}: cannot read: ${(e as Error).message}`]);
+  }
+  return parseSpec(text, file);
+}
+
+export function parseSpec(text: string, file: string): LanesSpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: string[] = [];
+  const at = (path: Path) => {
+    const node = path.length === 0 ? doc.contents : (doc.getIn(path, true) as any);
+    const offset = node?.range?.[0];
+    return offset === undefined ? "" : ` (line ${lineCounter.linePos(offset).line})`;
+  };
+  const where = (path: Path) => (path.length === 0 ? "(top level)" : path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join(""));
+  const fail = (path: Path, msg: string) => problems.push(`${file}: ${where(path)}: ${msg}${at(path)}`);
+
+  for (const e of doc.errors) {
+    problems.push(`${file}: not valid YAML: ${e.message.split("\n")[0]} (line ${lineCounter.linePos(e.pos[0]).line})`);
+  }
+  if (problems.length) throw new SpecError(problems);
+  const root = doc.toJS() as unknown;
+  if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
+
+  const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
+    "istioImage", "imagePullPolicy", "lanes", "gateway"];
+  for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
+
+  const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
+    if (value === undefined || value === null) {
+      if (required) fail(path, "is required");
+      return def;
+    }
+    if (typeof value !== "string") {
+      fail(path, `must be a string, got ${describe(value)}`);
+      return def;
+    }
+    return value;
+  };
+  const check = (path: Path, value: string, re: RegExp, what: string) => {
+    if (value !== "" && !re.test(value)) fail(path, `${JSON.stringify(value)} is not ${what}`);
+  };
+
+  const group = str(["group"], root.group, true);
+  check(["group"], group, DNS_LABEL, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)");
+  const namespace = str(["namespace"], root.namespace, true);
+  check(["namespace"], namespace, DNS_LABEL, "a Kubernetes namespace name");
+  const routingHeader = str(["routingHeader"], root.routingHeader, false, "x-asm-prefer-tag");
+  check(["routingHeader"], routingHeader, TOKEN, "an HTTP header name");
+  if (routingHeader !== routingHeader.toLowerCase()) fail(["routingHeader"], `${JSON.stringify(routingHeader)} must be lowercase`);
+  if (routingHeader === "baggage") fail(["routingHeader"], `must not be "baggage", the header that carries the lane`);
+  const baggageKey = str(["baggageKey"], root.baggageKey, false, routingHeader);
+  check(["baggageKey"], baggageKey, TOKEN, "a W3C baggage key (a token)");
+  const labelKey = str(["labelKey"], root.labelKey, false, "ASM_TRAFFIC_TAG");
+  check(["labelKey"], labelKey, LABEL_KEY, "a Kubernetes label key");
+  const workloadLabel = str(["workloadLabel"], root.workloadLabel, false, "app");
+  check(["workloadLabel"], workloadLabel, LABEL_KEY, "a Kubernetes label key");
+  const image = str(["image"], root.image, true);
+  check(["image"], image, IMAGE, "an OCI image reference (registry/repository:tag)");
+  let istioImage = str(["istioImage"], root.istioImage, false);
+  if (istioImage) check(["istioImage"], istioImage, IMAGE, "an OCI image reference (registry/repository:tag)");
+  else if (IMAGE.test(image)) {
+    const m = IMAGE.exec(image)!;
+    if (m[6]) fail(["image"], "is pinned by digest: give istioImage too (the Istio layout is a separate artifact)");
+    else istioImage = `${image}${m[5] ? "" : ":latest"}-istio`;
+  }
+  const pull = str(["imagePullPolicy"], root.imagePullPolicy, false, "IfNotPresent");
+  if (!["IfNotPresent", "Always"].includes(pull)) fail(["imagePullPolicy"], `${JSON.stringify(pull)} is not one of "IfNotPresent", "Always"`);
+
+  // Lanes
+  const lanes: Lane[] = [];
+  const services: string[] = [];
+  if (root.lanes === undefined) fail(["lanes"], "is required");
+  else if (!isObject(root.lanes) || Object.keys(root.lanes).length === 0) fail(["lanes"], "must be a non-empty mapping of lane name to {label, services}");
+  else {
+    const labels = new Map<string, string>();
+    for (const [name, raw] of Object.entries(root.lanes)) {
+      const p: Path = ["lanes", name];
+      if (!DNS_LABEL.test(name)) {
+        fail(p, `lane name ${JSON.stringify(name)} must be a DNS-1123 label (it names DestinationRule subsets): lowercase letters, digits and '-'`);
+      }
+      if (!isObject(raw)) { fail(p, `must be a mapping with label and services, got ${describe(raw)}`); continue; }
+      for (const k of Object.keys(raw)) if (!["label", "services"].includes(k)) fail([...p, k], "unknown field (known: label, services)");
+      const label = str([...p, "label"], raw.label, true);
+      check([...p, "label"], label, LABEL_VALUE, "a Kubernetes label value");
+      if (label && labels.has(label)) fail([...p, "label"], `${JSON.stringify(label)} is already the label of lane ${labels.get(label)}`);
+      labels.set(label, name);
+      const svcs: string[] = [];
+      if (!Array.isArray(raw.services) || raw.services.length === 0) fail([...p, "services"], "must be a non-empty list of service names");
+      else raw.services.forEach((s: unknown, i: number) => {
+        const sp: Path = [...p, "services", i];
+        if (typeof s !== "string") return void fail(sp, `must be a string, got ${describe(s)}`);
+        if (!DNS_LABEL.test(s)) return void fail(sp, `${JSON.stringify(s)} is not a Kubernetes service name`);
+        if (svcs.includes(s)) return void fail(sp, `${JSON.stringify(s)} is listed twice`);
+        svcs.push(s);
+        if (!services.includes(s)) services.push(s);
+      });
+      lanes.push({ name, label, services: svcs });
+    }
+  }
+  const baseline = str(["baseline"], root.baseline, true);
+  const baseLane = lanes.find((l) => l.name === baseline);
+  if (baseline && lanes.length && !baseLane) fail(["baseline"], `${JSON.stringify(baseline)} is not one of the lanes (${lanes.map((l) => l.name).join(", ")})`);
+  if (baseLane) {
+    const missing = services.filter((s) => !baseLane.services.includes(s));
+    if (missing.length) fail(["lanes", baseline, "services"], `the baseline lane must hold every service of the group; missing: ${missing.join(", ")}`);
+  }
+
+  // Gateway
+  let gateway: GatewaySpec | undefined;
+  if (root.gateway !== undefined) {
+    const g = root.gateway;
+    if (!isObject(g)) fail(["gateway"], `must be a mapping, got ${describe(g)}`);
+    else {
+      const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights"];
+      for (const k of Object.keys(g)) if (!gknown.includes(k)) fail(["gateway", k], `unknown field (known: ${gknown.join(", ")})`);
+      const name = str(["gateway", "name"], g.name, true);
+      check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name");
+      const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
+      check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name");
+      const labels: Record<string, string> = {};
+      if (!isObject(g.labels) || Object.keys(g.labels).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
+      else for (const [k, v] of Object.entries(g.labels)) {
+        if (!LABEL_KEY.test(k)) fail(["gateway", "labels", k], `${JSON.stringify(k)} is not a Kubernetes label key`);
+        if (typeof v !== "string" || !LABEL_VALUE.test(v)) fail(["gateway", "labels", k], `must be a label value string, got ${JSON.stringify(v)}`);
+        labels[k] = String(v);
+      }
+      const hosts: string[] = [];
+      const rawHosts = g.hosts ?? ["*"];
+      if (!Array.isArray(rawHosts) || rawHosts.length === 0) fail(["gateway", "hosts"], "must be a non-empty list of host names");
+      else rawHosts.forEach((h: unknown, i: number) => {
+        if (typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.test(h)) fail(["gateway", "hosts", i], `${JSON.stringify(h)} is not a host name or "*"`);
+        else hosts.push(h);
+      });
+      let entry: GatewaySpec["entry"] = { service: "", prefix: "/" };
+      if (!isObject(g.entry)) fail(["gateway", "entry"], "must be a mapping {service, port, prefix}");
+      else {
+        for (const k of Object.keys(g.entry)) if (!["service", "port", "prefix"].includes(k)) fail(["gateway", "entry", k], "unknown field (known: service, port, prefix)");
+        const service = str(["gateway", "entry", "service"], g.entry.service, true);
+        if (service && !services.includes(service)) fail(["gateway", "entry", "service"], `${JSON.stringify(service)} is not a service of any lane`);
+        const port = g.entry.port;
+        if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) fail(["gateway", "entry", "port"], `must be a port number 1-65535, got ${JSON.stringify(port)}`);
+        const prefix = str(["gateway", "entry", "prefix"], g.entry.prefix, false, "/");
+        if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${JSON.stringify(prefix)} must start with "/"`);
+        entry = { service, prefix, ...(port !== undefined ? { port } : {}) };
+      }
+      const weights: Record<string, number> = {};
+      if (!isObject(g.weights) || Object.keys(g.weights).length === 0) fail(["gateway", "weights"], "must be a mapping of lane name to weight");
+      else {
+        for (const [lane, w] of Object.entries(g.weights)) {
+          if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${JSON.stringify(lane)} is not one of the lanes`);
+          if (!(Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 100)) fail(["gateway", "weights", lane], `must be an integer 0-100, got ${JSON.stringify(w)}`);
+          else weights[lane] = w as number;
+        }
+        const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+        if (Object.keys(weights).length === Object.keys(g.weights).length && sum !== 100) fail(["gateway", "weights"], `weights must add up to 100, they add up to ${sum}`);
+      }
+      gateway = { name, namespace: gns, labels, hosts, entry, weights };
+    }
+  }
+
+  if (problems.length) throw new SpecError(problems);
+  return {
+    group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
+    imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}

@@ -1,0 +1,82 @@
+// Validates generated resources: Istio kinds against the OpenAPI schema of their CRD (Istio's own CRDs in
+// ../shared/schemas/istio-crds.yaml), ASMFilterDeployment against a schema written from ASM's documented
+// fields (deploy/schemas/asmfilterdeployment.schema.json). Unknown fields are errors, as with
+// `kubectl apply` and its strict field validation. CEL rules (x-kubernetes-validations) are not evaluated.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import { parseAllDocuments } from "yaml";
+import type { Resource } from "./generate.ts";
+
+export const ISTIO_CRDS = fileURLToPath(new URL("../../../shared/schemas/istio-crds.yaml", import.meta.url));
+const ASM_SCHEMA = fileURLToPath(new URL("../schemas/asmfilterdeployment.schema.json", import.meta.url));
+
+/** Object schemas without preserve-unknown-fields get additionalProperties: false (strict field validation). */
+function strict(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: any = {};
+  for (const [k, v] of Object.entries(schema)) {
+    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)])) : strict(v);
+  }
+  if (out.type === "object" && out.properties && out.additionalProperties === undefined && !out["x-kubernetes-preserve-unknown-fields"]) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+export class Validator {
+  private validators = new Map<string, ValidateFunction>();
+
+  constructor(crdsFile = ISTIO_CRDS) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    for (const f of ["int32", "int64", "uint32", "double", "float"]) ajv.addFormat(f, { type: "number", validate: () => true });
+    if (existsSync(crdsFile)) {
+      for (const doc of parseAllDocuments(readFileSync(crdsFile, "utf8"))) {
+        const crd = doc.toJS();
+        if (crd?.kind !== "CustomResourceDefinition") continue;
+        for (const v of crd.spec.versions) {
+          const schema = v.schema?.openAPIV3Schema;
+          if (!schema) continue;
+          const root = strict(schema);
+          // metadata is Kubernetes' ObjectMeta, not part of the CRD schema: checked separately.
+          root.properties = { ...root.properties, apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" } };
+          this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(root));
+        }
+      }
+    }
+    const asm = JSON.parse(readFileSync(ASM_SCHEMA, "utf8"));
+    this.validators.set("istio.alibabacloud.com/v1beta1/ASMFilterDeployment", ajv.compile(asm));
+  }
+
+  /** Whether schemas for Istio kinds are loaded (they need ../shared). */
+  get hasIstio(): boolean { return [...this.validators.keys()].some((k) => k.includes("istio.io")); }
+
+  /** Problems with one resource, as "path: message" strings; empty when valid. */
+  check(resource: Resource): string[] {
+    const problems: string[] = [];
+    const name = resource.metadata?.name ?? "";
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) problems.push(`metadata.name: ${JSON.stringify(name)} is not a DNS-1123 subdomain`);
+    const key = `${resource.apiVersion}/${resource.kind}`;
+    const validate = this.validators.get(key);
+    if (!validate) {
+      problems.push(`no schema for ${key}`);
+      return problems;
+    }
+    let subject = resource;
+    if (resource.kind === "VirtualService" && resource.spec?.http?.some((r: any) => r.fallback)) {
+      // ASM's `fallback` is not part of Istio's VirtualService: the one documented exception.
+      subject = structuredClone(resource);
+      for (const r of subject.spec.http) delete r.fallback;
+    }
+    if (!validate(subject)) {
+      for (const e of validate.errors ?? []) {
+        const extra = e.keyword === "additionalProperties" ? ` (${(e.params as any).additionalProperty})` : e.keyword === "enum" ? ` (${(e.params as any).allowedValues.join(", ")})` : "";
+        problems.push(`${e.instancePath || "/"}: ${e.message}${extra}`);
+      }
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,126 @@
+// npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]
+// Pushes build/lane-tag.wasm as an OCI artifact with the real `oras` CLI:
+//  asm    runtime-config.json as the manifest config, one Wasm layer (ASM's documented push);
+//  istio  two layers, runtime-config.json and the module (what Istio's image fetcher requires);
+//  both   asm at <tag>, istio at <tag>-istio.
+// Reproducible: the creation annotation comes from SOURCE_DATE_EPOCH or the last commit's time, so the same
+// build pushed twice has one digest.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CONFIG_MEDIA_TYPE = "application/vnd.module.wasm.config.v1+json";
+export const WASM_MEDIA_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm";
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WASM = join(ROOT, "build/lane-tag.wasm");
+const RUNTIME_CONFIG = join(ROOT, "runtime-config.json");
+// registry[:port]/path:tag (a digest cannot be pushed to; the tag names the artifact).
+const REF = /^([a-z0-9.-]+(?::[0-9]+)?)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/;
+
+export type Layout = "asm" | "istio";
+export interface Pushed { ref: string; layout: Layout; digest: string }
+
+class PushError extends Error {
+  constructor(message: string, public readonly code = 1) { super(message); }
+}
+
+const oras = () => process.env.ORAS ?? "oras";
+
+/** RFC 3339 creation time: SOURCE_DATE_EPOCH, else the last commit's time, else the epoch. */
+export function createdAt(): string {
+  let epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  if (!Number.isInteger(epoch) || epoch < 0) {
+    const git = spawnSync("git", ["log", "-1", "--format=%ct"], { cwd: ROOT, encoding: "utf8" });
+    epoch = git.status === 0 && /^\d+$/.test(git.stdout.trim()) ? Number(git.stdout.trim()) : 0;
+  }
+  return new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function checkOras(): void {
+  const r = spawnSync(oras(), ["version"], { encoding: "utf8" });
+  if (r.error) {
+    throw new PushError(
+      `the oras CLI was not found (${oras()}): install it from https://oras.land/docs/installation ` +
+      "(Debian: the `oras` package from trixie; this project's CI uses ../shared/tools/install-oras.sh)", 127);
+  }
+}
+
+/** Builds the module when it is missing or older than any source it is made from. */
+function ensureBuilt(): void {
+  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? (e.name === "__tests__" ? 0 : newest(p)) : statSync(p).mtimeMs);
+  }, 0);
+  const sources = Math.max(newest(join(ROOT, "assembly")), statSync(join(ROOT, "asconfig.json")).mtimeMs);
+  if (existsSync(WASM) && statSync(WASM).mtimeMs >= sources) return;
+  console.error("building build/lane-tag.wasm ...");
+  const r = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new PushError("the build failed: nothing was pushed");
+}
+
+/** Pushes one layout with oras; returns the manifest digest. */
+export function pushLayout(ref: string, layout: Layout, plainHttp: boolean, created = createdAt()): Pushed {
+  // Push from a scratch folder so the file names oras records (org.opencontainers.image.title) are fixed.
+  const dir = mkdtempSync(join(tmpdir(), "lane-tag-push-"));
+  try {
+    copyFileSync(WASM, join(dir, "lane-tag.wasm"));
+    copyFileSync(RUNTIME_CONFIG, join(dir, "runtime-config.json"));
+    const args = ["push", ref, "--annotation", `org.opencontainers.image.created=${created}`];
+    if (plainHttp) args.push("--plain-http");
+    if (layout === "asm") args.push("--config", `runtime-config.json:${CONFIG_MEDIA_TYPE}`, `lane-tag.wasm:${WASM_MEDIA_TYPE}`);
+    else args.push(`runtime-config.json:${CONFIG_MEDIA_TYPE}`, `lane-tag.wasm:${WASM_MEDIA_TYPE}`);
+    const r = spawnSync(oras(), args, { cwd: dir, encoding: "utf8" });
+    if (r.error) throw new PushError(`cannot run ${oras()}: ${r.error.message}`);
+    if (r.status !== 0) {
+      throw new PushError(`oras push ${ref} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim()}`);
+    }
+    const digest = /^Digest:\s*(sha256:[a-f0-9]{64})/m.exec(r.stdout)?.[1];
+    if (!digest) throw new PushError(`oras push ${ref} reported no digest:\n${r.stdout.trim()}`);
+    return { ref, layout, digest };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function main(argv: string[]): number {
+  let ref: string | undefined;
+  let layout = "asm";
+  let plainHttp = false;
+  const usage = "usage: npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--layout") layout = argv[++i] ?? "";
+    else if (a.startsWith("--layout=")) layout = a.slice(9);
+    else if (a === "--plain-http") plainHttp = true;
+    else if (a.startsWith("-")) { console.error(`unknown option ${a}\n${usage}`); return 2; }
+    else if (ref) { console.error(`one reference at a time\n${usage}`); return 2; }
+    else ref = a;
+  }
+  if (!ref) { console.error(`missing the image reference\n${usage}`); return 2; }
+  if (!REF.test(ref)) { console.error(`${JSON.stringify(ref)} is not <registry>/<repository>:<tag>\n${usage}`); return 2; }
+  if (!["asm", "istio", "both"].includes(layout)) { console.error(`--layout must be asm, istio or both (got ${JSON.stringify(layout)})\n${usage}`); return 2; }
+  if (layout === "both" && ref.length - ref.lastIndexOf(":") - 1 + 6 > 128) { console.error(`the tag of ${ref} is too long to add "-istio"`); return 2; }
+
+  const pushed: Pushed[] = [];
+  try {
+    checkOras();
+    ensureBuilt();
+    const plan: [string, Layout][] = layout === "both" ? [[ref, "asm"], [`${ref}-istio`, "istio"]] : [[ref, layout as Layout]];
+    const created = createdAt();
+    for (const [r, l] of plan) {
+      const p = pushLayout(r, l, plainHttp, created);
+      pushed.push(p);
+      console.log(`pushed ${p.ref}@${p.digest} (${l} layout)`);
+    }
+    return 0;
+  } catch (e) {
+    if (!(e instanceof PushError)) throw e;
+    console.error(e.message);
+    console.error(pushed.length ? `pushed before the failure: ${pushed.map((p) => `${p.ref}@${p.digest}`).join(", ")}` : "nothing was pushed");
+    return e.code;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exit(main(process.argv.slice(2)));

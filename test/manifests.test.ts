@@ -1,0 +1,228 @@
+// npm run manifests: lanes spec -> ASM and Istio manifests, validated against the real CRD schemas, and
+// accepted by the built filter.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
+import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
+import { generate, filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
+import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
+import { Host } from "./host/emulator.ts";
+import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
+
+const EXAMPLE = join(ROOT, "deploy/lanes.example.yaml");
+const spec = loadSpec(EXAMPLE);
+const outputs = generate(spec);
+const find = (path: string) => outputs.find((o) => o.path === path)!.resource;
+
+function manifests(args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "deploy/manifests.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of readdirSync(dir)) for (const f of readdirSync(join(dir, d))) out[`${d}/${f}`] = readFileSync(join(dir, d, f), "utf8");
+  return out;
+}
+
+describe("generated manifests", () => {
+  it("reproduce the seed's mocka DestinationRule and VirtualService exactly (ASM)", () => {
+    const [dr, vs] = parseAllDocuments(readFileSync(join(ROOT, "test/fixtures/seed-mocka.yaml"), "utf8")).map((d) => d.toJS());
+    assert.deepEqual(find("asm/destinationrule-mocka.yaml"), dr);
+    assert.deepEqual(find("asm/virtualservice-mocka.yaml"), vs);
+  });
+
+  it("the seed fixture is the seed's text, indentation aside", { skip: !existsSync(SHARED) && "../shared is absent" }, () => {
+    const seed = readFileSync(join(SHARED, "seeds/asm-zero-code-lanes-otel-baggage.txt"), "utf8");
+    const start = seed.indexOf("apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule");
+    const end = seed.indexOf("Step 4", start);
+    const squash = (s: string) => s.replace(/\s+/g, "");
+    const fixture = readFileSync(join(ROOT, "test/fixtures/seed-mocka.yaml"), "utf8").split("\n").filter((l) => !l.startsWith("#") && l !== "---").join("\n");
+    assert.equal(squash(fixture), squash(seed.slice(start, end)));
+  });
+
+  it("the shipped deploy/generated is what the example spec generates", () => {
+    const out = mkdtempSync(join(tmpdir(), "lane-tag-gen-"));
+    try {
+      const r = manifests(["deploy/lanes.example.yaml", "--out", join(out, "g")]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(tree(join(out, "g")), tree(join(ROOT, "deploy/generated")), "run: npm run manifests -- deploy/lanes.example.yaml");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("has the ASM filter per workload and direction, and for the gateway", () => {
+    const f = find("asm/filter-mockb-outbound.yaml");
+    assert.equal(f.kind, "ASMFilterDeployment");
+    assert.deepEqual(f.spec.workload, { kind: "Deployment", labels: { app: "mockb" } });
+    assert.equal(f.spec.filter.patchContext, "SIDECAR_OUTBOUND");
+    assert.equal(f.spec.filter.image, "registry.example.com/lane-tag:0.1.0");
+    assert.equal(f.spec.filter.rootID, "lane-tag");
+    assert.deepEqual(JSON.parse(f.spec.filter.parameters), filterConfig(spec, "outbound"));
+    assert.equal(find("asm/filter-mockb-inbound.yaml").spec.filter.patchContext, "SIDECAR_INBOUND");
+    const g = find("asm/filter-gateway.yaml");
+    assert.equal(g.spec.filter.patchContext, "GATEWAY");
+    assert.equal(JSON.parse(g.spec.filter.parameters).direction, "both", "gateways are told so explicitly");
+  });
+
+  it("has Istio WasmPlugins on the istio layout, fail-open, matched per direction", () => {
+    const w = find("istio/filter-mockc-inbound.yaml");
+    assert.equal(w.spec.url, "oci://registry.example.com/lane-tag:0.1.0-istio");
+    assert.equal(w.spec.pluginName, "lane-tag");
+    assert.equal(w.spec.failStrategy, "FAIL_OPEN");
+    assert.deepEqual(w.spec.match, [{ mode: "SERVER" }]);
+    assert.deepEqual(find("istio/filter-mockc-outbound.yaml").spec.match, [{ mode: "CLIENT" }]);
+    assert.deepEqual(w.spec.pluginConfig, filterConfig(spec, "inbound"));
+  });
+
+  it("Istio routing sends lanes without a version to the baseline (no fallback in Istio)", () => {
+    const vs = find("istio/virtualservice-mockb.yaml");
+    const subsets = vs.spec.http.map((r: any) => r.route[0].destination.subset);
+    assert.deepEqual(subsets, ["s1", "s1", "s3", "s1"]); // s2 has no mockb; last: requests without a lane
+    assert.ok(vs.spec.http.every((r: any) => !("fallback" in r)));
+  });
+
+  it("the gateway assigns lanes by weight and sets the routing header per lane", () => {
+    const vs = find("asm/virtualservice-gateway.yaml");
+    const route = vs.spec.http[0].route;
+    assert.deepEqual(route.map((r: any) => [r.weight, r.headers.request.set["x-asm-prefer-tag"], r.destination.subset]),
+      [[60, "s1", "s1"], [20, "s2", "s2"], [20, "s3", "s1"]]);
+    assert.deepEqual(vs.spec.gateways, ["istio-system/ingressgateway"]);
+  });
+
+  it("every generated configuration is accepted by the built filter", async () => {
+    const host = await Host.load(wasmBytes());
+    for (const o of outputs) {
+      const r = o.resource;
+      const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
+      if (config === null) continue;
+      const rootId = r.kind === "ASMFilterDeployment" ? r.spec.filter.rootID : r.spec.pluginName;
+      const plugin = host.configure({ configuration: config, rootId });
+      assert.equal(plugin.failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
+    }
+  });
+});
+
+describe("validation against the CRD schemas", { skip: !existsSync(ISTIO_CRDS) && "../shared/schemas/istio-crds.yaml is absent" }, () => {
+  const validator = new Validator();
+  it("every generated resource is valid (ASM's fallback excepted)", () => {
+    for (const o of outputs) assert.deepEqual(validator.check(o.resource), [], o.path);
+  });
+  it("catches unknown fields, wrong enums and wrong types (so the check above can fail)", () => {
+    const vs = structuredClone(find("istio/virtualservice-mocka.yaml"));
+    vs.spec.http[0].retries = { attemps: 3 };
+    assert.match(validator.check(vs).join("\n"), /must NOT have additional properties \(attemps\)/);
+    const wp = structuredClone(find("istio/filter-mocka-inbound.yaml"));
+    wp.spec.failStrategy = "FAIL_SOFT";
+    assert.match(validator.check(wp).join("\n"), /\/spec\/failStrategy: must be equal to one of the allowed values/);
+    const dr = structuredClone(find("asm/destinationrule-mocka.yaml"));
+    dr.spec.subsets = "s1";
+    assert.match(validator.check(dr).join("\n"), /\/spec\/subsets: must be array/);
+    const afd = structuredClone(find("asm/filter-mocka-inbound.yaml"));
+    afd.spec.filter.rootId = "lane-tag";
+    assert.notDeepEqual(validator.check(afd), []);
+    const fb = structuredClone(find("asm/virtualservice-mocka.yaml"));
+    fb.spec.http[0].fallback.target.weight = 1; // inside fallback: not Istio's, not checked
+    assert.deepEqual(validator.check(fb), []);
+  });
+});
+
+describe("root id", () => {
+  it("agrees in the module, runtime-config.json and the generated manifests", async () => {
+    const runtime = JSON.parse(readFileSync(join(ROOT, "runtime-config.json"), "utf8"));
+    assert.deepEqual(runtime.config.rootIds, ["lane-tag"]);
+    const source = readFileSync(join(ROOT, "assembly/version.ts"), "utf8");
+    assert.equal(/export const ROOT_ID = "([^"]+)"/.exec(source)?.[1], runtime.config.rootIds[0]);
+    assert.equal(ROOT_ID, runtime.config.rootIds[0]);
+    // The built module serves that root id and no other.
+    const host = await Host.load(wasmBytes());
+    assert.equal(host.configure({ rootId: runtime.config.rootIds[0] }).failed, false);
+    assert.equal(host.configure({ rootId: "other" }).failed, true);
+    for (const o of outputs) {
+      if (o.resource.kind === "ASMFilterDeployment") assert.equal(o.resource.spec.filter.rootID, ROOT_ID, o.path);
+      if (o.resource.kind === "WasmPlugin") assert.equal(o.resource.spec.pluginName, ROOT_ID, o.path);
+    }
+  });
+  it("runtime-config.json declares the ABI the built module exports", () => {
+    const runtime = JSON.parse(readFileSync(join(ROOT, "runtime-config.json"), "utf8"));
+    assert.equal(runtime.type, "envoy_proxy");
+    const abi = WebAssembly.Module.exports(new WebAssembly.Module(wasmBytes())).map((e) => e.name).filter((n) => n.startsWith("proxy_abi_version_"));
+    assert.equal(abi.length, 1);
+    assert.ok(runtime.abiVersions.includes(abi[0].replace("proxy_abi_version_", "v").replace(/_/g, ".")), `${abi[0]} not in ${runtime.abiVersions}`);
+  });
+});
+
+// A bad spec names the file, the path in it, the line, and what is wrong; nothing is written.
+const BAD: [string, string, RegExp][] = [
+  ["not YAML", "group: [test\n", /bad\.yaml: not valid YAML: .*\(line \d+\)/],
+  ["not a mapping", "- a\n", /bad\.yaml: \(top level\): must be a mapping/],
+  ["unknown field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlane: {}\nlanes: {s1: {label: v1, services: [a]}}\n", /bad\.yaml: lane: unknown field .* \(line 5\)/],
+  ["missing image", "group: test\nnamespace: default\nbaseline: s1\nlanes: {s1: {label: v1, services: [a]}}\n", /bad\.yaml: image: is required/],
+  ["bad service name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1:\n    label: v1\n    services: [a, \"B_b\"]\n", /bad\.yaml: lanes\.s1\.services\[1\]: "B_b" is not a Kubernetes service name \(line 8\)/],
+  ["baseline missing a service", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  s2: {label: v2, services: [b]}\n", /lanes\.s1\.services: the baseline lane must hold every service of the group; missing: b/],
+  ["unknown baseline", "group: test\nnamespace: default\nbaseline: s9\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /baseline: "s9" is not one of the lanes \(s1\) \(line 3\)/],
+  ["lane name not a subset name", "group: test\nnamespace: default\nbaseline: S1\nimage: r.io/x:1\nlanes: {S1: {label: v1, services: [a]}}\n", /lanes\.S1: lane name "S1" must be a DNS-1123 label/],
+  ["duplicate label", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  s2: {label: v1, services: [a]}\n", /lanes\.s2\.label: "v1" is already the label of lane s1/],
+  ["weights not 100", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 90}\n", /gateway\.weights: weights must add up to 100, they add up to 90 \(line 10\)/],
+  ["weight for unknown lane", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 50, s9: 50}\n", /gateway\.weights\.s9: "s9" is not one of the lanes/],
+  ["uppercase routing header", "group: test\nnamespace: default\nrouting" + "Header: X-Lane\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /routingHeader: "X-Lane" must be lowercase \(line 3\)/],
+  ["digest image without istioImage", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x@sha256:" + "a".repeat(64) + "\nlanes: {s1: {label: v1, services: [a]}}\n", /image: is pinned by digest: give istioImage too/],
+  ["duplicate key", "group: test\ngroup: other\n", /not valid YAML: Map keys must be unique/],
+];
+
+describe("bad lanes specs", () => {
+  for (const [name, text, expected] of BAD) {
+    it(`${name}: a clear error and nothing written`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "lane-tag-bad-"));
+      try {
+        writeFileSync(join(dir, "bad.yaml"), text);
+        assert.throws(() => parseSpec(text, join(dir, "bad.yaml")), (e: unknown) => e instanceof SpecError && expected.test(e.message));
+        const r = manifests([join(dir, "bad.yaml"), "--out", join(dir, "out")]);
+        assert.equal(r.code, 1);
+        assert.match(r.err, expected);
+        assert.match(r.err, /nothing was written/);
+        assert.equal(existsSync(join(dir, "out")), false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("a missing file is named", () => {
+    const r = manifests(["/nonexistent/lanes.yaml", "--out", "/tmp/never"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /\/nonexistent\/lanes\.yaml: cannot read/);
+  });
+
+  it("refuses to replace a folder holding files it did not write, and leaves it as it was", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-out-"));
+    try {
+      mkdirSync(join(dir, "asm"));
+      writeFileSync(join(dir, "notes.txt"), "mine");
+      const r = manifests(["deploy/lanes.example.yaml", "--out", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /refusing to replace .*\(notes\.txt\)/);
+      assert.deepEqual(readdirSync(dir).sort(), ["asm", "notes.txt"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("replaces its own previous output", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-out-"));
+    try {
+      assert.equal(manifests(["deploy/lanes.example.yaml", "--out", join(dir, "g")]).code, 0);
+      writeFileSync(join(dir, "g/asm/stale.yaml"), "kind: Stale\n");
+      assert.equal(manifests(["deploy/lanes.example.yaml", "--out", join(dir, "g")]).code, 0);
+      assert.equal(existsSync(join(dir, "g/asm/stale.yaml")), false);
+      assert.equal(parse(readFileSync(join(dir, "g/asm/filter-mocka-inbound.yaml"), "utf8")).kind, "ASMFilterDeployment");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
