@@ -1,0 +1,130 @@
+// The client side of both demos (Docker-less and Envoy): sends requests to the gateway, reads the chain
+// lines, and checks them against what the lanes spec says each lane should see.
+import http from "node:http";
+import type { LanesSpec } from "../lib/spec.ts";
+import { expectedChain, chainWithoutFilter, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+
+export interface Hop { app: string; version: string; ip: string }
+export interface Result { lane: string; status: number; body: string; hops: Hop[] }
+
+/** A small seeded PRNG (mulberry32), so runs are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function parseChain(body: string): Hop[] {
+  return [...body.matchAll(/-> ([a-z0-9-]+)\(version: ([^,]+), ip: ([^)]*)\)/g)].map((m) => ({ app: m[1], version: m[2], ip: m[3] }));
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.setTimeout(15000, () => req.destroy(new Error("timeout")));
+  });
+}
+
+/**
+ * Sends `n` requests to the gateway. Each carries a random value for the gateway's weighted choice (Envoy's
+ * WeightedCluster.header_name), drawn from a seeded PRNG: the same seed gives the same split everywhere.
+ */
+export async function sendRequests(url: string, n: number, { seed = 1, concurrency = 16, onResult }: {
+  seed?: number; concurrency?: number; onResult?: (r: Result, i: number) => void;
+} = {}): Promise<Result[]> {
+  const rand = prng(seed);
+  const values = Array.from({ length: n }, () => String(Math.floor(rand() * 2 ** 32)));
+  const results: Result[] = new Array(n);
+  let next = 0;
+  let printed = 0;
+  const done: boolean[] = new Array(n).fill(false);
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      const r = await get(url, { [RANDOM_HEADER]: values[i] });
+      const lane = String(r.headers[LANE_HEADER] ?? "");
+      results[i] = { lane, status: r.status, body: r.body, hops: parseChain(r.body) };
+      done[i] = true;
+      // Report in request order.
+      for (; printed < n && done[printed]; printed++) onResult?.(results[printed], printed);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return results;
+}
+
+export interface LaneSummary { lane: string; requests: number; share: number; versions: Map<string, Map<string, number>> }
+
+/** Requests per lane and, per lane, which version served each service (with counts). */
+export function summarize(spec: LanesSpec, results: Result[]): LaneSummary[] {
+  return spec.lanes.map((l) => {
+    const mine = results.filter((r) => r.lane === l.name);
+    const versions = new Map<string, Map<string, number>>(spec.services.map((s) => [s, new Map()]));
+    for (const r of mine) for (const h of r.hops) {
+      const m = versions.get(h.app);
+      if (m) m.set(h.version, (m.get(h.version) ?? 0) + 1);
+    }
+    return { lane: l.name, requests: mine.length, share: results.length ? (100 * mine.length) / results.length : 0, versions };
+  });
+}
+
+export function formatSummary(spec: LanesSpec, summary: LaneSummary[]): string {
+  const rows = [["lane", "requests", "share", ...spec.services]];
+  for (const s of summary) {
+    rows.push([s.lane, String(s.requests), `${s.share.toFixed(1)}%`, ...spec.services.map((svc) => {
+      const m = s.versions.get(svc)!;
+      if (m.size === 0) return "-";
+      if (m.size === 1) return [...m.keys()][0];
+      return [...m].map(([v, c]) => `${v}×${c}`).join(" ");
+    })]);
+  }
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((x, c) => x.padEnd(w[c])).join("  ").trimEnd()).join("\n");
+}
+
+/**
+ * What must hold for a run: every request answered with a full chain; with the filter, every chain of a lane
+ * is the lane's expected chain; without it, the lane reaches only the first service; lane shares within
+ * `tolerance` points of the weights (checked only when `weights` is given).
+ */
+export function check(spec: LanesSpec, results: Result[], opts: { filter: boolean; weights?: { lane: string; weight: number }[]; tolerance?: number }): string[] {
+  const failures: string[] = [];
+  const total = opts.weights?.reduce((a, b) => a + b.weight, 0) ?? 0;
+  results.forEach((r, i) => {
+    if (r.status !== 200 || r.hops.length !== spec.services.length) {
+      failures.push(`request ${i}: status ${r.status}, body ${JSON.stringify(r.body.slice(0, 200))}`);
+      return;
+    }
+    if (!spec.lanes.some((l) => l.name === r.lane)) {
+      failures.push(`request ${i}: the gateway assigned no known lane (${JSON.stringify(r.lane)})`);
+      return;
+    }
+    const want = opts.filter ? expectedChain(spec, r.lane) : chainWithoutFilter(spec, r.lane);
+    const got = r.hops.map((h) => h.version);
+    if (got.join("→") !== want.join("→") || r.hops.some((h, k) => h.app !== spec.services[k])) {
+      failures.push(`request ${i} in lane ${r.lane}: ${r.hops.map((h) => `${h.app} ${h.version}`).join(" → ")}, expected ${want.join(" → ")}`);
+    }
+  });
+  if (opts.weights && results.length) {
+    const tol = opts.tolerance ?? 4;
+    for (const w of opts.weights) {
+      const share = (100 * results.filter((r) => r.lane === w.lane).length) / results.length;
+      const want = (100 * w.weight) / total;
+      if (Math.abs(share - want) > tol) failures.push(`lane ${w.lane}: ${share.toFixed(1)}% of requests, expected ${want.toFixed(0)}% ± ${tol}`);
+    }
+  }
+  return failures;
+}

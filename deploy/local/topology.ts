@@ -1,0 +1,89 @@
+// The local demo's topology, derived from a lanes spec; shared by the Envoy configs (generate.ts) and the
+// Docker-less demo (demo.ts) so that both route the same way.
+//  - workloads: every service in every lane's version (the seeds deploy v1, v2 and v3 of each service);
+//  - the services call each other in the order the spec lists them (mocka -> mockb -> mockc), the first one
+//    behind the gateway;
+//  - lane routing: the routing header selects the lane's cluster of a service; a lane that has no version of
+//    the service has an empty cluster, and an aggregate cluster falls back to the baseline's (ASM's
+//    fallback, with a real Envoy mechanism).
+import type { LanesSpec } from "../lib/spec.ts";
+
+export const SERVICE_PORT = 8000;
+
+export interface Workload {
+  service: string;
+  /** The version label, e.g. v2. */
+  version: string;
+  /** Container/host name, e.g. mockb-v2. */
+  name: string;
+}
+
+export function workloads(spec: LanesSpec): Workload[] {
+  const out: Workload[] = [];
+  for (const service of spec.services) {
+    for (const lane of spec.lanes) out.push({ service, version: lane.label, name: `${service}-${lane.label}` });
+  }
+  return out;
+}
+
+/** The service each service calls, or undefined for the last one. */
+export function upstreamOf(spec: LanesSpec, service: string): string | undefined {
+  return spec.services[spec.services.indexOf(service) + 1];
+}
+
+/** The cluster holding the lane's version of a service (empty when the lane has none). */
+export const laneCluster = (service: string, lane: string) => `${service}|${lane}`;
+/** The cluster a lane routes to: its own version, else the baseline's. */
+export const routeCluster = (service: string, lane: string) => `${service}|${lane}|fallback`;
+
+/** The workload serving `lane` in `service`'s lane cluster, or undefined when the lane has no version of it. */
+export function laneMember(spec: LanesSpec, service: string, lane: string): Workload | undefined {
+  const l = spec.lanes.find((x) => x.name === lane);
+  if (!l || !l.services.includes(service)) return undefined;
+  return { service, version: l.label, name: `${service}-${l.label}` };
+}
+
+/** Where a request for `service` goes: the lane's version if it has one, else the baseline's (aggregate). */
+export function resolve(spec: LanesSpec, service: string, lane: string | undefined): Workload {
+  const known = lane !== undefined && spec.lanes.some((l) => l.name === lane);
+  return (known ? laneMember(spec, service, lane!) : undefined) ?? laneMember(spec, service, spec.baseline)!;
+}
+
+/** The version chain a request in `lane` should take, service by service, when the lane survives every hop. */
+export function expectedChain(spec: LanesSpec, lane: string): string[] {
+  return spec.services.map((s) => resolve(spec, s, lane).version);
+}
+
+/** Without the filter the lane reaches only the first service: later hops carry no header and go to the baseline. */
+export function chainWithoutFilter(spec: LanesSpec, lane: string): string[] {
+  return spec.services.map((s, i) => resolve(spec, s, i === 0 ? lane : undefined).version);
+}
+
+/** Gateway weights per lane, in lane order (from the spec, or overridden). */
+export function gatewayWeights(spec: LanesSpec, override?: number[]): { lane: string; weight: number }[] {
+  if (override) {
+    if (override.length !== spec.lanes.length) throw new Error(`--weights needs ${spec.lanes.length} numbers (${spec.lanes.map((l) => l.name).join(", ")})`);
+    return spec.lanes.map((l, i) => ({ lane: l.name, weight: override[i] }));
+  }
+  const w = spec.gateway?.weights ?? {};
+  return spec.lanes.map((l) => ({ lane: l.name, weight: w[l.name] ?? 0 }));
+}
+
+/**
+ * Envoy's weighted cluster choice: value % total, then the first cluster whose cumulative weight exceeds it.
+ * The value comes from the `header_name` request header when it holds an unsigned integer.
+ */
+export function pickWeighted<T extends { weight: number }>(items: T[], value: bigint): T {
+  const total = items.reduce((a, b) => a + b.weight, 0);
+  let selected = Number(value % BigInt(total));
+  for (const it of items) {
+    if (selected < it.weight) return it;
+    selected -= it.weight;
+  }
+  return items[items.length - 1];
+}
+
+/** The request header that carries the gateway's random value (Envoy's WeightedCluster.header_name). */
+export const RANDOM_HEADER = "x-lane-random";
+/** The response header the gateway adds to say which lane it assigned. */
+export const LANE_HEADER = "x-lane";

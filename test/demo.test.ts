@@ -1,0 +1,141 @@
+// The three-lane demo without Docker (npm run demo), as an end-to-end test, and the checks on the
+// docker-compose variant that can run here: its Envoy configs are current and valid for Envoy.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { loadSpec } from "../deploy/lib/spec.ts";
+import { ROOT_ID } from "../deploy/lib/generate.ts";
+import { runDemo } from "../deploy/local/demo.ts";
+import { check, type Result } from "../deploy/local/client.ts";
+import { gatewayWeights, expectedChain, chainWithoutFilter } from "../deploy/local/topology.ts";
+import { localFiles, HERE } from "../deploy/local/generate.ts";
+// @ts-ignore: plain JavaScript module
+import { createMock } from "../deploy/local/mock/server.mjs";
+import { ROOT, SHARED } from "./helpers.ts";
+
+const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
+
+describe("npm run demo (no Docker): 1000 requests through the gateway", () => {
+  it("with lane-tag: shares within ±4 points of 60/20/20 and every chain in its lane", async () => {
+    const { results, failures } = await runDemo({ requests: 1000, seed: 1, withFilter: true, quiet: true, concurrency: 16 }, spec, () => {});
+    assert.equal(results.length, 1000);
+    assert.deepEqual(check(spec, results, { filter: true, weights: gatewayWeights(spec), tolerance: 4 }), []);
+    assert.deepEqual(failures, []);
+    // The chains the seed shows: s1 v1→v1→v1, s2 v2→v1→v2 (mockb falls back), s3 v1→v3→v1.
+    const chains = (lane: string) => new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => h.version).join("→")));
+    assert.deepEqual([...chains("s1")], ["v1→v1→v1"]);
+    assert.deepEqual([...chains("s2")], ["v2→v1→v2"]);
+    assert.deepEqual([...chains("s3")], ["v1→v3→v1"]);
+  });
+
+  it("without lane-tag: s2 and s3 collapse to v1 after the first hop (the filter is what carries the lane)", async () => {
+    const { results } = await runDemo({ requests: 300, seed: 1, withFilter: false, quiet: true, concurrency: 16 }, spec, () => {});
+    const chains = (lane: string) => new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => h.version).join("→")));
+    assert.deepEqual([...chains("s2")], ["v2→v1→v1"]);
+    assert.deepEqual([...chains("s3")], ["v1→v1→v1"]);
+    assert.deepEqual(check(spec, results, { filter: false }), []);
+    // ... and the with-filter expectation fails on them, so the check can tell the two apart.
+    assert.notDeepEqual(check(spec, results, { filter: true }), []);
+  });
+
+  it("honours --weights", async () => {
+    const { results } = await runDemo({ requests: 200, seed: 3, weights: [0, 50, 50], withFilter: true, quiet: true, concurrency: 8 }, spec, () => {});
+    assert.equal(results.filter((r) => r.lane === "s1").length, 0);
+    assert.deepEqual(check(spec, results, { filter: true, weights: gatewayWeights(spec, [0, 50, 50]), tolerance: 10 }), []);
+  });
+
+  it("the expectations come from the spec: s2 has no mockb, s3 only mockb", () => {
+    assert.deepEqual(expectedChain(spec, "s2"), ["v2", "v1", "v2"]);
+    assert.deepEqual(expectedChain(spec, "s3"), ["v1", "v3", "v1"]);
+    assert.deepEqual(chainWithoutFilter(spec, "s2"), ["v2", "v1", "v1"]);
+  });
+
+  it("check() reports a wrong chain, a failed request and a skewed split", () => {
+    const r = (lane: string, versions: string[], status = 200): Result => ({ lane, status, body: "", hops: spec.services.map((app, i) => ({ app, version: versions[i], ip: "" })) });
+    const results = [r("s2", ["v2", "v1", "v1"]), r("s1", ["v1", "v1", "v1"], 503), ...Array.from({ length: 8 }, () => r("s1", ["v1", "v1", "v1"]))];
+    const f = check(spec, results, { filter: true, weights: gatewayWeights(spec) });
+    assert.ok(f.some((x) => /request 0 in lane s2: .* expected v2 → v1 → v2/.test(x)), f.join("\n"));
+    assert.ok(f.some((x) => /request 1: status 503/.test(x)));
+    assert.ok(f.some((x) => /lane s3: 0\.0% of requests, expected 20% ± 4/.test(x)));
+  });
+});
+
+describe("the mock service", () => {
+  it("forwards baggage to its upstream and never the routing header", async () => {
+    let seen: http.IncomingHttpHeaders = {};
+    const upstream = http.createServer((req, res) => { seen = req.headers; res.end("-> up(version: v9, ip: x)"); });
+    await new Promise<void>((ok) => upstream.listen(0, "127.0.0.1", () => ok()));
+    const port = (upstream.address() as { port: number }).port;
+    const mock = createMock({ app: "mocka", version: "v2", ip: "10.0.0.1", upstreamUrl: `http://127.0.0.1:${port}/` });
+    await new Promise<void>((ok) => mock.listen(0, "127.0.0.1", () => ok()));
+    try {
+      const r = await fetch(`http://127.0.0.1:${(mock.address() as { port: number }).port}/`, {
+        headers: { "x-asm-prefer-tag": "s2", baggage: "x-asm-prefer-tag=s2,userId=alice" },
+      });
+      assert.equal(await r.text(), "-> mocka(version: v2, ip: 10.0.0.1)-> up(version: v9, ip: x)");
+      assert.equal(seen.baggage, "x-asm-prefer-tag=s2,userId=alice");
+      assert.equal(seen["x-asm-prefer-tag"], undefined);
+    } finally {
+      mock.close(); upstream.close();
+    }
+  });
+});
+
+describe("docker-compose variant", () => {
+  it("the committed compose file and Envoy configs are what npm run local-configs generates", () => {
+    const files = localFiles(spec);
+    for (const [name, text] of Object.entries(files)) assert.equal(readFileSync(join(HERE, name), "utf8"), text, `${name}: run npm run local-configs`);
+    for (const dir of ["envoy", "envoy-nofilter"]) {
+      for (const f of readdirSync(join(HERE, dir))) assert.ok(`${dir}/${f}` in files, `stale file deploy/local/${dir}/${f}`);
+    }
+  });
+
+  it("every Envoy config validates against Envoy's API (envoy-validate --strict)", { skip: !existsSync(join(SHARED, "tools/envoy-validate/validate.mjs")) && "../shared/tools/envoy-validate is absent" }, () => {
+    const configs = ["envoy", "envoy-nofilter"].flatMap((d) => readdirSync(join(HERE, d)).map((f) => join(HERE, d, f)));
+    assert.equal(configs.length, 20);
+    const r = spawnSync(process.execPath, [join(SHARED, "tools/envoy-validate/validate.mjs"), "--strict", ...configs], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split("\n").filter((l) => l.startsWith("ok ")).length, 20);
+  });
+
+  it("the validator rejects a broken config (so the check above can fail)", { skip: !existsSync(join(SHARED, "tools/envoy-validate/validate.mjs")) && "../shared/tools/envoy-validate is absent" }, async () => {
+    const { validateText } = await import(join(SHARED, "tools/envoy-validate/validate.mjs"));
+    const text = readFileSync(join(HERE, "envoy/mocka-v1.yaml"), "utf8").replace("root_id: lane-tag", "root_idd: lane-tag");
+    const { errors } = await validateText(text);
+    assert.ok(errors.length > 0);
+  });
+
+  it("uses the module's root id and fails open in every Envoy config", () => {
+    for (const d of ["envoy"]) for (const f of readdirSync(join(HERE, d))) {
+      const text = readFileSync(join(HERE, d, f), "utf8");
+      const roots = [...text.matchAll(/root_id: (\S+)/g)].map((m) => m[1]);
+      assert.ok(roots.length >= 1, f);
+      assert.ok(roots.every((r) => r === ROOT_ID), `${f}: ${roots}`);
+      assert.equal((text.match(/failure_policy: FAIL_OPEN/g) ?? []).length, roots.length, f);
+    }
+  });
+
+  it("runs nine workloads with sidecars and a gateway on a pinned Envoy image", () => {
+    const compose = parse(readFileSync(join(HERE, "docker-compose.yml"), "utf8"));
+    const names = Object.keys(compose.services);
+    assert.equal(names.filter((n) => /^mock[abc]-v[123]$/.test(n)).length, 9);
+    assert.equal(names.filter((n) => /^mock[abc]-v[123]-app$/.test(n)).length, 9);
+    for (const [name, s] of Object.entries<any>(compose.services)) {
+      if (name.endsWith("-app")) {
+        assert.equal(s.network_mode, `service:${name.slice(0, -4)}`);
+        assert.equal(s.environment["x-asm-prefer-tag"], undefined);
+      } else assert.match(s.image, /^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  const engine = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0;
+  it("npm run e2e:envoy skips cleanly when no Docker engine is reachable", { skip: engine && "a Docker engine is reachable here: run npm run e2e:envoy" }, () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "deploy/local/e2e-envoy.ts")], { encoding: "utf8", cwd: ROOT });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /e2e:envoy skipped: no Docker engine is reachable/);
+  });
+});
