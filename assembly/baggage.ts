@@ -114,9 +114,10 @@ export function rewriteBound(len: i32, keyLen: i32): i32 {
 
 /**
  * Writes src[0..len) to dst with exactly one lane member `key=lane`: at `anchor` (a member start offset
- * from LaneScan) or appended when anchor is -1. Every other member keeps its text (properties included)
- * and order; other members with the lane key are dropped, as are members holding control bytes, which
- * must never reach the wire. Members are joined with ",". Returns the output length.
+ * from LaneScan) or appended when anchor is -1; with laneLen 0, with no lane member at all. Every other
+ * member keeps its text (properties included) and order; other members with the lane key are dropped, as
+ * are members holding control bytes, which must never reach the wire. Members are joined with ",".
+ * Returns the output length.
  */
 export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32,
   anchor: i32, dst: usize): i32 {
@@ -133,7 +134,7 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     while (s < e && isOws(load<u8>(src + s))) s++;
     while (e > s && isOws(load<u8>(src + e - 1))) e--;
     if (s == e) continue;
-    if (ms == anchor) {
+    if (ms == anchor && laneLen > 0) {
       if (out > 0) store<u8>(dst + out++, 0x2c);
       out = writeMember(dst, out, key, keyLen, lane, laneLen);
       wrote = true;
@@ -149,7 +150,7 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     memory.copy(dst + out, src + s, e - s);
     out += e - s;
   }
-  if (!wrote) {
+  if (!wrote && laneLen > 0) {
     if (out > 0) store<u8>(dst + out++, 0x2c);
     out = writeMember(dst, out, key, keyLen, lane, laneLen);
   }

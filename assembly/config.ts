@@ -30,6 +30,8 @@ export class Config {
   direction: i32 = DIR_AUTO;
   lanes: string[] = [];
   defaultLane: string = "";
+  /** false at gateways: a lane sent by the client is removed before lane assignment (inbound/both). */
+  trustClientLane: bool = true;
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -66,7 +68,8 @@ export class Config {
       ",\"baggage_key\":" + quote(this.baggageKey) +
       ",\"direction\":" + quote(directionName(this.direction)) +
       ",\"lanes\":" + lanes +
-      ",\"default_lane\":" + quote(this.defaultLane) + "}";
+      ",\"default_lane\":" + quote(this.defaultLane) +
+      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false") + "}";
   }
 }
 
@@ -178,8 +181,11 @@ export function parseConfig(text: string): ConfigResult {
       if (s === null) return err(f + "must be a string, got " + v.kindName());
       if (s.length > 0 && !isLaneString(s)) return err(f + quote(s) + " is not a lane name (" + LANE_RULE + ")");
       c.defaultLane = s;
+    } else if (key == "trust_client_lane") {
+      if (v.kind != Kind.Bool) return err(f + "must be true or false, got " + v.kindName());
+      c.trustClientLane = v.b;
     } else {
-      return err(f + "unknown field (known: routing_header, baggage_key, direction, lanes, default_lane)");
+      return err(f + "unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane)");
     }
   }
   if (!baggageKeySet) c.baggageKey = c.routingHeader;

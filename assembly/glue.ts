@@ -63,9 +63,10 @@ const M_INVALID = 4;
 const M_BAGGAGE_ADDED = 5;
 const M_BAGGAGE_REPLACED = 6;
 const M_OVERSIZE = 7;
-const METRICS_PER_DIR = 8;
+const M_CLIENT_LANE_REMOVED = 8;
+const METRICS_PER_DIR = 9;
 const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
-  "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize"];
+  "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed"];
 const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);
 let metricsDefined = false;
 
@@ -272,6 +273,21 @@ function onRequest(config: Config): void {
   state.hasDefault = config.defaultLaneBytes.byteLength > 0;
 
   const dir = resolveDirection(config);
+  // A gateway does not trust the client's lane: it is removed before lane assignment. Oversize baggage is
+  // left alone: no lane-tag ever reads a lane from it.
+  let stripHeader = false;
+  let stripBaggage = false;
+  if (!config.trustClientLane && dir != DIR_OUTBOUND && (state.headerCount > 0 || scan.keyMembers > 0)) {
+    stripHeader = state.headerCount > 0;
+    stripBaggage = scan.keyMembers > 0;
+    state.headerCount = 0;
+    state.headerValid = false;
+    state.baggageValid = false;
+    state.baggageHasKey = false;
+    state.same = false;
+    invalid = 0;
+    count(dir, M_CLIENT_LANE_REMOVED);
+  }
   decide(dir, state, decision);
 
   if (decision.setHeader) {
@@ -279,20 +295,23 @@ function onRequest(config: Config): void {
     const lp = src == SRC_HEADER ? hdr : src == SRC_BAGGAGE ? scan.lane : changetype<usize>(config.defaultLaneBytes);
     const ll = src == SRC_HEADER ? hdrLen : src == SRC_BAGGAGE ? scan.laneLen : config.defaultLaneBytes.byteLength;
     abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, rh, rhLen, lp, ll);
-  } else if (decision.removeHeader) {
+  } else if (decision.removeHeader || stripHeader) {
     abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, rh, rhLen);
   }
-  if (decision.baggage != BAG_KEEP) {
+  if (decision.baggage != BAG_KEEP || stripBaggage) {
+    // The new lane (none when only stripping); every other lane-key member is dropped by the rewrite.
+    const keep = decision.baggage != BAG_KEEP;
     const src = state.baggageSrc;
-    const lp = src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
-    const ll = src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
+    const lp: usize = !keep ? 0 : src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
+    const ll = !keep ? 0 : src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
     const key = changetype<usize>(config.baggageKeyBytes);
     const keyLen = config.baggageKeyBytes.byteLength;
     const dst = malloc(rewriteBound(bagLen, keyLen));
     if (dst != 0) {
-      const out = writeBaggage(bag, bags > 0 ? bagLen : 0, key, keyLen, lp, ll, scan.anchor, dst);
-      abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
-      count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      const out = writeBaggage(bag, bags > 0 ? bagLen : 0, key, keyLen, lp, ll, stripBaggage ? -1 : scan.anchor, dst);
+      if (out > 0) abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
+      else abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN);
+      if (keep) count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
     }
   }
 

@@ -161,7 +161,7 @@ export class JsonReader {
     }
     const v = new JValue();
     v.kind = Kind.Number;
-    v.n = parseFloat(s.substring(start, this.pos));
+    v.n = numberValue(s, start, this.pos);
     return v;
   }
 
@@ -233,4 +233,28 @@ export function quote(s: string): string {
     } else out += String.fromCharCode(c);
   }
   return out + "\"";
+}
+
+// The value of a number the grammar has accepted. Exact for integers up to 2^53, which is what a
+// configuration holds; the standard library's float parser would add 2 KiB to a module that must stay small.
+function numberValue(s: string, start: i32, end: i32): f64 {
+  let i = start;
+  const neg = s.charCodeAt(i) == 0x2d;
+  if (neg) i++;
+  let v: f64 = 0;
+  while (i < end && isDigit(s.charCodeAt(i))) v = v * 10 + <f64>(s.charCodeAt(i++) - 0x30);
+  if (i < end && s.charCodeAt(i) == 0x2e) {
+    i++;
+    let scale: f64 = 0.1;
+    while (i < end && isDigit(s.charCodeAt(i))) { v += <f64>(s.charCodeAt(i++) - 0x30) * scale; scale /= 10; }
+  }
+  if (i < end) { // exponent
+    i++;
+    let eneg = false;
+    if (s.charCodeAt(i) == 0x2b || s.charCodeAt(i) == 0x2d) { eneg = s.charCodeAt(i) == 0x2d; i++; }
+    let e = 0;
+    while (i < end && e < 400) e = e * 10 + (s.charCodeAt(i++) - 0x30);
+    for (; e > 0; e--) v = eneg ? v / 10 : v * 10;
+  }
+  return neg ? -v : v;
 }

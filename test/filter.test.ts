@@ -38,7 +38,7 @@ describe("configure", () => {
     assert.equal(host.trace.filter((c) => c.name === "proxy_get_buffer_bytes").length, 0);
     assert.deepEqual(host.logs, [{
       level: "info",
-      message: `lane-tag ${pkg.version} configured: {"routing_header":"x-asm-prefer-tag","baggage_key":"x-asm-prefer-tag","direction":"auto","lanes":[],"default_lane":""}`,
+      message: `lane-tag ${pkg.version} configured: {"routing_header":"x-asm-prefer-tag","baggage_key":"x-asm-prefer-tag","direction":"auto","lanes":[],"default_lane":"","trust_client_lane":true}`,
     }]);
     assert.deepEqual(send(plugin, [...base, ["baggage", "x-asm-prefer-tag=s2"]]).tag, ["s2"]);
   });
@@ -299,17 +299,65 @@ for (const [name, config, stream] of WAYS.both) {
   });
 }
 
+describe("gateway trust (trust_client_lane)", () => {
+  const gateway = { direction: "both", lanes: ["s1", "s2", "s3"], trust_client_lane: false };
+  const client: [string, string][] = [...base, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,x-asm-prefer-tag=s3;p=1, sessionId=42"]];
+
+  it("false: the client's routing header and lane member are removed, the rest of baggage untouched", async () => {
+    const { host, plugin } = await filter(gateway);
+    const r = send(plugin, client, OUT);
+    assert.deepEqual(r.tag, []);
+    assert.deepEqual(r.baggage, ["userId=alice,sessionId=42"]);
+    assert.equal(host.counter("lane_tag.both.client_lane_removed"), 1);
+    // Baggage holding only a lane member goes away entirely.
+    assert.deepEqual(send(plugin, [...base, ["baggage", "x-asm-prefer-tag=s2"]], OUT).baggage, []);
+    // Nothing to remove: nothing changes.
+    const clean = send(plugin, [...base, ["baggage", "userId=alice"]], OUT);
+    assert.equal(clean.mutations, 0);
+    assert.equal(host.counter("lane_tag.both.client_lane_removed"), 2);
+  });
+
+  it("false: the gateway's own lane assignment (default_lane) still applies, to header and baggage", async () => {
+    const { plugin } = await filter({ ...gateway, default_lane: "s1" });
+    const r = send(plugin, client, OUT);
+    assert.deepEqual(r.tag, ["s1"]);
+    assert.deepEqual(r.baggage, ["userId=alice,sessionId=42,x-asm-prefer-tag=s1"]);
+  });
+
+  it("false: applies to inbound too, not to outbound", async () => {
+    const inbound = await filter({ direction: "inbound", trust_client_lane: false });
+    assert.deepEqual(send(inbound.plugin, client, IN).tag, []);
+    const outbound = await filter({ direction: "outbound", trust_client_lane: false });
+    assert.deepEqual(send(outbound.plugin, client, OUT).tag, ["s3"], "outbound: baggage lane wins as usual");
+  });
+
+  it("true (the default): the client's lane is honoured", async () => {
+    const { plugin } = await filter({ ...gateway, trust_client_lane: true });
+    const r = send(plugin, client, OUT);
+    assert.deepEqual(r.tag, ["s2"], "both: the header wins");
+    assert.deepEqual(r.baggage, ["userId=alice,x-asm-prefer-tag=s2,sessionId=42"]);
+  });
+
+  it("false: oversize baggage is left alone (no lane-tag reads a lane from it)", async () => {
+    const { plugin } = await filter(gateway);
+    const big = "x-asm-prefer-tag=s2," + "k=" + "v".repeat(9000);
+    const r = send(plugin, [...base, ["baggage", big], ["x-asm-prefer-tag", "s2"]], OUT);
+    assert.deepEqual(r.baggage, [big]);
+    assert.deepEqual(r.tag, []);
+  });
+});
+
 describe("metrics", () => {
   it("defines every counter once, at configure, per direction", async () => {
     const { host } = await filter("", {}, { traceCalls: true });
     const names = [...host.metrics.keys()];
-    assert.equal(names.length, 24);
+    assert.equal(names.length, 27);
     for (const d of ["inbound", "outbound", "both"]) {
       for (const m of ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane", "invalid_lane",
-        "baggage_added", "baggage_replaced", "baggage_oversize"]) assert.ok(names.includes(`lane_tag.${d}.${m}`));
+        "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed"]) assert.ok(names.includes(`lane_tag.${d}.${m}`));
     }
     host.configure({ configuration: "" });
-    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 24, "not redefined by a second plugin");
+    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 27, "not redefined by a second plugin");
   });
 });
 

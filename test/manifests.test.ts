@@ -68,6 +68,9 @@ describe("generated manifests", () => {
     const g = find("asm/filter-gateway.yaml");
     assert.equal(g.spec.filter.patchContext, "GATEWAY");
     assert.equal(JSON.parse(g.spec.filter.parameters).direction, "both", "gateways are told so explicitly");
+    assert.equal(JSON.parse(g.spec.filter.parameters).trust_client_lane, false, "clients do not pick their lane");
+    assert.equal(find("istio/filter-gateway.yaml").spec.pluginConfig.trust_client_lane, false);
+    assert.equal("trust_client_lane" in JSON.parse(f.spec.filter.parameters), false, "sidecars keep the default (true)");
   });
 
   it("has Istio WasmPlugins on the istio layout, fail-open, matched per direction", () => {

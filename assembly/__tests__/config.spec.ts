@@ -30,6 +30,11 @@ describe("configuration defaults", () => {
     expect(c.lanes.join(",")).toBe("s1,s2");
     expect(c.defaultLane).toBe("s1");
   });
+  it("reads trust_client_lane (default true)", () => {
+    expect(parseConfig("").config!.trustClientLane).toBe(true);
+    expect(parseConfig("{\"trust_client_lane\":false}").config!.trustClientLane).toBe(false);
+    expect(parseConfig("{\"trust_client_lane\":true}").config!.trustClientLane).toBe(true);
+  });
   it("maps every direction", () => {
     expect(parseConfig("{\"direction\":\"auto\"}").config!.direction).toBe(DIR_AUTO);
     expect(parseConfig("{\"direction\":\"outbound\"}").config!.direction).toBe(DIR_OUTBOUND);
@@ -38,7 +43,7 @@ describe("configuration defaults", () => {
   it("prints the effective configuration as JSON", () => {
     expect(parseConfig("{\"lanes\":[\"s1\"],\"direction\":\"both\"}").config!.toJSON()).toBe(
       "{\"routing_header\":\"x-asm-prefer-tag\",\"baggage_key\":\"x-asm-prefer-tag\",\"direction\":\"both\"," +
-      "\"lanes\":[\"s1\"],\"default_lane\":\"\"}");
+      "\"lanes\":[\"s1\"],\"default_lane\":\"\",\"trust_client_lane\":true}");
   });
   it("accepts JSON escapes and numbers in the syntax", () => {
     expect(parseConfig("{\"default_lane\":\"s\\u0032\"}").config!.defaultLane).toBe("s2");
@@ -56,7 +61,7 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane)"],
   ["{\"direction\":\"in\"}", "field \"direction\": \"in\" is not one of \"auto\", \"inbound\", \"outbound\", \"both\""],
   ["{\"direction\":1}", "field \"direction\": must be a string, got a number"],
   ["{\"direction\":\"auto\",\"direction\":\"both\"}", "field \"direction\": given more than once"],
@@ -72,6 +77,8 @@ const ERRORS: string[][] = [
   ["{\"lanes\":[\"s1\",\"-x\"]}", "field \"lanes[1]\": \"-x\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
   ["{\"lanes\":[\"s1\",\"s1\"]}", "field \"lanes[1]\": \"s1\" is listed more than once"],
   ["{\"default_lane\":\"s 1\"}", "field \"default_lane\": \"s 1\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"trust_client_lane\":\"false\"}", "field \"trust_client_lane\": must be true or false, got a string"],
+  ["{\"trust_client_lane\":0}", "field \"trust_client_lane\": must be true or false, got a number"],
   ["{\"default_lane\":null}", "field \"default_lane\": must be a string, got null"],
   ["{\"lanes\":[\"s1\"],\"default_lane\":\"s2\"}", "field \"default_lane\": \"s2\" is not in \"lanes\""],
   ["{\"default_lane\":\"s\u00e9\"}", "field \"default_lane\": \"s\u00e9\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],

@@ -26,6 +26,8 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
   };
   // Outbound requests without a lane stay in the baseline, where every service has a version.
   if (role === "outbound") config.default_lane = spec.baseline;
+  // Clients must not pick their own lane: the gateway assigns it.
+  if (role === "gateway") config.trust_client_lane = false;
   return config;
 }
 
