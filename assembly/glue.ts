@@ -326,13 +326,16 @@ function joinBaggage(buf: usize, n: u32, total: i32): usize {
   const dst = malloc(total);
   if (dst == 0) return 0;
   let out = 0;
+  let first = true;
   let p = buf + 4 + (<usize>n << 3);
   for (let i: u32 = 0; i < n; i++) {
     const kl = load<u32>(buf + 4 + (<usize>i << 3));
     const vl = load<u32>(buf + 8 + (<usize>i << 3));
     const v = p + kl + 1;
     if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
-      if (out > 0) store<u8>(dst + out++, 0x2c);
+      // One separator per header after the first, even around empty values: `total` counts them so.
+      if (!first) store<u8>(dst + out++, 0x2c);
+      first = false;
       memory.copy(dst + out, v, vl);
       out += vl;
     }

@@ -85,6 +85,23 @@ async function main() {
   for (const r of rows) console.log(r.map((x, c) => x.padEnd(w[c])).join("  "));
   console.log(`\nworst case / typical (lane-tag): ${(Math.max(...typical) / typical[0]).toFixed(2)}x`);
 
+  // Cost against baggage size: members of ~40 bytes, the lane member last (the scan reads everything).
+  console.log(`\ncost vs baggage size (outbound, lane member last; median of ${REPS}):`);
+  const sizeRows: string[][] = [["members", "bytes", "floor ns/req", "lane-tag ns/req", "ratio", "lane-tag − floor ns", "lane-tag ns per byte over no-baggage"]];
+  const none = median(Array.from({ length: REPS }, () => run(plugins.outbound, scenarios[1], REQUESTS / 4)));
+  for (const m of [1, 8, 64, 180]) {
+    const members = Array.from({ length: m - 1 }, (_, i) => `k${i}=${"v".repeat(37 - String(i).length)}`);
+    members.push("x-asm-prefer-tag=s2");
+    const value = members.join(",");
+    const sc: Scenario = { name: `${m} members`, direction: 2, config: "outbound", headers: [...common, ["baggage", value]] };
+    run(plugins.outbound, sc, 5_000); run(floor, sc, 5_000);
+    const f: number[] = [], l: number[] = [];
+    for (let r = 0; r < REPS; r++) { f.push(run(floor, sc, REQUESTS / 4)); l.push(run(plugins.outbound, sc, REQUESTS / 4)); }
+    sizeRows.push([String(m), String(value.length), median(f).toFixed(0), median(l).toFixed(0), `${(median(l) / median(f)).toFixed(2)}x`, (median(l) - median(f)).toFixed(0), ((median(l) - none) / value.length).toFixed(2)]);
+  }
+  const sw = sizeRows[0].map((_, c) => Math.max(...sizeRows.map((r) => r[c].length)));
+  for (const r of sizeRows) console.log(r.map((x, c) => x.padEnd(sw[c])).join("  "));
+
   const filter = plugins.outbound;
   const s = scenarios[0];
   const before = filterHost.memoryBytes();

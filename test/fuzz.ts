@@ -1,0 +1,341 @@
+// npm run fuzz -- [--iterations N] [--seed S]: drives build/lane-tag.wasm through the host emulator with
+// generated and mutated requests and configurations, and checks after every request:
+//  - no trap, ever (a trap kills the VM for every request of the worker);
+//  - every routing header the filter leaves is one valid lane (in the allowed set when configured);
+//  - no CR, LF or NUL in any header the filter wrote;
+//  - members other than the lane member are never dropped or altered when baggage is rewritten;
+//  - the lane agrees with a reference model of the behaviour spec written independently in TypeScript;
+//  - linear memory stops growing after warm-up.
+// Seeded and reproducible; a failure prints the seed, the iteration and a minimized input.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Host, type Header, type Plugin } from "./host/emulator.ts";
+
+const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
+
+// ---- randomness -------------------------------------------------------------------------------------------
+
+export class Rand {
+  private a: number;
+  constructor(seed: number) { this.a = seed >>> 0; }
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number { return Math.floor(this.next() * n); }
+  chance(p: number): boolean { return this.next() < p; }
+  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]; }
+  str(alphabet: string, min: number, max: number): string {
+    let s = "";
+    for (let n = min + this.int(max - min + 1); n > 0; n--) s += alphabet[this.int(alphabet.length)];
+    return s;
+  }
+}
+
+const LANE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+const OCTETS = "abcXYZ019!#$&'*+-./:<>?@[]^_`{|}~=%";
+const NASTY = ",;= \t%\r\n\u0000\"\\\u00e9\u007f\u0001x9";
+
+// ---- the reference model (the behaviour spec, independently) ----------------------------------------------
+
+export interface Cfg {
+  routing_header?: string; baggage_key?: string; direction?: string; lanes?: string[]; default_lane?: string; trust_client_lane?: boolean;
+}
+
+const LANE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const OCTET = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
+
+export function validLane(v: string, cfg: Cfg): boolean {
+  return LANE.test(v) && (!cfg.lanes?.length || cfg.lanes.includes(v));
+}
+
+function decode(v: string): string | null {
+  let out = "";
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== "%") { out += v[i]; continue; }
+    const h = v.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(h)) return null;
+    out += String.fromCharCode(parseInt(h, 16));
+    i += 2;
+  }
+  return out;
+}
+
+const trimOws = (s: string) => s.replace(/^[ \t]+|[ \t]+$/g, "");
+
+/** Is `member` (already trimmed) a member with key `key`? Returns its value text, else null. */
+export function memberValue(member: string, key: string): string | null {
+  if (!member.startsWith(key)) return null;
+  const rest = member.slice(key.length).replace(/^[ \t]*/, "");
+  if (!rest.startsWith("=")) return null;
+  return trimOws(rest.slice(1).split(";")[0]);
+}
+
+/** The lane of a combined baggage value per the spec: the last valid lane member, or null. */
+export function referenceLane(baggage: string, cfg: Cfg): string | null {
+  const key = cfg.baggage_key ?? cfg.routing_header ?? "x-asm-prefer-tag";
+  let lane: string | null = null;
+  for (const raw of baggage.split(",")) {
+    const v = memberValue(trimOws(raw), key);
+    if (v === null || !OCTET.test(v)) continue;
+    const d = decode(v);
+    if (d !== null && validLane(d, cfg)) lane = d;
+  }
+  return lane;
+}
+
+const isCtl = (s: string) => /[\x00-\x08\x0a-\x1f\x7f]/.test(s);
+
+/** The members a rewrite must keep, in order: every non-empty member without the lane key or control bytes. */
+export function keptMembers(baggage: string, key: string): string[] {
+  return baggage.split(",").map(trimOws).filter((m) => m !== "" && memberValue(m, key) === null && !isCtl(m));
+}
+
+// ---- generators ------------------------------------------------------------------------------------------
+
+function genLaneValue(r: Rand, cfg: Cfg): string {
+  switch (r.int(10)) {
+    case 0: case 1: return cfg.lanes?.length ? r.pick(cfg.lanes) : r.pick(["s1", "s2", "s3"]);
+    case 2: return r.str(ALNUM, 1, 1) + r.str(LANE_CHARS, 0, 62);
+    case 3: return r.str(LANE_CHARS, 0, 70);
+    case 4: return "s" + r.str("0123456789", 1, 2).split("").map((c) => (r.chance(0.5) ? `%3${c}` : c)).join("");
+    case 5: return r.str(LANE_CHARS + "%", 1, 10);
+    case 6: return r.str(NASTY + "s2", 0, 8);
+    case 7: return "";
+    case 8: return "x".repeat(60 + r.int(10));
+    default: return r.pick(["s2", "S2", "s2 ", " s2", "s%32", "s%2", "%", "-s2", "s2;p", "s2,s3", "é", "s\r\n2"]);
+  }
+}
+
+function genMember(r: Rand, cfg: Cfg): string {
+  const key = cfg.baggage_key ?? cfg.routing_header ?? "x-asm-prefer-tag";
+  const ows = () => (r.chance(0.7) ? "" : r.str(" \t", 1, 3));
+  const props = () => (r.chance(0.7) ? "" : Array.from({ length: 1 + r.int(3) }, () => `${ows()};${ows()}${r.str(ALNUM, 1, 5)}${r.chance(0.5) ? `${ows()}=${ows()}${r.str(OCTETS, 0, 6)}` : ""}`).join(""));
+  switch (r.int(8)) {
+    case 0: case 1: case 2: return `${ows()}${key}${ows()}=${ows()}${genLaneValue(r, cfg)}${props()}${ows()}`;
+    case 3: return `${ows()}${r.pick([key.toUpperCase(), key + "x", "x" + key, key.slice(1)])}=${genLaneValue(r, cfg)}`;
+    case 4: return "";
+    case 5: return r.str(NASTY + ALNUM, 0, 12);
+    default: return `${ows()}${r.str(ALNUM + "-_.*", 1, 12)}${ows()}=${ows()}${r.str(OCTETS, 0, 20)}${props()}${ows()}`;
+  }
+}
+
+function genBaggage(r: Rand, cfg: Cfg): string {
+  if (r.chance(0.002)) return Array.from({ length: 1000 + r.int(3000) }, () => genMember(r, cfg)).join(",");
+  if (r.chance(0.002)) return "k=" + "v".repeat(65536);
+  if (r.chance(0.02)) return Array.from({ length: 170 + r.int(20) }, (_, i) => `k${i}=${r.str(OCTETS, 30, 40)}`).join(",") + `,${genMember(r, cfg)}`;
+  return Array.from({ length: r.int(6) }, () => genMember(r, cfg)).join(r.chance(0.8) ? "," : r.pick([", ", " ,", ",,", "\t,"]));
+}
+
+function mutate(r: Rand, s: string): string {
+  for (let n = 1 + r.int(3); n > 0; n--) {
+    const at = r.int(s.length + 1);
+    switch (r.int(4)) {
+      case 0: s = s.slice(0, at) + r.str(NASTY, 1, 3) + s.slice(at); break;
+      case 1: s = s.slice(0, at) + s.slice(at + 1 + r.int(4)); break;
+      case 2: s = s.slice(0, at) + s.slice(at, at + r.int(8)) + s.slice(at); break;
+      default: s = s.slice(0, at) + String.fromCharCode(r.int(256)) + s.slice(at + 1);
+    }
+  }
+  return s;
+}
+
+function genRequest(r: Rand, cfg: Cfg): Header[] {
+  const rh = cfg.routing_header ?? "x-asm-prefer-tag";
+  const h: Header[] = [[":authority", "mockb:8000"], [":path", "/"], [":method", "GET"]];
+  const extra: Header[] = [];
+  for (let n = r.chance(0.5) ? 0 : 1 + r.int(r.chance(0.01) ? 300 : 3); n > 0; n--) extra.push([rh, genLaneValue(r, cfg)]);
+  for (let n = r.chance(0.2) ? 0 : 1 + r.int(r.chance(0.01) ? 200 : 3); n > 0; n--) extra.push(["baggage", genBaggage(r, cfg)]);
+  if (r.chance(0.3)) extra.push([r.pick(["x-request-id", "traceparent", "user-agent"]), r.str(OCTETS, 1, 30)]);
+  for (const e of extra) h.splice(3 + r.int(h.length - 2), 0, e);
+  if (r.chance(0.2)) {
+    const i = r.int(h.length);
+    h[i] = [h[i][0], mutate(r, h[i][1])];
+  }
+  return h;
+}
+
+export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
+  if (r.chance(0.1)) {
+    const bad = r.pick([
+      () => "{", () => "[]", () => '{"direction":"sideways"}', () => '{"lanes":["-x"]}', () => '{"lane":"s1"}',
+      () => '{"routing_header":"X"}', () => '{"trust_client_lane":1}', () => '{"default_lane":"s9","lanes":["s1"]}',
+      () => r.str(NASTY + "{}[]\":,", 1, 40), () => '{"lanes":' + "[".repeat(100),
+    ]);
+    const text = bad();
+    // Random garbage can come out blank, which is a valid (empty) configuration.
+    return { text, cfg: {}, valid: /^[ \t\n\r]*$/.test(text) };
+  }
+  const cfg: Cfg = {};
+  if (r.chance(0.2)) cfg.routing_header = r.pick(["x-lane", "x-asm-prefer-tag", "x-env-tag"]);
+  if (r.chance(0.2)) cfg.baggage_key = r.pick(["lane", "x-asm-prefer-tag", "env"]);
+  if (r.chance(0.7)) cfg.direction = r.pick(["auto", "inbound", "outbound", "both"]);
+  if (r.chance(0.3)) cfg.lanes = ["s1", "s2", "s3"].filter(() => r.chance(0.7));
+  if (r.chance(0.3)) cfg.default_lane = cfg.lanes?.length ? r.pick(cfg.lanes) : r.pick(["s1", "base"]);
+  if (r.chance(0.2)) cfg.trust_client_lane = r.chance(0.5);
+  if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
+  return { text: JSON.stringify(cfg), cfg, valid: true };
+}
+
+// ---- oracles ---------------------------------------------------------------------------------------------
+
+const DIRECTIONS = [undefined, 0, 1, 2, 3, 99];
+
+function effectiveDirection(cfg: Cfg, listener: number | undefined): "inbound" | "outbound" | "both" {
+  if (cfg.direction && cfg.direction !== "auto") return cfg.direction as any;
+  return listener === 1 ? "inbound" : listener === 2 ? "outbound" : "both";
+}
+
+/** Checks one request's outcome; returns what is wrong, or null. */
+export function judge(cfg: Cfg, input: Header[], output: Header[], listener: number | undefined): string | null {
+  const rh = cfg.routing_header ?? "x-asm-prefer-tag";
+  const key = cfg.baggage_key ?? rh;
+  const tags = output.filter(([k]) => k === rh).map(([, v]) => v);
+  if (tags.length > 1) return `${tags.length} routing headers emitted`;
+  if (tags.length === 1 && !validLane(tags[0], cfg)) return `invalid routing header emitted: ${JSON.stringify(tags[0])}`;
+  const before = new Set(input.map(([k, v]) => `${k}\n${v}`));
+  for (const [k, v] of output) {
+    if (!before.has(`${k}\n${v}`) && /[\r\n\0]/.test(k + v)) return `emitted a header with CR/LF/NUL: ${JSON.stringify([k, v])}`;
+  }
+  const bagIn = input.filter(([k]) => k === "baggage").map(([, v]) => v);
+  const bagOut = output.filter(([k]) => k === "baggage").map(([, v]) => v);
+  const inJoined = bagIn.join(",");
+  const rewritten = bagIn.length !== bagOut.length || bagIn.some((v, i) => v !== bagOut[i]);
+  if (rewritten) {
+    if (bagOut.length > 1) return `${bagOut.length} baggage headers after a rewrite`;
+    const a = keptMembers(inJoined, key), b = keptMembers(bagOut.join(","), key);
+    if (a.join("\n") !== b.join("\n")) return `other baggage members changed: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
+    if (inJoined.length > 8192) return "oversize baggage was rewritten";
+  }
+  // Lane decisions against the reference model.
+  const dir = effectiveDirection(cfg, listener);
+  const trusted = cfg.trust_client_lane !== false || dir === "outbound";
+  const oversize = inJoined.length > 8192;
+  const bagLane = trusted && !oversize ? referenceLane(inJoined, cfg) : null;
+  const hdrIn = trusted ? input.filter(([k]) => k === rh).map(([, v]) => v).find((v) => validLane(v, cfg)) ?? null : null;
+  const outLane = referenceLane(bagOut.join(","), cfg);
+  let want: string | null;
+  if (dir === "outbound") want = bagLane ?? hdrIn ?? cfg.default_lane ?? null;
+  else if (dir === "inbound") want = hdrIn ?? bagLane;
+  else want = hdrIn ?? bagLane ?? cfg.default_lane ?? null;
+  if ((tags[0] ?? null) !== want) return `routing header ${JSON.stringify(tags[0] ?? null)}, expected ${JSON.stringify(want)}`;
+  if (!oversize && want !== null && outLane !== want) return `baggage lane ${JSON.stringify(outLane)}, expected ${JSON.stringify(want)}`;
+  if (!trusted && !oversize && outLane !== null && outLane !== want) return `the client's lane survived: ${outLane}`;
+  return null;
+}
+
+// ---- runner ----------------------------------------------------------------------------------------------
+
+export interface FuzzReport {
+  seed: number; requests: number; configs: number; invalidConfigs: number; ms: number;
+  memoryAfterWarmup: number; memoryAtEnd: number; failure?: string;
+}
+
+async function reproduce(text: string, cfg: Cfg, headers: Header[], listener: number | undefined): Promise<string | null> {
+  const host = await Host.load(readFileSync(WASM));
+  const p = host.configure({ configuration: text });
+  if (host.vmFailed) return `trap at configure: ${host.vmFailed}`;
+  if (p.failed) return null;
+  const r = p.request(headers, { listenerDirection: listener });
+  if (host.vmFailed) return `trap: ${host.vmFailed}`;
+  return judge(cfg, headers, r.headers, listener);
+}
+
+/** Greedy minimization: drop headers, then shorten values, while the failure persists. */
+async function minimize(text: string, cfg: Cfg, headers: Header[], listener: number | undefined): Promise<Header[]> {
+  let cur = headers;
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = 0; i < cur.length; i++) {
+      const next = cur.filter((_, j) => j !== i);
+      if (await reproduce(text, cfg, next, listener)) { cur = next; changed = true; break; }
+    }
+    for (let i = 0; i < cur.length && !changed; i++) {
+      const v = cur[i][1];
+      for (const cut of [Math.floor(v.length / 2), 1]) {
+        for (let at = 0; cut > 0 && at + cut <= v.length; at += cut) {
+          const next = cur.map((h, j) => (j === i ? [h[0], v.slice(0, at) + v.slice(at + cut)] as Header : h));
+          if (await reproduce(text, cfg, next, listener)) { cur = next; changed = true; break; }
+        }
+        if (changed) break;
+      }
+    }
+  }
+  return cur;
+}
+
+export async function fuzz(iterations: number, seed: number, log: (s: string) => void = () => {}): Promise<FuzzReport> {
+  const r = new Rand(seed);
+  const host = await Host.load(readFileSync(WASM));
+  const t0 = Date.now();
+  let plugin: Plugin | null = null;
+  let current = { text: "", cfg: {} as Cfg, valid: true };
+  let configs = 0, invalid = 0, requests = 0;
+  const report = (extra: Partial<FuzzReport>): FuzzReport => ({
+    seed, requests, configs, invalidConfigs: invalid, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(), ...extra,
+  });
+  // Warm-up: the largest inputs the generator makes, so later growth would be a leak.
+  const warm = host.configure({ configuration: "" });
+  for (const h of [[["baggage", "k=" + "v".repeat(65536)]], Array.from({ length: 200 }, () => ["baggage", "a=1,".repeat(1000)]), Array.from({ length: 300 }, () => ["x-asm-prefer-tag", "x".repeat(70)])] as Header[][]) {
+    for (const l of DIRECTIONS) warm.request(h, { listenerDirection: l });
+  }
+  host.removePlugin(warm);
+  const memoryAfterWarmup = host.memoryBytes();
+
+  for (let i = 0; i < iterations; i++) {
+    if (i % 200 === 0) {
+      if (plugin) host.removePlugin(plugin);
+      current = genConfig(r);
+      configs++;
+      plugin = host.configure({ configuration: current.text });
+      if (host.vmFailed) return report({ failure: `seed ${seed}, iteration ${i}: trap at configure with ${JSON.stringify(current.text)}: ${host.vmFailed}` });
+      if (plugin.failed !== !current.valid) {
+        return report({ failure: `seed ${seed}, iteration ${i}: configuration ${JSON.stringify(current.text)} ${plugin.failed ? "refused" : "accepted"}: ${host.logs.at(-1)?.message}` });
+      }
+      if (plugin.failed) invalid++;
+    }
+    const headers = genRequest(r, current.cfg);
+    const listener = r.pick(DIRECTIONS);
+    const res = plugin!.request(headers, { listenerDirection: listener });
+    requests++;
+    if (host.vmFailed || (current.valid && res.outcome !== "continue")) {
+      const min = await minimize(current.text, current.cfg, headers, listener);
+      return report({ failure: `seed ${seed}, iteration ${i}: ${host.vmFailed ?? res.outcome}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}` });
+    }
+    if (!current.valid) continue;
+    const bad = judge(current.cfg, headers, res.headers, listener);
+    if (bad) {
+      const min = await minimize(current.text, current.cfg, headers, listener);
+      const again = await reproduce(current.text, current.cfg, min, listener);
+      return report({ failure: `seed ${seed}, iteration ${i}: ${bad}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}\n(minimal input gives: ${again})` });
+    }
+    if (i > 0 && i % 100000 === 0) log(`  ${i} requests, memory ${host.memoryBytes() / 1024} KiB`);
+  }
+  const end = report({});
+  if (end.memoryAtEnd !== memoryAfterWarmup) end.failure = `seed ${seed}: linear memory grew from ${memoryAfterWarmup / 1024} KiB to ${end.memoryAtEnd / 1024} KiB`;
+  return end;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const opt = (name: string, def: number) => {
+    const i = args.indexOf(`--${name}`);
+    const v = i >= 0 ? Number(args[i + 1]) : def;
+    if (!Number.isInteger(v) || v < 0) { console.error(`--${name} needs a non-negative integer`); process.exit(2); }
+    return v;
+  };
+  const iterations = opt("iterations", 100_000);
+  const seed = opt("seed", Date.now() % 1_000_000);
+  console.log(`lane-tag fuzz: seed ${seed}, ${iterations} requests`);
+  const rep = await fuzz(iterations, seed, console.log);
+  console.log(`${rep.requests} requests, ${rep.configs} configurations (${rep.invalidConfigs} invalid, all refused without a trap) in ${(rep.ms / 1000).toFixed(1)} s; linear memory ${rep.memoryAfterWarmup / 1024} KiB after warm-up, ${rep.memoryAtEnd / 1024} KiB at the end`);
+  if (rep.failure) {
+    console.log(`FAILED (rerun: npm run fuzz -- --iterations ${iterations} --seed ${seed})\n${rep.failure}`);
+    process.exit(1);
+  }
+  console.log("ok: no trap; routing headers valid; no CR/LF/NUL emitted; other members kept; lanes as the reference model; memory flat");
+}
