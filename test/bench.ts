@@ -1,6 +1,7 @@
 // npm run bench: per-request cost of build/lane-tag.wasm against ../shared/bench/floor.wasm (the least a
 // correct lane filter can do), both driven through the same host emulator in the same run.
 import { existsSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "./host/emulator.ts";
 
@@ -101,6 +102,26 @@ async function main() {
   }
   const sw = sizeRows[0].map((_, c) => Math.max(...sizeRows.map((r) => r[c].length)));
   for (const r of sizeRows) console.log(r.map((x, c) => x.padEnd(sw[c])).join("  "));
+
+  // What the SDK's own dispatch would cost: a minimal lane filter on its Context classes (test/fixtures).
+  const sdkWasm = `${root}build/sdk-dispatch.wasm`;
+  const built = spawnSync(`${root}node_modules/.bin/asc`, ["test/fixtures/sdk-dispatch/filter.ts", "--lib", "test/fixtures/sdk-dispatch/lib",
+    "--runtime", "incremental", "--use", "abort=abort_proc_exit", "-O3", "--noAssert", "-o", sdkWasm], { cwd: root, encoding: "utf8" });
+  if (built.status !== 0) console.log(`\nSDK dispatch comparison skipped: the fixture did not build:\n${built.stderr}`);
+  else {
+    const sdkHost = await Host.load(sdkWasm, { countCalls: true });
+    const sdk = sdkHost.configure({});
+    const sc = scenarios[0];
+    run(sdk, sc, 20_000);
+    const logsBefore = sdkHost.calls.get("proxy_log") ?? 0;
+    const memBefore = sdkHost.memoryBytes();
+    const f: number[] = [], l: number[] = [], d: number[] = [];
+    for (let r = 0; r < REPS; r++) { f.push(run(floor, sc, REQUESTS)); l.push(run(sdk, sc, REQUESTS)); d.push(run(plugins.outbound, sc, REQUESTS)); }
+    const perReq = ((sdkHost.calls.get("proxy_log") ?? 0) - logsBefore) / (REPS * REQUESTS);
+    console.log(`\nthe SDK's own dispatch (test/fixtures/sdk-dispatch, ${statSync(sdkWasm).size} bytes), ${sc.name}:`);
+    console.log(`  floor ${median(f).toFixed(0)} ns/req; SDK dispatch ${median(l).toFixed(0)} ns/req (${(median(l) / median(f)).toFixed(2)}x); lane-tag ${median(d).toFixed(0)} ns/req (${(median(d) / median(f)).toFixed(2)}x)`);
+    console.log(`  SDK dispatch: ${perReq.toFixed(1)} proxy_log calls per request (debug lines built in the VM even when Envoy drops them); linear memory ${memBefore / 1024} -> ${sdkHost.memoryBytes() / 1024} KiB over ${REPS * REQUESTS} requests`);
+  }
 
   const filter = plugins.outbound;
   const s = scenarios[0];

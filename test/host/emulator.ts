@@ -133,6 +133,8 @@ export interface HostOptions {
   countCalls?: boolean;
   /** Record every host call with its arguments in `trace`. */
   traceCalls?: boolean;
+  /** Envoy's log level for Wasm (default info): lower levels are dropped without reading the message. */
+  logLevel?: (typeof LogLevel)[number];
 }
 
 export class Host {
@@ -403,6 +405,7 @@ export class Host {
     return {
       proxy_log: (level: number, ptr: number, size: number) => {
         this.count("proxy_log");
+        if (level < LogLevel.indexOf(this.opts.logLevel ?? "info")) return WasmResult.Ok;
         const msg = this.readString(ptr, size);
         if (msg === null) return WasmResult.InvalidMemoryAccess;
         this.logs.push({ level: LogLevel[level] ?? "critical", message: msg });
