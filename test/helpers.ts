@@ -1,15 +1,15 @@
 // Shared by the integration tests: where the built module is, and small header helpers.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Host, type Header, type HostOptions, type Plugin, type PluginOptions } from "./host/emulator.ts";
+import { Host, type Header, type HostOptions, type Plugin, type PluginOptions, type StreamOptions } from "./host/emulator.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WASM = `${ROOT}build/lane-tag.wasm`;
 export const SHARED = `${ROOT}../shared`;
 
-export function wasmBytes(): Uint8Array {
+export function wasmBytes(): Uint8Array<ArrayBuffer> {
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build first (npm test does)`);
-  return readFileSync(WASM);
+  return new Uint8Array(readFileSync(WASM));
 }
 
 /** A fresh VM with the built module and one plugin configured with `configuration`. */
@@ -20,16 +20,16 @@ export async function filter(configuration: string | object = "", plugin: Plugin
   return { host: h, plugin: p };
 }
 
-export const IN = { listenerDirection: 1 };
-export const OUT = { listenerDirection: 2 };
-export const UNSET = {};
+export const IN: StreamOptions = { listenerDirection: 1 };
+export const OUT: StreamOptions = { listenerDirection: 2 };
+export const UNSET: StreamOptions = {};
 
 /** All values of header `name`, in order. */
 export function values(headers: Header[], name: string): string[] {
   return headers.filter(([k]) => k === name).map(([, v]) => v);
 }
 
-export function send(p: Plugin, headers: Header[], stream = OUT) {
+export function send(p: Plugin, headers: Header[], stream: StreamOptions = OUT) {
   const r = p.request(headers, stream);
   return { ...r, tag: values(r.headers, "x-asm-prefer-tag"), baggage: values(r.headers, "baggage") };
 }

@@ -8,7 +8,9 @@ const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runti
 /** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
 export const ROOT_ID: string = runtimeConfig.config.rootIds[0];
 
-export type Resource = Record<string, any> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type Resource = Record<string, any> & {
+  apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 /** A generated file: its path under the output folder and the resource it holds. */
 export interface Output { path: string; resource: Resource }

@@ -156,7 +156,7 @@ export class Host {
 
   static async load(wasm: string | Uint8Array, opts: HostOptions = {}): Promise<Host> {
     const host = new Host(opts);
-    const code = typeof wasm === "string" ? readFileSync(wasm) : wasm;
+    const code = new Uint8Array(typeof wasm === "string" ? readFileSync(wasm) : wasm);
     const module = await WebAssembly.compile(code);
     host.instance = await WebAssembly.instantiate(module, host.imports(module));
     host.ex = host.instance.exports as Record<string, any>;
