@@ -5,7 +5,7 @@
 // Values are percent-decoded. Invalid members are skipped, never fatal. The lane is the last valid member
 // with the lane key (OpenTelemetry keeps the last of duplicate keys too).
 import { Config } from "./config";
-import { MAX_LANE, decodeLane } from "./lane";
+import { MAX_LANE, decodeLane, hexValue } from "./lane";
 
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;
@@ -114,10 +114,9 @@ export function rewriteBound(len: i32, keyLen: i32): i32 {
 
 /**
  * Writes src[0..len) to dst with exactly one lane member `key=lane`: at `anchor` (a member start offset
- * from LaneScan) or appended when anchor is -1; with laneLen 0, with no lane member at all. Every other
- * member keeps its text (properties included) and order; other members with the lane key are dropped, as
- * are members holding control bytes, which must never reach the wire. Members are joined with ",".
- * Returns the output length.
+ * from LaneScan) or appended when anchor is -1. Every other member keeps its text (properties included)
+ * and order; other members with the lane key are dropped, as are members holding control bytes, which
+ * must never reach the wire. Members are joined with ",". Returns the output length.
  */
 export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32,
   anchor: i32, dst: usize): i32 {
@@ -134,7 +133,7 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     while (s < e && isOws(load<u8>(src + s))) s++;
     while (e > s && isOws(load<u8>(src + e - 1))) e--;
     if (s == e) continue;
-    if (ms == anchor && laneLen > 0) {
+    if (ms == anchor) {
       if (out > 0) store<u8>(dst + out++, 0x2c);
       out = writeMember(dst, out, key, keyLen, lane, laneLen);
       wrote = true;
@@ -150,7 +149,7 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     memory.copy(dst + out, src + s, e - s);
     out += e - s;
   }
-  if (!wrote && laneLen > 0) {
+  if (!wrote) {
     if (out > 0) store<u8>(dst + out++, 0x2c);
     out = writeMember(dst, out, key, keyLen, lane, laneLen);
   }
@@ -163,4 +162,81 @@ function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize,
   store<u8>(dst + out++, 0x3d /* = */);
   memory.copy(dst + out, lane, laneLen);
   return out + laneLen;
+}
+
+// ---- removing a client's lane ---------------------------------------------------------------------------
+
+// RFC 9110 tchar: the bytes a baggage key is made of.
+// @ts-ignore: decorator
+@inline function isTchar(c: u32): bool {
+  if (c - 0x30 < 10 || (c | 0x20) - 0x61 < 26) return true;
+  return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
+    c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
+}
+
+/**
+ * Whether member src[s..e) has the lane key as a lenient reader could see it. Readers differ: OpenTelemetry
+ * percent-decodes keys, and trims whitespace that is not OWS (JavaScript: U+00A0; Go: any Unicode space;
+ * Java: every byte up to 0x20). So: the text before the member's first "=" (and before any ";"),
+ * percent-decoded, with every byte that cannot be part of a token left out, equals the lane key.
+ */
+function looseKeyIs(src: usize, s: i32, e: i32, key: usize, keyLen: i32): bool {
+  let ke = s;
+  while (ke < e && load<u8>(src + ke) != 0x3d && load<u8>(src + ke) != 0x3b) ke++;
+  if (ke >= e || load<u8>(src + ke) != 0x3d) return false;
+  let j = 0;
+  for (let i = s; i < ke;) {
+    let c = <u32>load<u8>(src + i++);
+    if (c == 0x25 && i + 1 < ke) {
+      const hi = hexValue(load<u8>(src + i));
+      const lo = hexValue(load<u8>(src + i + 1));
+      if (hi >= 0 && lo >= 0) { c = <u32>((hi << 4) | lo); i += 2; }
+    }
+    if (!isTchar(c)) continue;
+    if (j >= keyLen || c != <u32>load<u8>(key + j)) return false;
+    j++;
+  }
+  return j == keyLen;
+}
+
+/** How many members of src[0..len) carry the lane key as any reader would see it (see looseKeyIs). */
+export function countLooseLaneMembers(src: usize, len: i32, key: usize, keyLen: i32): i32 {
+  let n = 0;
+  let i = 0;
+  while (i < len) {
+    let j = i;
+    while (j < len && load<u8>(src + j) != 0x2c) j++;
+    if (looseKeyIs(src, i, j, key, keyLen)) n++;
+    i = j + 1;
+  }
+  return n;
+}
+
+/**
+ * Writes src[0..len) to dst without the members countLooseLaneMembers counts, without empty members and
+ * without members holding control bytes; every other member keeps its text and order. Returns the length.
+ */
+export function stripLaneMembers(src: usize, len: i32, key: usize, keyLen: i32, dst: usize): i32 {
+  let out = 0;
+  let i = 0;
+  while (i < len) {
+    const ms = i;
+    let j = i;
+    while (j < len && load<u8>(src + j) != 0x2c) j++;
+    i = j + 1;
+    let s = ms;
+    let e = j;
+    while (s < e && isOws(load<u8>(src + s))) s++;
+    while (e > s && isOws(load<u8>(src + e - 1))) e--;
+    if (s == e || looseKeyIs(src, ms, j, key, keyLen)) continue;
+    let clean = true;
+    for (let k = s; k < e; k++) {
+      if (isCtl(load<u8>(src + k))) { clean = false; break; }
+    }
+    if (!clean) continue;
+    if (out > 0) store<u8>(dst + out++, 0x2c);
+    memory.copy(dst + out, src + s, e - s);
+    out += e - s;
+  }
+  return out;
 }

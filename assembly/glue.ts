@@ -3,7 +3,7 @@
 // that is reset per callback; every failure of a host call leaves the request untouched (fail open).
 import * as abi from "./sdk";
 import { Config, parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, directionName } from "./config";
-import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage } from "./baggage";
+import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "./baggage";
 import { isLaneRaw, bytesEqual } from "./lane";
 import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, BAG_KEEP, BAG_REPLACE } from "./decide";
 import { VERSION, ROOT_ID } from "./version";
@@ -258,13 +258,40 @@ function onRequest(config: Config): void {
     p = v + vl + 1;
   }
 
+  const dir = resolveDirection(config);
+  const key = changetype<usize>(config.baggageKeyBytes);
+  const keyLen = config.baggageKeyBytes.byteLength;
+  // A gateway does not trust the client's lane: it is removed before lane assignment, from baggage of any
+  // size and in any spelling an application's baggage reader would accept as the lane key.
+  const untrusted = !config.trustClientLane && dir != DIR_OUTBOUND;
+  if (bags > 1 && (bagLen <= MAX_BAGGAGE || untrusted)) {
+    bag = joinBaggage(buf, n, bagLen);
+    if (bag == 0) return;
+  }
+  let stripHeader = false;
+  let stripped = false;
+  if (untrusted) {
+    stripHeader = state.headerCount > 0;
+    if (bags > 0 && countLooseLaneMembers(bag, bagLen, key, keyLen) > 0) {
+      const dst = malloc(bagLen);
+      if (dst == 0) return;
+      bagLen = stripLaneMembers(bag, bagLen, key, keyLen, dst);
+      bag = dst;
+      stripped = true;
+    }
+    if (stripHeader || stripped) {
+      state.headerCount = 0;
+      state.headerValid = false;
+      invalid = 0;
+      count(dir, M_CLIENT_LANE_REMOVED);
+    }
+  }
+
   if (bagLen > MAX_BAGGAGE) {
     state.oversize = true;
     scan.reset();
   } else {
-    if (bags > 1) bag = joinBaggage(buf, n, bagLen);
-    if (bag == 0 && bags > 1) return;
-    scan.scan(bag, bagLen, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config);
+    scan.scan(bag, bagLen, key, keyLen, config);
   }
   invalid += scan.invalid;
   state.baggageValid = scan.found;
@@ -272,22 +299,6 @@ function onRequest(config: Config): void {
   state.same = state.headerValid && scan.laneIs(hdr, hdrLen);
   state.hasDefault = config.defaultLaneBytes.byteLength > 0;
 
-  const dir = resolveDirection(config);
-  // A gateway does not trust the client's lane: it is removed before lane assignment. Oversize baggage is
-  // left alone: no lane-tag ever reads a lane from it.
-  let stripHeader = false;
-  let stripBaggage = false;
-  if (!config.trustClientLane && dir != DIR_OUTBOUND && (state.headerCount > 0 || scan.keyMembers > 0)) {
-    stripHeader = state.headerCount > 0;
-    stripBaggage = scan.keyMembers > 0;
-    state.headerCount = 0;
-    state.headerValid = false;
-    state.baggageValid = false;
-    state.baggageHasKey = false;
-    state.same = false;
-    invalid = 0;
-    count(dir, M_CLIENT_LANE_REMOVED);
-  }
   decide(dir, state, decision);
 
   if (decision.setHeader) {
@@ -298,21 +309,19 @@ function onRequest(config: Config): void {
   } else if (decision.removeHeader || stripHeader) {
     abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, rh, rhLen);
   }
-  if (decision.baggage != BAG_KEEP || stripBaggage) {
-    // The new lane (none when only stripping); every other lane-key member is dropped by the rewrite.
-    const keep = decision.baggage != BAG_KEEP;
+  if (decision.baggage != BAG_KEEP) {
     const src = state.baggageSrc;
-    const lp: usize = !keep ? 0 : src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
-    const ll = !keep ? 0 : src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
-    const key = changetype<usize>(config.baggageKeyBytes);
-    const keyLen = config.baggageKeyBytes.byteLength;
+    const lp = src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
+    const ll = src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
     const dst = malloc(rewriteBound(bagLen, keyLen));
     if (dst != 0) {
-      const out = writeBaggage(bag, bags > 0 ? bagLen : 0, key, keyLen, lp, ll, stripBaggage ? -1 : scan.anchor, dst);
-      if (out > 0) abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
-      else abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN);
-      if (keep) count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      const out = writeBaggage(bag, bagLen, key, keyLen, lp, ll, scan.anchor, dst);
+      abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
+      count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
     }
+  } else if (stripped) {
+    if (bagLen > 0) abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, bag, bagLen);
+    else abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN);
   }
 
   const f = decision.found;

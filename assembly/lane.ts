@@ -15,7 +15,7 @@ export const MAX_LANE: i32 = 63;
 }
 
 // @ts-ignore: decorator
-@inline function hexValue(c: u32): i32 {
+@inline export function hexValue(c: u32): i32 {
   if (c - 0x30 < 10) return <i32>(c - 0x30);
   const l = c | 0x20;
   if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);

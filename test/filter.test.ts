@@ -338,12 +338,23 @@ describe("gateway trust (trust_client_lane)", () => {
     assert.deepEqual(r.baggage, ["userId=alice,x-asm-prefer-tag=s2,sessionId=42"]);
   });
 
-  it("false: oversize baggage is left alone (no lane-tag reads a lane from it)", async () => {
+  it("false: the lane member is removed from oversize baggage too (applications may still read it)", async () => {
+    const { host, plugin } = await filter(gateway);
+    const pad = "pad=" + "v".repeat(9000);
+    const r = send(plugin, [...base, ["baggage", "x-asm-prefer-tag=s2," + pad], ["baggage", "userId=alice"]], OUT);
+    assert.deepEqual(r.baggage, [`${pad},userId=alice`]);
+    assert.equal(host.counter("lane_tag.both.client_lane_removed"), 1);
+  });
+
+  it("false: removes the lane member in every spelling a baggage reader accepts", async () => {
     const { plugin } = await filter(gateway);
-    const big = "x-asm-prefer-tag=s2," + "k=" + "v".repeat(9000);
-    const r = send(plugin, [...base, ["baggage", big], ["x-asm-prefer-tag", "s2"]], OUT);
-    assert.deepEqual(r.baggage, [big]);
-    assert.deepEqual(r.tag, []);
+    for (const member of ["x-asm-prefer%2Dtag=s2", "%78-asm-prefer-tag=s2", "\u00a0x-asm-prefer-tag\u00a0=s2", " x-asm-prefer-tag =s2;p", "x-asm-prefer-tag\u000b=s2", "x-asm-prefer-tag%C2%A0=s2", "\u3000x-asm-prefer-tag=s2"]) {
+      const r = send(plugin, [...base, ["baggage", `a=1,${member},b=2`]], OUT);
+      assert.deepEqual(r.baggage, ["a=1,b=2"], JSON.stringify(member));
+    }
+    // Not the lane key, however spelled: kept.
+    const kept = send(plugin, [...base, ["baggage", "x-asm-prefer-tags=s2,x-asm-prefer-tag;p=s2"]], OUT);
+    assert.deepEqual(kept.baggage, ["x-asm-prefer-tags=s2,x-asm-prefer-tag;p=s2"]);
   });
 });
 

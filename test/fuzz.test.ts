@@ -35,6 +35,12 @@ describe("the fuzzer's oracles catch what they must", () => {
     assert.match(judge({ direction: "outbound" }, input, input, 2)!, /routing header "s1", expected "s2"/);
     assert.match(judge({ direction: "inbound" }, input, input, 1)!, /baggage lane "s2", expected "s1"/);
   });
+  it("a client's lane member left behind at a gateway, in any spelling", () => {
+    const cfg = { direction: "both", trust_client_lane: false };
+    const input: [string, string][] = [...base, ["baggage", "a=1,x-asm-prefer%2Dtag=s2"]];
+    assert.match(judge(cfg, input, input, 2)!, /a client lane member survived/);
+    assert.equal(judge(cfg, input, [...base, ["baggage", "a=1"]], 2), null);
+  });
   it("the reference model reads the spec's examples", () => {
     assert.equal(referenceLane(" a=1 , x-asm-prefer-tag = s%32 ;p, x-asm-prefer-tag=%zz", {}), "s2");
     assert.equal(referenceLane("x-asm-prefer-tag=s1,x-asm-prefer-tag=s3", { lanes: ["s1"] }), "s1");

@@ -85,8 +85,18 @@ export function referenceLane(baggage: string, cfg: Cfg): string | null {
 const isCtl = (s: string) => /[\x00-\x08\x0a-\x1f\x7f]/.test(s);
 
 /** The members a rewrite must keep, in order: every non-empty member without the lane key or control bytes. */
-export function keptMembers(baggage: string, key: string): string[] {
-  return baggage.split(",").map(trimOws).filter((m) => m !== "" && memberValue(m, key) === null && !isCtl(m));
+export function keptMembers(baggage: string, key: string, loose = false): string[] {
+  return baggage.split(",").map(trimOws)
+    .filter((m) => m !== "" && memberValue(m, key) === null && !isCtl(m) && !(loose && looseKey(m, key)));
+}
+
+/** A member whose key a lenient reader could take for `key`: percent-decoded, non-token bytes left out. */
+export function looseKey(member: string, key: string): boolean {
+  const eq = member.indexOf("=");
+  const semi = member.indexOf(";");
+  if (eq < 0 || (semi >= 0 && semi < eq)) return false;
+  const raw = member.slice(0, eq).replace(/%([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return raw.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "") === key;
 }
 
 // ---- generators ------------------------------------------------------------------------------------------
@@ -111,7 +121,8 @@ function genMember(r: Rand, cfg: Cfg): string {
   const props = () => (r.chance(0.7) ? "" : Array.from({ length: 1 + r.int(3) }, () => `${ows()};${ows()}${r.str(ALNUM, 1, 5)}${r.chance(0.5) ? `${ows()}=${ows()}${r.str(OCTETS, 0, 6)}` : ""}`).join(""));
   switch (r.int(8)) {
     case 0: case 1: case 2: return `${ows()}${key}${ows()}=${ows()}${genLaneValue(r, cfg)}${props()}${ows()}`;
-    case 3: return `${ows()}${r.pick([key.toUpperCase(), key + "x", "x" + key, key.slice(1)])}=${genLaneValue(r, cfg)}`;
+    case 3: return `${ows()}${r.pick([key.toUpperCase(), key + "x", "x" + key, key.slice(1), key.replace("-", "%2D"),
+      `%${key.charCodeAt(0).toString(16)}${key.slice(1)}`, `\u00a0${key}`, `${key}\u3000`, `${key}\u000b`, `${key}%20`])}=${genLaneValue(r, cfg)}`;
     case 4: return "";
     case 5: return r.str(NASTY + ALNUM, 0, 12);
     default: return `${ows()}${r.str(ALNUM + "-_.*", 1, 12)}${ows()}=${ows()}${r.str(OCTETS, 0, 20)}${props()}${ows()}`;
@@ -198,17 +209,25 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   const bagIn = input.filter(([k]) => k === "baggage").map(([, v]) => v);
   const bagOut = output.filter(([k]) => k === "baggage").map(([, v]) => v);
   const inJoined = bagIn.join(",");
+  const dir = effectiveDirection(cfg, listener);
+  const trusted = cfg.trust_client_lane !== false || dir === "outbound";
   const rewritten = bagIn.length !== bagOut.length || bagIn.some((v, i) => v !== bagOut[i]);
   if (rewritten) {
     if (bagOut.length > 1) return `${bagOut.length} baggage headers after a rewrite`;
-    const a = keptMembers(inJoined, key), b = keptMembers(bagOut.join(","), key);
+    const a = keptMembers(inJoined, key, !trusted), b = keptMembers(bagOut.join(","), key, !trusted);
     if (a.join("\n") !== b.join("\n")) return `other baggage members changed: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
-    if (inJoined.length > 8192) return "oversize baggage was rewritten";
+    if (inJoined.length > 8192 && trusted) return "oversize baggage was rewritten";
+  }
+  if (!trusted) {
+    // Whatever the client sent as a lane member, in any spelling, is gone; only the filter's own may be there.
+    const mine = bagOut.join(",").split(",").map(trimOws).filter((m) => looseKey(m, key));
+    const lane = output.find(([k]) => k === rh)?.[1];
+    if (mine.some((m) => m !== `${key}=${lane}`)) return `a client lane member survived: ${JSON.stringify(mine)}`;
   }
   // Lane decisions against the reference model.
-  const dir = effectiveDirection(cfg, listener);
-  const trusted = cfg.trust_client_lane !== false || dir === "outbound";
-  const oversize = inJoined.length > 8192;
+  // What the filter parses: the baggage as sent, or, where it removed a client's lane, what is left.
+  const stripped = !trusted && inJoined.split(",").some((m) => looseKey(m, key));
+  const oversize = (stripped ? keptMembers(inJoined, key, true).join(",") : inJoined).length > 8192;
   const bagLane = trusted && !oversize ? referenceLane(inJoined, cfg) : null;
   const hdrIn = trusted ? input.filter(([k]) => k === rh).map(([, v]) => v).find((v) => validLane(v, cfg)) ?? null : null;
   const outLane = referenceLane(bagOut.join(","), cfg);

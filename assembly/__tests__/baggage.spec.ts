@@ -1,4 +1,4 @@
-import { MAX_BAGGAGE, LaneScan } from "../baggage";
+import { MAX_BAGGAGE, LaneScan, stripLaneMembers, countLooseLaneMembers } from "../baggage";
 import { config, laneOf, scanOf, withLane } from "./util";
 
 // [baggage, lane found ("" = none)]. Default key: x-asm-prefer-tag.
@@ -144,5 +144,41 @@ describe("rewriting baggage", () => {
   });
   it("round-trips: the rewritten baggage yields the lane", () => {
     for (let i = 0; i < REWRITE.length; i++) expect(laneOf(withLane(REWRITE[i][0], "s9"))).toBe("s9");
+  });
+});
+
+// [baggage, after removing the client's lane members]
+const STRIP: string[][] = [
+  ["a=1,x-asm-prefer-tag=s2,b=2", "a=1,b=2"],
+  ["x-asm-prefer-tag=s2", ""],
+  ["a=1, x-asm-prefer-tag = s2 ;p=1 ,b=2", "a=1,b=2"],
+  ["x-asm-prefer%2Dtag=s2,a=1", "a=1"],             // OpenTelemetry decodes keys
+  ["%78-asm-prefer-tag=s2,a=1", "a=1"],
+  ["x-asm-prefer-tag%C2%A0=s2,a=1", "a=1"],         // an encoded NBSP, trimmed by some readers
+  ["\u00a0x-asm-prefer-tag=s2,a=1", "a=1"],         // a raw one
+  ["x-asm-prefer-tag\u000b=s2,a=1", "a=1"],          // Java trims every byte up to 0x20
+  ["x-asm-prefer-tags=s2,a=1", "x-asm-prefer-tags=s2,a=1"], // another key
+  ["x-asm-prefer-tag;p=s2,a=1", "x-asm-prefer-tag;p=s2,a=1"], // no key=value before the properties
+  ["x-asm-prefer-tag,a=1", "x-asm-prefer-tag,a=1"],
+  ["a=1,,b=x\r\ny", "a=1"],                          // empty and control-byte members go too
+];
+
+describe("removing a client's lane (trust_client_lane: false)", () => {
+  it("drops the lane member in every spelling a lenient reader accepts, and nothing else", () => {
+    const c = config("");
+    const key = c.baggageKeyBytes;
+    for (let i = 0; i < STRIP.length; i++) {
+      const b = String.UTF8.encode(STRIP[i][0]);
+      const dst = heap.alloc(b.byteLength + 1);
+      const n = stripLaneMembers(changetype<usize>(b), b.byteLength, changetype<usize>(key), key.byteLength, dst);
+      expect(String.UTF8.decodeUnsafe(dst, n)).toBe(STRIP[i][1], STRIP[i][0]);
+      heap.free(dst);
+    }
+  });
+  it("counts what it would drop", () => {
+    const c = config("");
+    const key = c.baggageKeyBytes;
+    const b = String.UTF8.encode("x-asm-prefer-tag=s1,a=1,x-asm-prefer%2Dtag=s2,x-asm-prefer-tags=s3");
+    expect(countLooseLaneMembers(changetype<usize>(b), b.byteLength, changetype<usize>(key), key.byteLength)).toBe(2);
   });
 });
