@@ -57,6 +57,10 @@ export function main(argv: string[]): number {
   }
 
   const target = resolve(out);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    console.error(`--out ${out} is not a folder\nnothing was written`);
+    return 1;
+  }
   if (existsSync(target)) {
     const foreign = foreignEntries(target);
     if (foreign.length) {
@@ -72,9 +76,18 @@ export function main(argv: string[]): number {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, header + stringify(o.resource, { lineWidth: 0 }));
   }
-  rmSync(target, { recursive: true, force: true });
+  // Swap the folders so that a failure at any point leaves either the old output or the new one.
   mkdirSync(dirname(target), { recursive: true });
-  renameSync(stage, target);
+  const old = `${target}.old-${process.pid}`;
+  const hadOld = existsSync(target);
+  if (hadOld) renameSync(target, old);
+  try {
+    renameSync(stage, target);
+  } catch (e) {
+    if (hadOld) renameSync(old, target);
+    throw e;
+  }
+  if (hadOld) rmSync(old, { recursive: true, force: true });
   const count = (d: string) => outputs.filter((o) => o.path.startsWith(`${d}/`)).length;
   console.log(`wrote ${outputs.length} files to ${out}: asm/ (${count("asm")}: ASMFilterDeployment, DestinationRule, VirtualService), istio/ (${count("istio")}: WasmPlugin, DestinationRule, VirtualService)`);
   return 0;

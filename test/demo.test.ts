@@ -7,11 +7,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { loadSpec } from "../deploy/lib/spec.ts";
+import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
 import { ROOT_ID } from "../deploy/lib/generate.ts";
-import { runDemo } from "../deploy/local/demo.ts";
-import { check, type Result } from "../deploy/local/client.ts";
-import { gatewayWeights, expectedChain, chainWithoutFilter } from "../deploy/local/topology.ts";
+import { runDemo, startMesh } from "../deploy/local/demo.ts";
+import { check, waitForLanes, type Result } from "../deploy/local/client.ts";
+import { gatewayWeights, expectedChain, chainWithoutFilter, chain } from "../deploy/local/topology.ts";
 import { localFiles, HERE } from "../deploy/local/generate.ts";
 // @ts-ignore: plain JavaScript module
 import { createMock } from "../deploy/local/mock/server.mjs";
@@ -46,6 +46,30 @@ describe("npm run demo (no Docker): 1000 requests through the gateway", () => {
     const { results } = await runDemo({ requests: 200, seed: 3, weights: [0, 50, 50], withFilter: true, quiet: true, concurrency: 8 }, spec, () => {});
     assert.equal(results.filter((r) => r.lane === "s1").length, 0);
     assert.deepEqual(check(spec, results, { filter: true, weights: gatewayWeights(spec, [0, 50, 50]), tolerance: 10 }), []);
+  });
+
+  it("the Envoy e2e's readiness check accepts a mesh whose every lane answers, and waits on one that does not", async () => {
+    const good = await startMesh(spec);
+    try {
+      await waitForLanes(good.gatewayUrl, spec, 5000);
+    } finally {
+      await good.close();
+    }
+    const bad = await startMesh(spec, { withFilter: false });
+    try {
+      await assert.rejects(waitForLanes(bad.gatewayUrl, spec, 1500), /lanes s2, s3 did not answer their expected chain/);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it("the call chain is the baseline lane's order, whatever order the lanes are listed in", () => {
+    const text = readFileSync(join(ROOT, "deploy/lanes.example.yaml"), "utf8");
+    const moved = text.replace(/lanes:\n([\s\S]*?)(  s3:\n    label: v3\n    services: \[mockb\]\n)/, "lanes:\n$2$1");
+    assert.equal(parseSpec(moved, "moved.yaml").lanes[0].name, "s3", "s3 is listed first");
+    assert.deepEqual(chain(parseSpec(moved, "moved.yaml")), ["mocka", "mockb", "mockc"]);
+    const wrongEntry = text.replace("service: mocka", "service: mockb");
+    assert.throws(() => chain(parseSpec(wrongEntry, "w.yaml")), /gateway.entry.service must be the first, not mockb/);
   });
 
   it("the expectations come from the spec: s2 has no mockb, s3 only mockb", () => {

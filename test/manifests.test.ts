@@ -176,6 +176,10 @@ const BAD: [string, string, RegExp][] = [
   ["uppercase routing header", "group: test\nnamespace: default\nrouting" + "Header: X-Lane\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /routingHeader: "X-Lane" must be lowercase \(line 3\)/],
   ["digest image without istioImage", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x@sha256:" + "a".repeat(64) + "\nlanes: {s1: {label: v1, services: [a]}}\n", /image: is pinned by digest: give istioImage too/],
   ["duplicate key", "group: test\ngroup: other\n", /not valid YAML: Map keys must be unique/],
+  ["empty baseline", "group: test\nnamespace: default\nbaseline: \"\"\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /baseline: must not be empty \(line 3\)/],
+  ["empty lane label", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: \"\", services: [a]}}\n", /lanes\.s1\.label: must not be empty/],
+  ["image without a registry", "group: test\nnamespace: default\nbaseline: s1\nimage: mocka/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /image: "mocka\/x:1" names no registry/],
+  ["numeric lane name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  0x10: {label: v2, services: [a]}\n", /lanes: key 0x10 must be a string: quote it \("0x10"\) \(line 7\)/],
 ];
 
 describe("bad lanes specs", () => {
@@ -211,6 +215,19 @@ describe("bad lanes specs", () => {
       assert.equal(r.code, 1);
       assert.match(r.err, /refusing to replace .*\(notes\.txt\)/);
       assert.deepEqual(readdirSync(dir).sort(), ["asm", "notes.txt"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an --out that is a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-out-"));
+    try {
+      writeFileSync(join(dir, "file"), "x");
+      const r = manifests(["deploy/lanes.example.yaml", "--out", join(dir, "file")]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /is not a folder/);
+      assert.equal(readFileSync(join(dir, "file"), "utf8"), "x");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

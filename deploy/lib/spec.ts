@@ -1,7 +1,7 @@
 // The lanes spec: one YAML file describing a lane group. Parsed with the `yaml` package, checked field by
 // field; every error names the file, the path in it, its line, and what is wrong.
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
 
 export interface Lane {
   name: string;
@@ -90,6 +90,10 @@ export function parseSpec(text: string, file: string): LanesSpec {
       if (required) fail(path, "is required");
       return def;
     }
+    if (value === "") {
+      fail(path, "must not be empty");
+      return def;
+    }
     if (typeof value !== "string") {
       fail(path, `must be a string, got ${describe(value)}`);
       return def;
@@ -114,10 +118,18 @@ export function parseSpec(text: string, file: string): LanesSpec {
   check(["labelKey"], labelKey, LABEL_KEY, "a Kubernetes label key");
   const workloadLabel = str(["workloadLabel"], root.workloadLabel, false, "app");
   check(["workloadLabel"], workloadLabel, LABEL_KEY, "a Kubernetes label key");
+  const imageRef = (path: Path, v: string) => {
+    check(path, v, IMAGE, "an OCI image reference (registry/repository:tag)");
+    // Without a registry host (a dot, a port, or localhost) Istio would read the name as a Docker Hub image.
+    const host = v.split("/")[0];
+    if (v && IMAGE.test(v) && !(host.includes(".") || host.includes(":") || host === "localhost")) {
+      fail(path, `${JSON.stringify(v)} names no registry: start it with the registry host, e.g. registry.example.com/${v}`);
+    }
+  };
   const image = str(["image"], root.image, true);
-  check(["image"], image, IMAGE, "an OCI image reference (registry/repository:tag)");
+  imageRef(["image"], image);
   let istioImage = str(["istioImage"], root.istioImage, false);
-  if (istioImage) check(["istioImage"], istioImage, IMAGE, "an OCI image reference (registry/repository:tag)");
+  if (istioImage) imageRef(["istioImage"], istioImage);
   else if (IMAGE.test(image)) {
     const m = IMAGE.exec(image)!;
     if (m[6]) fail(["image"], "is pinned by digest: give istioImage too (the Istio layout is a separate artifact)");
@@ -125,6 +137,19 @@ export function parseSpec(text: string, file: string): LanesSpec {
   }
   const pull = str(["imagePullPolicy"], root.imagePullPolicy, false, "IfNotPresent");
   if (!["IfNotPresent", "Always"].includes(pull)) fail(["imagePullPolicy"], `${JSON.stringify(pull)} is not one of "IfNotPresent", "Always"`);
+
+  // Mapping keys are names: YAML would turn `2:` into a number and `0x10:` into 16.
+  for (const path of [["lanes"], ["gateway", "weights"], ["gateway", "labels"]] as Path[]) {
+    const node = doc.getIn(path, true);
+    if (!isMap(node)) continue;
+    for (const pair of node.items) {
+      const k = pair.key as any;
+      if (isScalar(k) && typeof k.value !== "string") {
+        const line = k.range ? ` (line ${lineCounter.linePos(k.range[0]).line})` : "";
+        problems.push(`${file}: ${where(path)}: key ${k.source ?? String(k.value)} must be a string: quote it ("${k.source ?? String(k.value)}")${line}`);
+      }
+    }
+  }
 
   // Lanes
   const lanes: Lane[] = [];
@@ -181,7 +206,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
       if (!isObject(g.labels) || Object.keys(g.labels).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
       else for (const [k, v] of Object.entries(g.labels)) {
         if (!LABEL_KEY.test(k)) fail(["gateway", "labels", k], `${JSON.stringify(k)} is not a Kubernetes label key`);
-        if (typeof v !== "string" || !LABEL_VALUE.test(v)) fail(["gateway", "labels", k], `must be a label value string, got ${JSON.stringify(v)}`);
+        if (typeof v !== "string" || v === "" || !LABEL_VALUE.test(v)) fail(["gateway", "labels", k], `must be a non-empty label value, got ${JSON.stringify(v)}`);
         labels[k] = String(v);
       }
       const hosts: string[] = [];

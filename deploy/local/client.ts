@@ -2,7 +2,7 @@
 // lines, and checks them against what the lanes spec says each lane should see.
 import http from "node:http";
 import type { LanesSpec } from "../lib/spec.ts";
-import { expectedChain, chainWithoutFilter, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { chain, expectedChain, chainWithoutFilter, gatewayWeights, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 
 export interface Hop { app: string; version: string; ip: string }
 export interface Result { lane: string; status: number; body: string; hops: Hop[] }
@@ -72,7 +72,7 @@ export interface LaneSummary { lane: string; requests: number; share: number; ve
 export function summarize(spec: LanesSpec, results: Result[]): LaneSummary[] {
   return spec.lanes.map((l) => {
     const mine = results.filter((r) => r.lane === l.name);
-    const versions = new Map<string, Map<string, number>>(spec.services.map((s) => [s, new Map()]));
+    const versions = new Map<string, Map<string, number>>(chain(spec).map((s) => [s, new Map()]));
     for (const r of mine) for (const h of r.hops) {
       const m = versions.get(h.app);
       if (m) m.set(h.version, (m.get(h.version) ?? 0) + 1);
@@ -82,9 +82,10 @@ export function summarize(spec: LanesSpec, results: Result[]): LaneSummary[] {
 }
 
 export function formatSummary(spec: LanesSpec, summary: LaneSummary[]): string {
-  const rows = [["lane", "requests", "share", ...spec.services]];
+  const services = chain(spec);
+  const rows = [["lane", "requests", "share", ...services]];
   for (const s of summary) {
-    rows.push([s.lane, String(s.requests), `${s.share.toFixed(1)}%`, ...spec.services.map((svc) => {
+    rows.push([s.lane, String(s.requests), `${s.share.toFixed(1)}%`, ...services.map((svc) => {
       const m = s.versions.get(svc)!;
       if (m.size === 0) return "-";
       if (m.size === 1) return [...m.keys()][0];
@@ -103,8 +104,9 @@ export function formatSummary(spec: LanesSpec, summary: LaneSummary[]): string {
 export function check(spec: LanesSpec, results: Result[], opts: { filter: boolean; weights?: { lane: string; weight: number }[]; tolerance?: number }): string[] {
   const failures: string[] = [];
   const total = opts.weights?.reduce((a, b) => a + b.weight, 0) ?? 0;
+  const services = chain(spec);
   results.forEach((r, i) => {
-    if (r.status !== 200 || r.hops.length !== spec.services.length) {
+    if (r.status !== 200 || r.hops.length !== services.length) {
       failures.push(`request ${i}: status ${r.status}, body ${JSON.stringify(r.body.slice(0, 200))}`);
       return;
     }
@@ -114,7 +116,7 @@ export function check(spec: LanesSpec, results: Result[], opts: { filter: boolea
     }
     const want = opts.filter ? expectedChain(spec, r.lane) : chainWithoutFilter(spec, r.lane);
     const got = r.hops.map((h) => h.version);
-    if (got.join("→") !== want.join("→") || r.hops.some((h, k) => h.app !== spec.services[k])) {
+    if (got.join("→") !== want.join("→") || r.hops.some((h, k) => h.app !== services[k])) {
       failures.push(`request ${i} in lane ${r.lane}: ${r.hops.map((h) => `${h.app} ${h.version}`).join(" → ")}, expected ${want.join(" → ")}`);
     }
   });
@@ -128,3 +130,39 @@ export function check(spec: LanesSpec, results: Result[], opts: { filter: boolea
   }
   return failures;
 }
+
+/**
+ * Ready when every lane answers its expected chain: a lane whose DNS-resolved cluster is still empty would
+ * quietly fall back to the baseline, so one good answer is not enough.
+ */
+export async function waitForLanes(url: string, spec: LanesSpec, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const lanes = gatewayWeights(spec).filter((w) => w.weight > 0);
+  let pending = lanes.map((l) => l.lane);
+  let last = "";
+  while (Date.now() < until) {
+    const still: string[] = [];
+    let start = 0;
+    for (const l of lanes) {
+      // The gateway's header_name value that selects this lane: the start of its weight range.
+      const value = start;
+      start += l.weight;
+      if (!pending.includes(l.lane)) continue;
+      try {
+        const r = await fetch(url, { headers: { [RANDOM_HEADER]: String(value) } });
+        const body = await r.text();
+        const got = parseChain(body).map((h) => h.version).join("→");
+        last = `${l.lane}: ${r.status} ${body}`;
+        if (r.status !== 200 || r.headers.get(LANE_HEADER) !== l.lane || got !== expectedChain(spec, l.lane).join("→")) still.push(l.lane);
+      } catch (e) {
+        last = `${l.lane}: ${(e as Error).message}`;
+        still.push(l.lane);
+      }
+    }
+    pending = still;
+    if (!pending.length) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`lanes ${pending.join(", ")} did not answer their expected chain within ${timeoutMs / 1000}s (last: ${last})`);
+}
+

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../../test/host/emulator.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
-import { workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { sendRequests, summarize, formatSummary, check, prng, type Result } from "./client.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
@@ -99,7 +99,7 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
     if (!headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
     const o = outgoing(headers);
     const service = o.authority.split(":")[0];
-    if (!spec.services.includes(service)) { res.writeHead(404); return void res.end(`no route to ${o.authority}`); }
+    if (!chain(spec).includes(service)) { res.writeHead(404); return void res.end(`no route to ${o.authority}`); }
     const lane = o.headers[spec.routingHeader]?.[0];
     forward(res, inboundPort.get(resolve(spec, service, lane).name)!, o.path, o.authority, o.headers);
   };
@@ -126,7 +126,7 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
   const gw = withFilter ? await plugins(wasm, spec, ["gateway"]) : null;
   const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
   const rand = prng(seed);
-  const entry = spec.services[0];
+  const entry = chain(spec)[0];
   const gateway = http.createServer((req, res) => {
     req.resume();
     const headers = filter(gw?.gateway ?? null, pairs(req, req.headers.host ?? "gateway", req.url ?? "/"), 2);
@@ -134,6 +134,7 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
     const o = outgoing(headers);
     const raw = o.headers[RANDOM_HEADER]?.[0];
     const value = raw && /^\d{1,20}$/.test(raw) && BigInt(raw) < 2n ** 64n ? BigInt(raw) : BigInt(Math.floor(rand() * 2 ** 32));
+    delete o.headers[RANDOM_HEADER]; // a test hook, not passed on (as the Envoy route removes it)
     const { lane } = pickWeighted(choices, value);
     o.headers[spec.routingHeader] = [lane];
     forward(res, inboundPort.get(resolve(spec, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane });

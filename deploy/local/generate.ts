@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, ROOT_ID, type FilterRole } from "../lib/generate.ts";
-import { workloads, upstreamOf, laneCluster, routeCluster, laneMember, gatewayWeights, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, laneCluster, routeCluster, laneMember, gatewayWeights, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const SPEC = join(HERE, "../lanes.example.yaml");
@@ -110,7 +110,7 @@ export function sidecarConfig(spec: LanesSpec, w: Workload): object {
 }
 
 export function gatewayConfig(spec: LanesSpec): object {
-  const entry = spec.services[0];
+  const entry = chain(spec)[0];
   return {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } },
     static_resources: {
@@ -121,6 +121,8 @@ export function gatewayConfig(spec: LanesSpec): object {
           domains: ["*"],
           routes: [{
             match: { prefix: spec.gateway?.entry.prefix ?? "/" },
+            // x-lane-random is a test hook (reproducible splits); it is not passed on.
+            request_headers_to_remove: [RANDOM_HEADER],
             route: {
               weighted_clusters: {
                 // The random value may come from this header (the e2e client sends one, for a reproducible split).

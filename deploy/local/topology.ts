@@ -1,8 +1,8 @@
 // The local demo's topology, derived from a lanes spec; shared by the Envoy configs (generate.ts) and the
 // Docker-less demo (demo.ts) so that both route the same way.
 //  - workloads: every service in every lane's version (the seeds deploy v1, v2 and v3 of each service);
-//  - the services call each other in the order the spec lists them (mocka -> mockb -> mockc), the first one
-//    behind the gateway;
+//  - the services call each other in the order the baseline lane lists them (mocka -> mockb -> mockc), the
+//    first one behind the gateway (which must be gateway.entry.service when the spec names one);
 //  - lane routing: the routing header selects the lane's cluster of a service; a lane that has no version of
 //    the service has an empty cluster, and an aggregate cluster falls back to the baseline's (ASM's
 //    fallback, with a real Envoy mechanism).
@@ -18,9 +18,19 @@ export interface Workload {
   name: string;
 }
 
+/** The call chain: the baseline lane's services, in the order it lists them. */
+export function chain(spec: LanesSpec): string[] {
+  const services = spec.lanes.find((l) => l.name === spec.baseline)!.services;
+  const entry = spec.gateway?.entry.service;
+  if (entry !== undefined && entry !== services[0]) {
+    throw new Error(`the local demo calls the services in the baseline lane's order (${services.join(" -> ")}); gateway.entry.service must be the first, not ${entry}`);
+  }
+  return services;
+}
+
 export function workloads(spec: LanesSpec): Workload[] {
   const out: Workload[] = [];
-  for (const service of spec.services) {
+  for (const service of chain(spec)) {
     for (const lane of spec.lanes) out.push({ service, version: lane.label, name: `${service}-${lane.label}` });
   }
   return out;
@@ -28,7 +38,8 @@ export function workloads(spec: LanesSpec): Workload[] {
 
 /** The service each service calls, or undefined for the last one. */
 export function upstreamOf(spec: LanesSpec, service: string): string | undefined {
-  return spec.services[spec.services.indexOf(service) + 1];
+  const c = chain(spec);
+  return c[c.indexOf(service) + 1];
 }
 
 /** The cluster holding the lane's version of a service (empty when the lane has none). */
@@ -51,12 +62,12 @@ export function resolve(spec: LanesSpec, service: string, lane: string | undefin
 
 /** The version chain a request in `lane` should take, service by service, when the lane survives every hop. */
 export function expectedChain(spec: LanesSpec, lane: string): string[] {
-  return spec.services.map((s) => resolve(spec, s, lane).version);
+  return chain(spec).map((s) => resolve(spec, s, lane).version);
 }
 
 /** Without the filter the lane reaches only the first service: later hops carry no header and go to the baseline. */
 export function chainWithoutFilter(spec: LanesSpec, lane: string): string[] {
-  return spec.services.map((s, i) => resolve(spec, s, i === 0 ? lane : undefined).version);
+  return chain(spec).map((s, i) => resolve(spec, s, i === 0 ? lane : undefined).version);
 }
 
 /** Gateway weights per lane, in lane order (from the spec, or overridden). */
