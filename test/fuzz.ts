@@ -82,6 +82,9 @@ export function referenceLane(baggage: string, cfg: Cfg): string | null {
   return lane;
 }
 
+/** The limit is on bytes, as Envoy hands them over (UTF-8 here), not on UTF-16 code units. */
+const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
+
 const isCtl = (s: string) => /[\x00-\x08\x0a-\x1f\x7f]/.test(s);
 
 /** The members a rewrite must keep, in order: every non-empty member without the lane key or control bytes. */
@@ -216,7 +219,7 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
     if (bagOut.length > 1) return `${bagOut.length} baggage headers after a rewrite`;
     const a = keptMembers(inJoined, key, !trusted), b = keptMembers(bagOut.join(","), key, !trusted);
     if (a.join("\n") !== b.join("\n")) return `other baggage members changed: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
-    if (inJoined.length > 8192 && trusted) return "oversize baggage was rewritten";
+    if (byteLength(inJoined) > 8192 && trusted) return "oversize baggage was rewritten";
   }
   if (!trusted) {
     // Whatever the client sent as a lane member, in any spelling, is gone; only the filter's own may be there.
@@ -227,7 +230,7 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   // Lane decisions against the reference model.
   // What the filter parses: the baggage as sent, or, where it removed a client's lane, what is left.
   const stripped = !trusted && inJoined.split(",").some((m) => looseKey(m, key));
-  const oversize = (stripped ? keptMembers(inJoined, key, true).join(",") : inJoined).length > 8192;
+  const oversize = byteLength(stripped ? keptMembers(inJoined, key, true).join(",") : inJoined) > 8192;
   const bagLane = trusted && !oversize ? referenceLane(inJoined, cfg) : null;
   const hdrIn = trusted ? input.filter(([k]) => k === rh).map(([, v]) => v).find((v) => validLane(v, cfg)) ?? null : null;
   const outLane = referenceLane(bagOut.join(","), cfg);
