@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Host } from "./host/emulator.ts";
+import { Host, ProcExit } from "./host/emulator.ts";
 import { filter, send, values, base, IN, OUT, UNSET, wasmBytes, ROOT } from "./helpers.ts";
 
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));
@@ -384,5 +384,16 @@ describe("host emulator semantics the tests rely on", () => {
     (host as any).ex = { ...exports, proxy_on_request_headers: original };
     assert.match(host.vmFailed ?? "", /trap in proxy_on_request_headers/);
     assert.equal(plugin.request([...base]).outcome, "failed");
+  });
+
+  it("proc_exit (what an AssemblyScript abort ends in) does the same; a fail-open plugin then passes requests untouched", async () => {
+    const { host, plugin } = await filter("", { failOpen: true });
+    const exports = (host as any).ex;
+    (host as any).ex = { ...exports, proxy_on_request_headers: () => { throw new ProcExit(255); } };
+    assert.equal(plugin.request([...base, ["baggage", "x-asm-prefer-tag=s2"]]).outcome, "failed");
+    assert.equal(host.vmFailed, "proc_exit(255) in proxy_on_request_headers");
+    const r = plugin.request([...base, ["baggage", "x-asm-prefer-tag=s2"]]);
+    assert.equal(r.outcome, "passed-failed");
+    assert.deepEqual(values(r.headers, "x-asm-prefer-tag"), []);
   });
 });

@@ -48,7 +48,7 @@ const WASI_FUNCTIONS = [
   "path_filestat_get", "fd_filestat_get",
 ];
 
-class ProcExit extends Error {
+export class ProcExit extends Error {
   constructor(public code: number) { super(`proc_exit(${code})`); }
 }
 
