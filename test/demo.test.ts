@@ -88,6 +88,26 @@ describe("npm run demo (no Docker): 1000 requests through the gateway", () => {
   });
 });
 
+describe("npm run demo, the command", () => {
+  const demo = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "deploy/local/demo.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  it("prints a chain line per request, the summary table and the verdict; exits 0", () => {
+    const r = demo("--requests", "30", "--seed", "5");
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    assert.equal(lines.filter((l) => /^-> mocka\(version: v\d, ip: 127\.0\.0\.1\)-> mockb\(version: v\d, ip: 127\.0\.0\.1\)-> mockc\(version: v\d, ip: 127\.0\.0\.1\)$/.test(l)).length, 30);
+    assert.ok(lines.some((l) => /^lane\s+requests\s+share\s+mocka\s+mockb\s+mockc$/.test(l)));
+    assert.ok(lines.some((l) => /^s2\s+\d+\s+[\d.]+%\s+v2\s+v1\s+v2$/.test(l)), r.stdout);
+    assert.match(r.stdout, /every chain stayed in its lane/);
+  });
+  it("rejects bad options with usage, exit 2", () => {
+    for (const args of [["--weights", "1,2"], ["--requests", "0"], ["--frobnicate"]]) {
+      const r = demo(...args);
+      assert.equal(r.status, 2, args.join(" "));
+      assert.match(r.stderr, /weights needs 3 numbers|positive integer|unknown option/);
+    }
+  });
+});
+
 describe("the mock service", () => {
   it("forwards baggage to its upstream and never the routing header", async () => {
     let seen: http.IncomingHttpHeaders = {};
