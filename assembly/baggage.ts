@@ -140,20 +140,21 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
       continue;
     }
     if (valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
-    let clean = true;
-    for (let k = s; k < e; k++) {
-      if (isCtl(load<u8>(src + k))) { clean = false; break; }
-    }
-    if (!clean) continue;
-    if (out > 0) store<u8>(dst + out++, 0x2c);
-    memory.copy(dst + out, src + s, e - s);
-    out += e - s;
+    out = appendMember(src, s, e, dst, out);
   }
   if (!wrote) {
     if (out > 0) store<u8>(dst + out++, 0x2c);
     out = writeMember(dst, out, key, keyLen, lane, laneLen);
   }
   return out;
+}
+
+/** Appends member src[s..e) to dst[0..out) after a ",", unless it holds control bytes; returns the new length. */
+function appendMember(src: usize, s: i32, e: i32, dst: usize, out: i32): i32 {
+  for (let k = s; k < e; k++) if (isCtl(load<u8>(src + k))) return out;
+  if (out > 0) store<u8>(dst + out++, 0x2c);
+  memory.copy(dst + out, src + s, e - s);
+  return out + e - s;
 }
 
 function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32): i32 {
@@ -229,14 +230,7 @@ export function stripLaneMembers(src: usize, len: i32, key: usize, keyLen: i32, 
     while (s < e && isOws(load<u8>(src + s))) s++;
     while (e > s && isOws(load<u8>(src + e - 1))) e--;
     if (s == e || looseKeyIs(src, ms, j, key, keyLen)) continue;
-    let clean = true;
-    for (let k = s; k < e; k++) {
-      if (isCtl(load<u8>(src + k))) { clean = false; break; }
-    }
-    if (!clean) continue;
-    if (out > 0) store<u8>(dst + out++, 0x2c);
-    memory.copy(dst + out, src + s, e - s);
-    out += e - s;
+    out = appendMember(src, s, e, dst, out);
   }
   return out;
 }
