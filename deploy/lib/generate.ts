@@ -39,13 +39,18 @@ function asmLabels(spec: LanesSpec) {
   return { "asm-system": "true", provider: "asm", "swimlane-group": spec.group };
 }
 
+/** Names a service's routing resource: ASM's own scheme in istio-system, or ours beside the service. */
+function routingMeta(spec: LanesSpec, svc: string, asm: boolean, kind: "dr" | "vs") {
+  return asm
+    ? { labels: asmLabels(spec), name: `trafficlabel-${kind}-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
+    : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace };
+}
+
 function destinationRule(spec: LanesSpec, svc: string, asm: boolean): Resource {
   return {
     apiVersion: "networking.istio.io/v1beta1",
     kind: "DestinationRule",
-    metadata: asm
-      ? { labels: asmLabels(spec), name: `trafficlabel-dr-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
-      : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace },
+    metadata: routingMeta(spec, svc, asm, "dr"),
     spec: {
       host: fqdn(spec, svc),
       subsets: spec.lanes.filter((l) => l.services.includes(svc)).map((l) => ({ name: l.name, labels: { [spec.labelKey]: l.label } })),
@@ -74,9 +79,7 @@ function virtualService(spec: LanesSpec, svc: string, asm: boolean): Resource {
   return {
     apiVersion: "networking.istio.io/v1beta1",
     kind: "VirtualService",
-    metadata: asm
-      ? { labels: asmLabels(spec), name: `trafficlabel-vs-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
-      : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace },
+    metadata: routingMeta(spec, svc, asm, "vs"),
     spec: { hosts: [host], http },
   };
 }
