@@ -2,6 +2,7 @@
 // compares against in place. Pure: no host calls, so every rule here is table-tested with as-pect.
 import { JsonReader, JValue, Kind, quote } from "./json";
 import { isLaneRaw, bytesEqual } from "./lane";
+import { traceKind, hash64 } from "./trace";
 
 export const DIR_AUTO: i32 = 0;
 export const DIR_INBOUND: i32 = 1;
@@ -24,6 +25,14 @@ export function bytesOf(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
 }
 
+export const DEFAULT_TRACE_HEADERS: string[] = ["traceparent", "x-b3-traceid", "x-request-id"];
+export const DEFAULT_CAPACITY: i32 = 8192;
+export const MAX_CAPACITY: i32 = 1048576;
+export const DEFAULT_TTL_MS: i32 = 60000;
+export const MAX_TTL_MS: i32 = 86400000;
+const MAX_TRACE_HEADERS: i32 = 8;
+const MAX_WEIGHT: i32 = 1000000;
+
 export class Config {
   routingHeader: string = DEFAULT_ROUTING_HEADER;
   baggageKey: string = DEFAULT_ROUTING_HEADER;
@@ -32,19 +41,50 @@ export class Config {
   defaultLane: string = "";
   /** false at gateways: a lane sent by the client is removed before lane assignment (inbound/both). */
   trustClientLane: bool = true;
+  /** correlation: trace id -> lane in shared data, recorded inbound, restored outbound. */
+  correlation: bool = false;
+  traceHeaders: string[] = DEFAULT_TRACE_HEADERS;
+  capacity: i32 = DEFAULT_CAPACITY;
+  ttlMs: i32 = DEFAULT_TTL_MS;
+  /** local_lane: the node metadata label whose value (mapped through labelToLane when given) is the lane. */
+  localLabel: string = "";
+  labelValues: string[] = [];
+  labelLanes: string[] = [];
+  /** assign: weighted sticky lane choice; empty when off. */
+  assignLanes: string[] = [];
+  assignWeights: i32[] = [];
+  stickyHeader: string = "";
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
   baggageKeyBytes: ArrayBuffer = new ArrayBuffer(0);
   defaultLaneBytes: ArrayBuffer = new ArrayBuffer(0);
   laneBytes: ArrayBuffer[] = [];
+  traceHeaderBytes: ArrayBuffer[] = [];
+  traceKinds: i32[] = [];
+  stickyHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
+  assignLaneBytes: ArrayBuffer[] = [];
+  assignSeeds: StaticArray<u64> = new StaticArray<u64>(0);
+  assignWeightsF: StaticArray<f64> = new StaticArray<f64>(0);
 
   seal(): Config {
     this.routingHeaderBytes = bytesOf(this.routingHeader);
     this.baggageKeyBytes = bytesOf(this.baggageKey);
     this.defaultLaneBytes = bytesOf(this.defaultLane);
-    this.laneBytes = [];
-    for (let i = 0; i < this.lanes.length; i++) this.laneBytes.push(bytesOf(this.lanes[i]));
+    this.stickyHeaderBytes = bytesOf(this.stickyHeader);
+    this.laneBytes = allBytes(this.lanes);
+    this.traceHeaderBytes = allBytes(this.traceHeaders);
+    this.traceKinds = [];
+    for (let i = 0; i < this.traceHeaders.length; i++) this.traceKinds.push(traceKind(this.traceHeaders[i]));
+    this.assignLaneBytes = allBytes(this.assignLanes);
+    const n = this.assignLanes.length;
+    this.assignSeeds = new StaticArray<u64>(n);
+    this.assignWeightsF = new StaticArray<f64>(n);
+    for (let i = 0; i < n; i++) {
+      const b = this.assignLaneBytes[i];
+      this.assignSeeds[i] = hash64(changetype<usize>(b), b.byteLength);
+      this.assignWeightsF[i] = <f64>this.assignWeights[i];
+    }
     return this;
   }
 
@@ -59,18 +99,59 @@ export class Config {
     return false;
   }
 
-  /** The effective configuration as JSON, for the configure log line. */
+  /** The lane of a workload whose `localLabel` has `value`: "" when it maps to none. */
+  laneForLabel(value: string): string {
+    let lane = value;
+    if (this.labelValues.length > 0) {
+      const i = this.labelValues.indexOf(value);
+      lane = i < 0 ? "" : this.labelLanes[i];
+    }
+    return isLaneString(lane) && (this.lanes.length == 0 || this.lanes.includes(lane)) ? lane : "";
+  }
+
+  /** The effective configuration as JSON, for the configure log line (optional features when on). */
   toJSON(): string {
-    let lanes = "[";
-    for (let i = 0; i < this.lanes.length; i++) lanes += (i > 0 ? "," : "") + quote(this.lanes[i]);
-    lanes += "]";
-    return "{\"routing_header\":" + quote(this.routingHeader) +
+    let s = "{\"routing_header\":" + quote(this.routingHeader) +
       ",\"baggage_key\":" + quote(this.baggageKey) +
       ",\"direction\":" + quote(directionName(this.direction)) +
-      ",\"lanes\":" + lanes +
+      ",\"lanes\":" + list(this.lanes) +
       ",\"default_lane\":" + quote(this.defaultLane) +
-      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false") + "}";
+      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false");
+    if (this.correlation) {
+      s += ",\"correlation\":{\"enabled\":true,\"headers\":" + list(this.traceHeaders) + ",\"capacity\":" +
+        this.capacity.toString() + ",\"ttl_ms\":" + this.ttlMs.toString() + "}";
+    }
+    if (this.localLabel.length > 0) {
+      s += ",\"local_lane\":{\"label\":" + quote(this.localLabel);
+      if (this.labelValues.length > 0) s += ",\"label_to_lane\":" + map(this.labelValues, this.labelLanes, null);
+      s += "}";
+    }
+    if (this.assignLanes.length > 0) {
+      s += ",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
+        ",\"sticky_header\":" + quote(this.stickyHeader) + "}";
+    }
+    return s + "}";
   }
+}
+
+function allBytes(a: string[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (let i = 0; i < a.length; i++) out.push(bytesOf(a[i]));
+  return out;
+}
+
+function list(a: string[]): string {
+  let s = "[";
+  for (let i = 0; i < a.length; i++) s += (i > 0 ? "," : "") + quote(a[i]);
+  return s + "]";
+}
+
+function map(keys: string[], strs: string[] | null, nums: i32[] | null): string {
+  let s = "{";
+  for (let i = 0; i < keys.length; i++) {
+    s += (i > 0 ? "," : "") + quote(keys[i]) + ":" + (strs !== null ? quote(strs[i]) : nums![i].toString());
+  }
+  return s + "}";
 }
 
 export class ConfigResult {
@@ -84,6 +165,18 @@ function err(msg: string): ConfigResult {
   return r;
 }
 
+function fieldErr(name: string, msg: string): ConfigResult {
+  return err("field " + quote(name) + ": " + msg);
+}
+
+function typeErr(name: string, want: string, v: JValue): ConfigResult {
+  return fieldErr(name, "must be " + want + ", got " + v.kindName());
+}
+
+function unknownErr(name: string, known: string): ConfigResult {
+  return fieldErr(name, "unknown field (known: " + known + ")");
+}
+
 // RFC 9110 tchar.
 function isTchar(c: i32): bool {
   if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) return true;
@@ -92,7 +185,7 @@ function isTchar(c: i32): bool {
 }
 
 function isToken(s: string): bool {
-  if (s.length == 0) return false;
+  if (s.length == 0 || s.length > MAX_NAME) return false;
   for (let i = 0; i < s.length; i++) if (!isTchar(s.charCodeAt(i))) return false;
   return true;
 }
@@ -113,8 +206,135 @@ function isLaneString(s: string): bool {
 
 const LANE_RULE = "1-63 characters of [A-Za-z0-9._-] starting with a letter or digit";
 
-function stringField(name: string, v: JValue): string | null {
-  return v.kind == Kind.String ? v.s : null;
+/** Why `s` cannot be a request header name to read or write, or "" when it can. */
+function headerNameProblem(s: string): string {
+  if (!isToken(s)) return quote(s) + " is not an HTTP header name (an RFC 9110 token of 1-256 characters)";
+  if (hasUpper(s)) return quote(s) + " must be lowercase (Envoy matches and forwards header names in lowercase)";
+  if (s == "baggage") return "must not be \"baggage\", the header that carries the lane";
+  return "";
+}
+
+function laneProblem(s: string): string {
+  return isLaneString(s) ? "" : quote(s) + " is not a lane name (" + LANE_RULE + ")";
+}
+
+function isInt(v: JValue, lo: i32, hi: i32): bool {
+  return v.kind == Kind.Number && v.n == Math.floor(v.n) && v.n >= <f64>lo && v.n <= <f64>hi;
+}
+
+function intErr(name: string, v: JValue, lo: i32, hi: i32): ConfigResult {
+  // Whole numbers are shown; printing any f64 would cost the module kilobytes of dtoa.
+  const shown = v.kind != Kind.Number ? v.kindName()
+    : v.n == Math.floor(v.n) && Math.abs(v.n) < 2147483648 ? (<i32>v.n).toString() : "a number that is not a whole number in range";
+  return fieldErr(name, "must be an integer from " + lo.toString() + " to " + hi.toString() + ", got " + shown);
+}
+
+// A Kubernetes label key as a property path segment: printable ASCII without spaces.
+function isLabelKey(s: string): bool {
+  if (s.length == 0 || s.length > 317) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+function parseCorrelation(c: Config, v: JValue): ConfigResult | null {
+  if (v.kind != Kind.Object) return typeErr("correlation", "an object", v);
+  for (let i = 0; i < v.keys.length; i++) {
+    const key = v.keys[i];
+    const x = v.items[i];
+    const name = "correlation." + key;
+    if (key == "enabled") {
+      if (x.kind != Kind.Bool) return typeErr(name, "true or false", x);
+      c.correlation = x.b;
+    } else if (key == "headers") {
+      if (x.kind != Kind.Array || x.items.length == 0 || x.items.length > MAX_TRACE_HEADERS) {
+        return typeErr(name, "an array of 1-8 header names", x);
+      }
+      const hs: string[] = [];
+      for (let j = 0; j < x.items.length; j++) {
+        const h = x.items[j];
+        const hn = name + "[" + j.toString() + "]";
+        if (h.kind != Kind.String) return typeErr(hn, "a string", h);
+        const p = headerNameProblem(h.s);
+        if (p.length > 0) return fieldErr(hn, p);
+        if (hs.includes(h.s)) return fieldErr(hn, quote(h.s) + " is listed more than once");
+        hs.push(h.s);
+      }
+      c.traceHeaders = hs;
+    } else if (key == "capacity") {
+      if (!isInt(x, 1, MAX_CAPACITY)) return intErr(name, x, 1, MAX_CAPACITY);
+      c.capacity = <i32>x.n;
+    } else if (key == "ttl_ms") {
+      if (!isInt(x, 1, MAX_TTL_MS)) return intErr(name, x, 1, MAX_TTL_MS);
+      c.ttlMs = <i32>x.n;
+    } else {
+      return unknownErr(name, "enabled, headers, capacity, ttl_ms");
+    }
+  }
+  return null;
+}
+
+function parseLocalLane(c: Config, v: JValue): ConfigResult | null {
+  if (v.kind != Kind.Object) return typeErr("local_lane", "an object", v);
+  for (let i = 0; i < v.keys.length; i++) {
+    const key = v.keys[i];
+    const x = v.items[i];
+    const name = "local_lane." + key;
+    if (key == "label") {
+      if (x.kind != Kind.String) return typeErr(name, "a string", x);
+      if (!isLabelKey(x.s)) return fieldErr(name, quote(x.s) + " is not a label key (1-317 printable ASCII characters, no spaces)");
+      c.localLabel = x.s;
+    } else if (key == "label_to_lane") {
+      if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
+      for (let j = 0; j < x.keys.length; j++) {
+        const lane = x.items[j];
+        const ln = name + "." + x.keys[j];
+        if (lane.kind != Kind.String) return typeErr(ln, "a string", lane);
+        const p = laneProblem(lane.s);
+        if (p.length > 0) return fieldErr(ln, p);
+        c.labelValues.push(x.keys[j]);
+        c.labelLanes.push(lane.s);
+      }
+    } else {
+      return unknownErr(name, "label, label_to_lane");
+    }
+  }
+  if (c.localLabel.length == 0) return fieldErr("local_lane.label", "is required: the node metadata label that holds the workload's lane");
+  return null;
+}
+
+function parseAssign(c: Config, v: JValue): ConfigResult | null {
+  if (v.kind != Kind.Object) return typeErr("assign", "an object", v);
+  let total = 0;
+  for (let i = 0; i < v.keys.length; i++) {
+    const key = v.keys[i];
+    const x = v.items[i];
+    const name = "assign." + key;
+    if (key == "weights") {
+      if (x.kind != Kind.Object || x.keys.length > MAX_LANES) return typeErr(name, "an object of lane to weight (at most 256 lanes)", x);
+      for (let j = 0; j < x.keys.length; j++) {
+        const lane = x.keys[j];
+        const wn = name + "." + lane;
+        const p = laneProblem(lane);
+        if (p.length > 0) return fieldErr(wn, p);
+        if (!isInt(x.items[j], 0, MAX_WEIGHT)) return intErr(wn, x.items[j], 0, MAX_WEIGHT);
+        c.assignLanes.push(lane);
+        c.assignWeights.push(<i32>x.items[j].n);
+        total += <i32>x.items[j].n;
+      }
+    } else if (key == "sticky_header") {
+      if (x.kind != Kind.String) return typeErr(name, "a string", x);
+      const p = headerNameProblem(x.s);
+      if (p.length > 0) return fieldErr(name, p);
+      c.stickyHeader = x.s;
+    } else {
+      return unknownErr(name, "weights, sticky_header");
+    }
+  }
+  if (total == 0) return fieldErr("assign.weights", "is required, with at least one weight above 0");
+  return null;
 }
 
 /**
@@ -137,60 +357,68 @@ export function parseConfig(text: string): ConfigResult {
   const root = reader.parse();
   if (root === null) return err("configuration is not valid JSON: " + reader.error);
   if (root.kind != Kind.Object) return err("configuration must be a JSON object, got " + root.kindName());
-  if (reader.duplicateKey.length > 0) return err("field " + quote(reader.duplicateKey) + ": given more than once");
+  if (reader.duplicateKey.length > 0) return fieldErr(reader.duplicateKey, "given more than once");
 
   let baggageKeySet = false;
   for (let i = 0; i < root.keys.length; i++) {
     const key = root.keys[i];
     const v = root.items[i];
-    const f = "field " + quote(key) + ": ";
     if (key == "routing_header") {
-      const s = stringField(key, v);
-      if (s === null) return err(f + "must be a string, got " + v.kindName());
-      if (!isToken(s) || s.length > MAX_NAME) return err(f + quote(s) + " is not an HTTP header name (an RFC 9110 token of 1-256 characters)");
-      if (hasUpper(s)) return err(f + quote(s) + " must be lowercase (Envoy matches and forwards header names in lowercase)");
-      if (s == "baggage") return err(f + "must not be \"baggage\", the header that carries the lane");
-      c.routingHeader = s;
+      if (v.kind != Kind.String) return typeErr(key, "a string", v);
+      const p = headerNameProblem(v.s);
+      if (p.length > 0) return fieldErr(key, p);
+      c.routingHeader = v.s;
     } else if (key == "baggage_key") {
-      const s = stringField(key, v);
-      if (s === null) return err(f + "must be a string, got " + v.kindName());
-      if (!isToken(s) || s.length > MAX_NAME) return err(f + quote(s) + " is not a W3C baggage key (a token of 1-256 characters)");
-      c.baggageKey = s;
+      if (v.kind != Kind.String) return typeErr(key, "a string", v);
+      if (!isToken(v.s)) return fieldErr(key, quote(v.s) + " is not a W3C baggage key (a token of 1-256 characters)");
+      c.baggageKey = v.s;
       baggageKeySet = true;
     } else if (key == "direction") {
-      const s = stringField(key, v);
-      if (s === null) return err(f + "must be a string, got " + v.kindName());
+      if (v.kind != Kind.String) return typeErr(key, "a string", v);
+      const s = v.s;
       if (s == "auto") c.direction = DIR_AUTO;
       else if (s == "inbound") c.direction = DIR_INBOUND;
       else if (s == "outbound") c.direction = DIR_OUTBOUND;
       else if (s == "both") c.direction = DIR_BOTH;
-      else return err(f + quote(s) + " is not one of \"auto\", \"inbound\", \"outbound\", \"both\"");
+      else return fieldErr(key, quote(s) + " is not one of \"auto\", \"inbound\", \"outbound\", \"both\"");
     } else if (key == "lanes") {
-      if (v.kind != Kind.Array) return err(f + "must be an array of lane names, got " + v.kindName());
-      if (v.items.length > MAX_LANES) return err(f + "has " + v.items.length.toString() + " lanes, at most " + MAX_LANES.toString() + " are allowed");
+      if (v.kind != Kind.Array) return typeErr(key, "an array of lane names", v);
+      if (v.items.length > MAX_LANES) return fieldErr(key, "has " + v.items.length.toString() + " lanes, at most " + MAX_LANES.toString() + " are allowed");
       for (let j = 0; j < v.items.length; j++) {
         const item = v.items[j];
-        const fj = "field \"lanes[" + j.toString() + "]\": ";
-        if (item.kind != Kind.String) return err(fj + "must be a string, got " + item.kindName());
-        if (!isLaneString(item.s)) return err(fj + quote(item.s) + " is not a lane name (" + LANE_RULE + ")");
-        if (c.lanes.includes(item.s)) return err(fj + quote(item.s) + " is listed more than once");
+        const fj = "lanes[" + j.toString() + "]";
+        if (item.kind != Kind.String) return typeErr(fj, "a string", item);
+        const p = laneProblem(item.s);
+        if (p.length > 0) return fieldErr(fj, p);
+        if (c.lanes.includes(item.s)) return fieldErr(fj, quote(item.s) + " is listed more than once");
         c.lanes.push(item.s);
       }
     } else if (key == "default_lane") {
-      const s = stringField(key, v);
-      if (s === null) return err(f + "must be a string, got " + v.kindName());
-      if (s.length > 0 && !isLaneString(s)) return err(f + quote(s) + " is not a lane name (" + LANE_RULE + ")");
-      c.defaultLane = s;
+      if (v.kind != Kind.String) return typeErr(key, "a string", v);
+      if (v.s.length > 0 && !isLaneString(v.s)) return fieldErr(key, laneProblem(v.s));
+      c.defaultLane = v.s;
     } else if (key == "trust_client_lane") {
-      if (v.kind != Kind.Bool) return err(f + "must be true or false, got " + v.kindName());
+      if (v.kind != Kind.Bool) return typeErr(key, "true or false", v);
       c.trustClientLane = v.b;
     } else {
-      return err(f + "unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane)");
+      let r: ConfigResult | null = null;
+      if (key == "correlation") r = parseCorrelation(c, v);
+      else if (key == "local_lane") r = parseLocalLane(c, v);
+      else if (key == "assign") r = parseAssign(c, v);
+      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign");
+      if (r !== null) return r;
     }
   }
   if (!baggageKeySet) c.baggageKey = c.routingHeader;
-  if (c.defaultLane.length > 0 && c.lanes.length > 0 && !c.lanes.includes(c.defaultLane)) {
-    return err("field \"default_lane\": " + quote(c.defaultLane) + " is not in \"lanes\"");
+  // Every lane the filter can put on a request must be one the mesh routes.
+  if (c.lanes.length > 0) {
+    if (c.defaultLane.length > 0 && !c.lanes.includes(c.defaultLane)) return fieldErr("default_lane", quote(c.defaultLane) + " is not in \"lanes\"");
+    for (let i = 0; i < c.labelLanes.length; i++) {
+      if (!c.lanes.includes(c.labelLanes[i])) return fieldErr("local_lane.label_to_lane." + c.labelValues[i], quote(c.labelLanes[i]) + " is not in \"lanes\"");
+    }
+    for (let i = 0; i < c.assignLanes.length; i++) {
+      if (!c.lanes.includes(c.assignLanes[i])) return fieldErr("assign.weights." + c.assignLanes[i], quote(c.assignLanes[i]) + " is not in \"lanes\"");
+    }
   }
   const r = new ConfigResult();
   r.config = c.seal();

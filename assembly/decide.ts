@@ -7,6 +7,9 @@ export const SRC_NONE: u8 = 0;
 export const SRC_BAGGAGE: u8 = 1;
 export const SRC_HEADER: u8 = 2;
 export const SRC_DEFAULT: u8 = 3;
+export const SRC_TRACE: u8 = 4; // restored from the trace id (correlation)
+export const SRC_LOCAL: u8 = 5; // the workload's own lane label (local_lane)
+export const SRC_ASSIGN: u8 = 6; // chosen by weight (assign)
 
 // What to do with baggage.
 export const BAG_KEEP: u8 = 0;
@@ -27,7 +30,8 @@ export class LaneState {
   oversize: bool = false;
   /** Header lane and baggage lane are both valid and equal. */
   same: bool = false;
-  hasDefault: bool = false;
+  /** Where an outbound request without a lane gets one (trace, local, assign, default), or SRC_NONE. */
+  fallback: u8 = SRC_NONE;
 
   reset(): void {
     this.headerCount = 0;
@@ -38,7 +42,7 @@ export class LaneState {
     this.baggageHasKey = false;
     this.oversize = false;
     this.same = false;
-    this.hasDefault = false;
+    this.fallback = SRC_NONE;
   }
 
   /** Exactly one routing header and it is valid: nothing to clean up. */
@@ -107,10 +111,11 @@ function outbound(st: LaneState, d: Decision): void {
     if (d.found == SRC_NONE) d.found = SRC_HEADER;
     if (!st.headerClean()) putInHeader(st, d, st.headerSrc);
     putInBaggage(st, d, st.headerSrc);
-  } else if (st.hasDefault) {
-    if (d.found == SRC_NONE) d.found = SRC_DEFAULT;
-    putInHeader(st, d, SRC_DEFAULT);
-    putInBaggage(st, d, SRC_DEFAULT);
+  } else if (st.fallback != SRC_NONE) {
+    const src = st.fallback;
+    if (d.found == SRC_NONE) d.found = src;
+    putInHeader(st, d, src);
+    putInBaggage(st, d, src);
   } else if (st.headerCount > 0) {
     d.removeHeader = true;
   }

@@ -2,10 +2,13 @@
 // Request path rules: no logging, no strings, no GC allocation; host data is read in place from an arena
 // that is reset per callback; every failure of a host call leaves the request untouched (fail open).
 import * as abi from "./sdk";
+import { quote } from "./json";
 import { Config, parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, directionName } from "./config";
 import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "./baggage";
 import { isLaneRaw, bytesEqual } from "./lane";
-import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, BAG_KEEP, BAG_REPLACE } from "./decide";
+import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, BAG_KEEP, BAG_REPLACE } from "./decide";
+import { traceIdSpan, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
+import { pickLane } from "./assign";
 import { VERSION, ROOT_ID } from "./version";
 import { StreamTable } from "./streams";
 
@@ -39,10 +42,13 @@ function arenaReset(): void {
   while (largeCount > 0) heap.free(unchecked(large[--largeCount]));
 }
 
-// Out-parameters of host calls (pointer, size).
-const OUT = memory.data(16, 8);
+// Out-parameters of host calls (pointer, size, cas) and scratch for shared-data keys and values.
+const OUT = memory.data(24, 8);
 const OUT_PTR = OUT;
 const OUT_SIZE = OUT + 8;
+const OUT_CAS = OUT + 16;
+const KEY_BUF = memory.data(32, 8);
+const ENTRY_BUF = memory.data(MAX_ENTRY, 8);
 
 // ---- constants as bytes -------------------------------------------------------------------------------
 
@@ -64,9 +70,14 @@ const M_BAGGAGE_ADDED = 5;
 const M_BAGGAGE_REPLACED = 6;
 const M_OVERSIZE = 7;
 const M_CLIENT_LANE_REMOVED = 8;
-const METRICS_PER_DIR = 9;
+const M_FROM_TRACE = 9;
+const M_FROM_LOCAL = 10;
+const M_FROM_ASSIGN = 11;
+const M_TRACE_RECORDED = 12;
+const METRICS_PER_DIR = 13;
 const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
-  "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed"];
+  "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed",
+  "lane_from_trace", "lane_from_local", "lane_from_assign", "trace_recorded"];
 const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);
 let metricsDefined = false;
 
@@ -95,6 +106,8 @@ function defineMetrics(): void {
 class Root {
   id: u32;
   config: Config | null = null;
+  /** local_lane: this workload's lane, read from node metadata at configure (empty: none). */
+  localLane: ArrayBuffer = new ArrayBuffer(0);
   constructor(id: u32) { this.id = id; }
 }
 const roots: Root[] = [];
@@ -193,7 +206,26 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
   defineMetrics();
   root.config = config;
   log(abi.LOG_INFO, "lane-tag " + VERSION + " configured: " + config.toJSON());
+  if (config.localLabel.length > 0) root.localLane = readLocalLane(config);
   return true;
+}
+
+/** local_lane: node.metadata.LABELS.<label> mapped to a lane; a warning (not a failure) when none. */
+function readLocalLane(config: Config): ArrayBuffer {
+  const label = config.localLabel;
+  const what = "lane-tag: local_lane: node.metadata.LABELS." + label;
+  if (!getProperty(String.UTF8.encode("node\0metadata\0LABELS\0" + label))) {
+    log(abi.LOG_WARN, what + " is not set: outbound requests get no lane from it");
+    return new ArrayBuffer(0);
+  }
+  const value = String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
+  const lane = config.laneForLabel(value);
+  if (lane.length == 0) {
+    log(abi.LOG_WARN, what + " is " + quote(value) + ", which is no lane: outbound requests get no lane from it");
+  } else {
+    log(abi.LOG_INFO, what + " is " + quote(value) + ": local lane " + quote(lane));
+  }
+  return String.UTF8.encode(lane);
 }
 
 // ---- request path -------------------------------------------------------------------------------------
@@ -208,7 +240,7 @@ export function proxy_on_request_headers(contextId: u32, headers: u32, endOfStre
   const config = root.config;
   if (config === null) return abi.HEADERS_CONTINUE;
   arenaReset();
-  onRequest(config);
+  onRequest(root, config);
   arenaReset();
   return abi.HEADERS_CONTINUE;
 }
@@ -222,7 +254,11 @@ function resolveDirection(config: Config): i32 {
   return d == 1 ? DIR_INBOUND : d == 2 ? DIR_OUTBOUND : DIR_BOTH;
 }
 
-function onRequest(config: Config): void {
+// The lane a fallback source found (trace, local, assign, default).
+let fbPtr: usize = 0;
+let fbLen: i32 = 0;
+
+function onRequest(root: Root, config: Config): void {
   if (abi.proxy_get_header_map_pairs(abi.HEADERS_REQUEST, OUT_PTR, OUT_SIZE) != abi.RESULT_OK) return;
   const buf = load<usize>(OUT_PTR);
   const size = load<usize>(OUT_SIZE);
@@ -297,22 +333,25 @@ function onRequest(config: Config): void {
   state.baggageValid = scan.found;
   state.baggageHasKey = scan.keyMembers > 0;
   state.same = state.headerValid && scan.laneIs(hdr, hdrLen);
-  state.hasDefault = config.defaultLaneBytes.byteLength > 0;
+  // Outbound rules give a lane-less request one from a fallback source; look only when they will need it.
+  if (dir != DIR_INBOUND && !state.baggageValid && !state.headerValid) state.fallback = fallback(root, config, buf, n);
 
   decide(dir, state, decision);
 
   if (decision.setHeader) {
     const src = state.headerSrc;
-    const lp = src == SRC_HEADER ? hdr : src == SRC_BAGGAGE ? scan.lane : changetype<usize>(config.defaultLaneBytes);
-    const ll = src == SRC_HEADER ? hdrLen : src == SRC_BAGGAGE ? scan.laneLen : config.defaultLaneBytes.byteLength;
+    const lp = src == SRC_HEADER ? hdr : src == SRC_BAGGAGE ? scan.lane : fbPtr;
+    const ll = src == SRC_HEADER ? hdrLen : src == SRC_BAGGAGE ? scan.laneLen : fbLen;
     abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, rh, rhLen, lp, ll);
+    hdr = lp;
+    hdrLen = ll;
   } else if (decision.removeHeader || stripHeader) {
     abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, rh, rhLen);
   }
   if (decision.baggage != BAG_KEEP) {
     const src = state.baggageSrc;
-    const lp = src == SRC_HEADER ? hdr : changetype<usize>(config.defaultLaneBytes);
-    const ll = src == SRC_HEADER ? hdrLen : config.defaultLaneBytes.byteLength;
+    const lp = src == SRC_HEADER ? hdr : fbPtr;
+    const ll = src == SRC_HEADER ? hdrLen : fbLen;
     const dst = malloc(rewriteBound(bagLen, keyLen));
     if (dst != 0) {
       const out = writeBaggage(bag, bagLen, key, keyLen, lp, ll, scan.anchor, dst);
@@ -324,8 +363,12 @@ function onRequest(config: Config): void {
     else abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN);
   }
 
+  // correlation: an arriving request with a lane records it under its trace ids for the app's calls.
+  if (config.correlation && dir != DIR_OUTBOUND && state.headerValid) recordTrace(dir, config, buf, n, hdr, hdrLen);
+
   const f = decision.found;
-  count(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT : M_NO_LANE);
+  count(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
+    f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : M_NO_LANE);
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
 }
@@ -351,4 +394,125 @@ function joinBaggage(buf: usize, n: u32, total: i32): usize {
     p = v + vl + 1;
   }
   return dst;
+}
+
+// ---- fallback sources: trace correlation, local lane, weighted choice, default ---------------------------
+
+// Value of the first header named `name` in the pairs, at hvPtr/hvLen; false when absent.
+let hvPtr: usize = 0;
+let hvLen: i32 = 0;
+function findHeader(buf: usize, n: u32, name: ArrayBuffer): bool {
+  const np = changetype<usize>(name);
+  const nl = name.byteLength;
+  let p = buf + 4 + (<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    const kl = load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = load<u32>(buf + 8 + (<usize>i << 3));
+    const v = p + kl + 1;
+    if (kl == <u32>nl && bytesEqual(p, kl, np, nl)) {
+      hvPtr = v;
+      hvLen = vl;
+      return true;
+    }
+    p = v + vl + 1;
+  }
+  return false;
+}
+
+function nowMs(): i64 {
+  if (abi.proxy_get_current_time_nanoseconds(OUT_PTR) != abi.RESULT_OK) return 0;
+  return <i64>(load<u64>(OUT_PTR) / 1000000);
+}
+
+// Hash of the trace id in configured header i, or 0 when the request has no usable id there.
+function traceHash(config: Config, buf: usize, n: u32, i: i32): u64 {
+  if (!findHeader(buf, n, unchecked(config.traceHeaderBytes[i]))) return 0;
+  const span = traceIdSpan(unchecked(config.traceKinds[i]), hvPtr, hvLen);
+  if (span < 0) return 0;
+  return hash64(hvPtr + <usize>(span >> 32), <i32>span) | 1; // never 0
+}
+
+// Reads the slot of `hash`; true with the value at OUT_PTR/OUT_SIZE and its cas at OUT_CAS when present.
+function readSlot(config: Config, hash: u64): bool {
+  const kl = writeSlotKey(KEY_BUF, slotOf(hash, config.capacity));
+  store<u32>(OUT_CAS, 0);
+  return abi.proxy_get_shared_data(KEY_BUF, kl, OUT_PTR, OUT_SIZE, OUT_CAS) == abi.RESULT_OK;
+}
+
+function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
+  if (config.correlation) {
+    const now = nowMs();
+    for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
+      const h = traceHash(config, buf, n, i);
+      if (h == 0 || !readSlot(config, h)) continue;
+      const v = load<usize>(OUT_PTR);
+      const vl = <i32>load<usize>(OUT_SIZE);
+      if (entryIsFor(v, vl, h) && entryExpires(v) > now && config.allows(v + ENTRY_HEADER, vl - ENTRY_HEADER)) {
+        fbPtr = v + ENTRY_HEADER; // in the arena until the end of this callback
+        fbLen = vl - ENTRY_HEADER;
+        return SRC_TRACE;
+      }
+    }
+  }
+  if (root.localLane.byteLength > 0) {
+    fbPtr = changetype<usize>(root.localLane);
+    fbLen = root.localLane.byteLength;
+    return SRC_LOCAL;
+  }
+  const lanes = config.assignLaneBytes.length;
+  if (lanes > 0) {
+    let key: u64;
+    if (config.stickyHeaderBytes.byteLength > 0 && findHeader(buf, n, config.stickyHeaderBytes) && hvLen > 0) {
+      key = hash64(hvPtr, hvLen);
+    } else {
+      // No user to stick to: any request-unique value will do.
+      if (abi.proxy_get_current_time_nanoseconds(OUT_PTR) != abi.RESULT_OK) store<u64>(OUT_PTR, 0);
+      key = mix64(load<u64>(OUT_PTR) ^ (++requestCounter * 0x9e3779b97f4a7c15));
+    }
+    const i = pickLane(key, config.assignSeeds, config.assignWeightsF);
+    if (i >= 0) {
+      const b = unchecked(config.assignLaneBytes[i]);
+      fbPtr = changetype<usize>(b);
+      fbLen = b.byteLength;
+      return SRC_ASSIGN;
+    }
+  }
+  if (config.defaultLaneBytes.byteLength > 0) {
+    fbPtr = changetype<usize>(config.defaultLaneBytes);
+    fbLen = config.defaultLaneBytes.byteLength;
+    return SRC_DEFAULT;
+  }
+  return SRC_NONE;
+}
+let requestCounter: u64 = 0;
+
+const CAS_MISMATCH: u32 = 8;
+
+/**
+ * Records trace id -> lane in the slot of each trace id the request carries. A compare-and-swap write:
+ * another worker may have written the slot since we read it, and then we read again (at most twice).
+ * A slot that already holds this trace and lane for more than half the TTL is left alone.
+ */
+function recordTrace(dir: i32, config: Config, buf: usize, n: u32, lane: usize, laneLen: i32): void {
+  const now = nowMs();
+  const ttl = <i64>config.ttlMs;
+  for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
+    const h = traceHash(config, buf, n, i);
+    if (h == 0) continue;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let cas: u32 = 0;
+      if (readSlot(config, h)) {
+        cas = load<u32>(OUT_CAS);
+        const v = load<usize>(OUT_PTR);
+        const vl = <i32>load<usize>(OUT_SIZE);
+        if (entryIsFor(v, vl, h) && bytesEqual(v + ENTRY_HEADER, vl - ENTRY_HEADER, lane, laneLen) &&
+          entryExpires(v) - now > ttl / 2) break;
+      }
+      const el = writeEntry(ENTRY_BUF, h, now + ttl, lane, laneLen);
+      const r = abi.proxy_set_shared_data(KEY_BUF, writeSlotKey(KEY_BUF, slotOf(h, config.capacity)), ENTRY_BUF, el, cas);
+      if (r == CAS_MISMATCH) continue;
+      if (r == abi.RESULT_OK) count(dir, M_TRACE_RECORDED);
+      break;
+    }
+  }
 }

@@ -29,10 +29,14 @@ export {
   proxy_remove_header_map_value,
   proxy_define_metric,
   proxy_increment_metric,
+  proxy_get_shared_data,
+  proxy_set_shared_data,
+  proxy_get_current_time_nanoseconds,
 } from "@solo-io/proxy-runtime/assembly/imports";
 
 // proxy-wasm enum values used by the glue (the SDK defines them in runtime.ts, which we do not compile).
 export const LOG_INFO: usize = 2;
+export const LOG_WARN: usize = 3;
 export const LOG_CRITICAL: usize = 5;
 export const RESULT_OK: u32 = 0;
 export const HEADERS_REQUEST: i32 = 0;

@@ -13,9 +13,10 @@ describe("module contract", () => {
   it("imports only ABI 0.2.x host functions Envoy provides, never proxy_clear_route_cache", () => {
     const imports = WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`).sort();
     assert.deepEqual(imports, [
-      "env.proxy_define_metric", "env.proxy_get_buffer_bytes", "env.proxy_get_header_map_pairs",
-      "env.proxy_get_property", "env.proxy_increment_metric", "env.proxy_log",
-      "env.proxy_remove_header_map_value", "env.proxy_replace_header_map_value",
+      "env.proxy_define_metric", "env.proxy_get_buffer_bytes", "env.proxy_get_current_time_nanoseconds",
+      "env.proxy_get_header_map_pairs", "env.proxy_get_property", "env.proxy_get_shared_data",
+      "env.proxy_increment_metric", "env.proxy_log", "env.proxy_remove_header_map_value",
+      "env.proxy_replace_header_map_value", "env.proxy_set_shared_data",
       "wasi_snapshot_preview1.proc_exit",
     ]);
   });
@@ -26,8 +27,10 @@ describe("module contract", () => {
       "proxy_on_delete", "proxy_on_request_headers", "proxy_on_vm_start",
     ]);
   });
-  it("is at most 24 KiB", () => {
-    assert.ok(wasmBytes().length <= 24 * 1024, `${wasmBytes().length} bytes`);
+  // The size budget (README, "Module size"): 24 KiB for the core filter, 36 KiB with correlation,
+  // local lane and weighted assignment.
+  it("is at most 36 KiB", () => {
+    assert.ok(wasmBytes().length <= 36 * 1024, `${wasmBytes().length} bytes`);
   });
 });
 
@@ -362,13 +365,14 @@ describe("metrics", () => {
   it("defines every counter once, at configure, per direction", async () => {
     const { host } = await filter("", {}, { traceCalls: true });
     const names = [...host.metrics.keys()];
-    assert.equal(names.length, 27);
+    assert.equal(names.length, 39);
     for (const d of ["inbound", "outbound", "both"]) {
       for (const m of ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane", "invalid_lane",
-        "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed"]) assert.ok(names.includes(`lane_tag.${d}.${m}`));
+        "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed", "lane_from_trace",
+        "lane_from_local", "lane_from_assign", "trace_recorded"]) assert.ok(names.includes(`lane_tag.${d}.${m}`));
     }
     host.configure({ configuration: "" });
-    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 27, "not redefined by a second plugin");
+    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 39, "not redefined by a second plugin");
   });
 });
 

@@ -61,7 +61,7 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign)"],
   ["{\"direction\":\"in\"}", "field \"direction\": \"in\" is not one of \"auto\", \"inbound\", \"outbound\", \"both\""],
   ["{\"direction\":1}", "field \"direction\": must be a string, got a number"],
   ["{\"direction\":\"auto\",\"direction\":\"both\"}", "field \"direction\": given more than once"],
@@ -82,6 +82,34 @@ const ERRORS: string[][] = [
   ["{\"default_lane\":null}", "field \"default_lane\": must be a string, got null"],
   ["{\"lanes\":[\"s1\"],\"default_lane\":\"s2\"}", "field \"default_lane\": \"s2\" is not in \"lanes\""],
   ["{\"default_lane\":\"s\u00e9\"}", "field \"default_lane\": \"s\u00e9\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"correlation\":true}", "field \"correlation\": must be an object, got a boolean"],
+  ["{\"correlation\":{\"enabled\":1}}", "field \"correlation.enabled\": must be true or false, got a number"],
+  ["{\"correlation\":{\"on\":true}}", "field \"correlation.on\": unknown field (known: enabled, headers, capacity, ttl_ms)"],
+  ["{\"correlation\":{\"headers\":[]}}", "field \"correlation.headers\": must be an array of 1-8 header names, got an array"],
+  ["{\"correlation\":{\"headers\":\"traceparent\"}}", "field \"correlation.headers\": must be an array of 1-8 header names, got a string"],
+  ["{\"correlation\":{\"headers\":[\"traceparent\",\"Traceparent\"]}}", "field \"correlation.headers[1]\": \"Traceparent\" must be lowercase (Envoy matches and forwards header names in lowercase)"],
+  ["{\"correlation\":{\"headers\":[\"b3\",\"b3\"]}}", "field \"correlation.headers[1]\": \"b3\" is listed more than once"],
+  ["{\"correlation\":{\"headers\":[7]}}", "field \"correlation.headers[0]\": must be a string, got a number"],
+  ["{\"correlation\":{\"capacity\":0}}", "field \"correlation.capacity\": must be an integer from 1 to 1048576, got 0"],
+  ["{\"correlation\":{\"capacity\":1.5}}", "field \"correlation.capacity\": must be an integer from 1 to 1048576, got a number that is not a whole number in range"],
+  ["{\"correlation\":{\"capacity\":\"8\"}}", "field \"correlation.capacity\": must be an integer from 1 to 1048576, got a string"],
+  ["{\"correlation\":{\"ttl_ms\":86400001}}", "field \"correlation.ttl_ms\": must be an integer from 1 to 86400000, got 86400001"],
+  ["{\"local_lane\":{}}", "field \"local_lane.label\": is required: the node metadata label that holds the workload's lane"],
+  ["{\"local_lane\":\"ASM_TRAFFIC_TAG\"}", "field \"local_lane\": must be an object, got a string"],
+  ["{\"local_lane\":{\"label\":\"a b\"}}", "field \"local_lane.label\": \"a b\" is not a label key (1-317 printable ASCII characters, no spaces)"],
+  ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v1\":\"-\"}}}", "field \"local_lane.label_to_lane.v1\": \"-\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":[]}}", "field \"local_lane.label_to_lane\": must be an object of label value to lane, got an array"],
+  ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v2\":\"s2\"}},\"lanes\":[\"s1\"]}", "field \"local_lane.label_to_lane.v2\": \"s2\" is not in \"lanes\""],
+  ["{\"local_lane\":{\"label\":\"L\",\"lane\":\"s1\"}}", "field \"local_lane.lane\": unknown field (known: label, label_to_lane)"],
+  ["{\"assign\":{}}", "field \"assign.weights\": is required, with at least one weight above 0"],
+  ["{\"assign\":{\"weights\":{\"s1\":0}}}", "field \"assign.weights\": is required, with at least one weight above 0"],
+  ["{\"assign\":{\"weights\":{\"s1\":-1}}}", "field \"assign.weights.s1\": must be an integer from 0 to 1000000, got -1"],
+  ["{\"assign\":{\"weights\":{\"s 1\":1}}}", "field \"assign.weights.s 1\": \"s 1\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"assign\":{\"weights\":[60,40]}}", "field \"assign.weights\": must be an object of lane to weight (at most 256 lanes), got an array"],
+  ["{\"assign\":{\"weights\":{\"s1\":1},\"sticky_header\":\"X-User\"}}", "field \"assign.sticky_header\": \"X-User\" must be lowercase (Envoy matches and forwards header names in lowercase)"],
+  ["{\"assign\":{\"weights\":{\"s1\":1,\"s9\":1}},\"lanes\":[\"s1\"]}", "field \"assign.weights.s9\": \"s9\" is not in \"lanes\""],
+  ["{\"assign\":{\"weights\":{\"s1\":1},\"sticky\":\"x\"}}", "field \"assign.sticky\": unknown field (known: weights, sticky_header)"],
+  ["{\"assign\":{\"weights\":{\"s1\":1,\"s1\":2}}}", "field \"s1\": given more than once"],
 ];
 
 describe("configuration errors", () => {
@@ -95,5 +123,55 @@ describe("configuration errors", () => {
     let lanes = "";
     for (let i = 0; i < 257; i++) lanes += (i > 0 ? "," : "") + "\"l" + i.toString() + "\"";
     expect(error("{\"lanes\":[" + lanes + "]}")).toBe("field \"lanes\": has 257 lanes, at most 256 are allowed");
+  });
+});
+
+describe("optional features", () => {
+  it("correlation defaults, off", () => {
+    const c = parseConfig("").config!;
+    expect(c.correlation).toBe(false);
+    expect(c.traceHeaders.join(",")).toBe("traceparent,x-b3-traceid,x-request-id");
+    expect(c.capacity).toBe(8192);
+    expect(c.ttlMs).toBe(60000);
+    const d = parseConfig("{\"correlation\":{\"enabled\":true}}").config!;
+    expect(d.correlation).toBe(true);
+    expect(d.traceHeaders.length).toBe(3);
+  });
+  it("reads correlation", () => {
+    const c = parseConfig("{\"correlation\":{\"enabled\":true,\"headers\":[\"b3\",\"x-request-id\"],\"capacity\":16,\"ttl_ms\":500}}").config!;
+    expect(c.traceHeaders.join(",")).toBe("b3,x-request-id");
+    expect(c.capacity).toBe(16);
+    expect(c.ttlMs).toBe(500);
+  });
+  it("maps a label value to a lane", () => {
+    const c = parseConfig("{\"lanes\":[\"s1\",\"s2\"],\"local_lane\":{\"label\":\"ASM_TRAFFIC_TAG\",\"label_to_lane\":{\"v1\":\"s1\",\"v2\":\"s2\"}}}").config!;
+    expect(c.localLabel).toBe("ASM_TRAFFIC_TAG");
+    expect(c.laneForLabel("v2")).toBe("s2");
+    expect(c.laneForLabel("v1")).toBe("s1");
+    expect(c.laneForLabel("v3")).toBe("");
+    expect(c.laneForLabel("")).toBe("");
+  });
+  it("takes the label value as the lane without a table, if it is a lane and allowed", () => {
+    const c = parseConfig("{\"lanes\":[\"s1\",\"s2\"],\"local_lane\":{\"label\":\"lane\"}}").config!;
+    expect(c.laneForLabel("s2")).toBe("s2");
+    expect(c.laneForLabel("s3")).toBe("");
+    expect(c.laneForLabel("-s")).toBe("");
+    expect(parseConfig("{\"local_lane\":{\"label\":\"lane\"}}").config!.laneForLabel("anything.1")).toBe("anything.1");
+  });
+  it("reads assign", () => {
+    const c = parseConfig("{\"assign\":{\"weights\":{\"s1\":60,\"s2\":20,\"s3\":0},\"sticky_header\":\"x-user-id\"}}").config!;
+    expect(c.assignLanes.join(",")).toBe("s1,s2,s3");
+    expect(c.assignWeightsF[0]).toBe(60.0);
+    expect(c.assignWeightsF[2]).toBe(0.0);
+    expect(c.stickyHeader).toBe("x-user-id");
+    expect(c.assignSeeds[0] != c.assignSeeds[1]).toBe(true);
+  });
+  it("prints the optional features it has", () => {
+    const c = parseConfig("{\"correlation\":{\"enabled\":true,\"headers\":[\"b3\"]},\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v2\":\"s2\"}},\"assign\":{\"weights\":{\"s1\":3}}}").config!;
+    expect(c.toJSON()).toBe("{\"routing_header\":\"x-asm-prefer-tag\",\"baggage_key\":\"x-asm-prefer-tag\",\"direction\":\"auto\"," +
+      "\"lanes\":[],\"default_lane\":\"\",\"trust_client_lane\":true,\"correlation\":{\"enabled\":true,\"headers\":[\"b3\"],\"capacity\":8192,\"ttl_ms\":60000}," +
+      "\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v2\":\"s2\"}},\"assign\":{\"weights\":{\"s1\":3},\"sticky_header\":\"\"}}");
+    // correlation given but off is not printed
+    expect(parseConfig("{\"correlation\":{\"enabled\":false}}").config!.toJSON().includes("correlation")).toBe(false);
   });
 });

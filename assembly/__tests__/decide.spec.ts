@@ -67,7 +67,7 @@ describe("lane decision", () => {
       st.baggageValid = c.bagValid;
       st.baggageHasKey = c.bagKey;
       st.same = c.same;
-      st.hasDefault = c.hasDefault;
+      st.fallback = c.hasDefault ? SRC_DEFAULT : SRC_NONE;
       st.oversize = c.oversize;
       decide(c.dir, st, d);
       expect(d.found).toBe(c.found, c.name + ": found");

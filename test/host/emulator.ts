@@ -11,6 +11,10 @@
 //  - properties are paths with "\0" separators; listener_direction is an 8-byte little-endian integer;
 //  - buffer 6 is the VM configuration (only during on_vm_start), 7 the plugin configuration (only during
 //    on_configure);
+//  - shared data (get/set_shared_data) is one store per vm_id shared by every VM (worker) of the process
+//    that is handed the same SharedData: no expiry, no delete, cas numbers from one counter, a set with
+//    a stale non-zero cas fails with CasMismatch; node metadata is read as node.metadata.<key>...; the
+//    clock (get_current_time_nanoseconds) is settable;
 //  - a trap or proc_exit marks the VM failed: from then on every request fails closed (503), or passes
 //    untouched when the plugin is fail-open; a plugin whose on_configure returned false does the same.
 import { readFileSync } from "node:fs";
@@ -135,9 +139,54 @@ export interface HostOptions {
   traceCalls?: boolean;
   /** Envoy's log level for Wasm (default info): lower levels are dropped without reading the message. */
   logLevel?: (typeof LogLevel)[number];
+  /** The shared data store; pass one to several Hosts to make them workers of one proxy. */
+  sharedData?: SharedData;
+  /** Envoy's node.metadata (Istio puts the pod's labels under LABELS). */
+  nodeMetadata?: Record<string, unknown>;
+}
+
+/**
+ * Envoy's process-wide shared data (proxy-wasm-cpp-host SharedData): key -> (value, cas) per vm_id. Hand
+ * one instance to several Hosts to emulate the workers of one sidecar.
+ */
+export class SharedData {
+  private data = new Map<string, Map<string, { value: Uint8Array; cas: number }>>();
+  private nextCasValue = 1;
+
+  private nextCas(): number {
+    const c = this.nextCasValue;
+    this.nextCasValue = (this.nextCasValue + 1) >>> 0 || 1; // wraps, skipping 0 (0 means "no cas")
+    return c;
+  }
+
+  get(vmId: string, key: string): { value: Uint8Array; cas: number } | undefined {
+    return this.data.get(vmId)?.get(key);
+  }
+
+  set(vmId: string, key: string, value: Uint8Array, cas: number): number {
+    let map = this.data.get(vmId);
+    if (!map) this.data.set(vmId, (map = new Map()));
+    const cur = map.get(key);
+    if (cur && cas !== 0 && cas !== cur.cas) return WasmResult.CasMismatch;
+    map.set(key, { value: value.slice(), cas: this.nextCas() });
+    return WasmResult.Ok;
+  }
+
+  /** Number of keys and bytes (keys + values) held for a vm_id. */
+  usage(vmId = ""): { keys: number; bytes: number } {
+    const map = this.data.get(vmId);
+    let bytes = 0;
+    for (const [k, v] of map ?? []) bytes += enc.encode(k).length + v.value.length;
+    return { keys: map?.size ?? 0, bytes };
+  }
+
+  keys(vmId = ""): string[] { return [...(this.data.get(vmId)?.keys() ?? [])]; }
 }
 
 export class Host {
+  /** Nanoseconds since the epoch, as get_current_time_nanoseconds returns them; tests may set it. */
+  now: () => bigint = () => BigInt(Date.now()) * 1_000_000n;
+  readonly sharedData: SharedData;
   readonly logs: LogLine[] = [];
   readonly metrics = new Map<string, { id: number; type: number; value: bigint }>();
   readonly calls = new Map<string, number>();
@@ -152,7 +201,9 @@ export class Host {
   private cur: CallState = { mutations: 0 };
   private plugins: Plugin[] = [];
 
-  private constructor(private readonly opts: HostOptions) {}
+  private constructor(private readonly opts: HostOptions) {
+    this.sharedData = opts.sharedData ?? new SharedData();
+  }
 
   static async load(wasm: string | Uint8Array, opts: HostOptions = {}): Promise<Host> {
     const host = new Host(opts);
@@ -359,9 +410,9 @@ export class Host {
 
   // ---- properties ----------------------------------------------------------------------------------------
 
-  private property(path: string): Uint8Array | null {
+  private property(parts: string[]): Uint8Array | null {
     const plugin = this.cur.plugin;
-    switch (path) {
+    switch (parts.join(".")) {
       case "listener_direction": {
         const d = this.cur.stream?.listenerDirection;
         if (d === undefined || d === 0) return null; // plain Envoy: traffic_direction unset
@@ -370,7 +421,23 @@ export class Host {
       case "plugin_root_id": return plugin ? enc.encode(plugin.options.rootId ?? "") : null;
       case "plugin_name": return plugin ? enc.encode(plugin.options.name ?? "") : null;
       case "plugin_vm_id": return enc.encode(this.opts.vmId ?? "");
-      default: return null;
+      default: {
+        // node.metadata is a protobuf Struct: Envoy walks it field by field; a string leaf comes back as
+        // its bytes, a number as an 8-byte double; anything else is not emulated (NotFound).
+        if (parts.length < 3 || parts[0] !== "node" || parts[1] !== "metadata") return null;
+        let v: unknown = this.opts.nodeMetadata;
+        for (const part of parts.slice(2)) {
+          if (v === null || typeof v !== "object" || !(part in (v as object))) return null;
+          v = (v as Record<string, unknown>)[part];
+        }
+        if (typeof v === "string") return enc.encode(v);
+        if (typeof v === "number") {
+          const b = new Uint8Array(8);
+          new DataView(b.buffer).setFloat64(0, v, true);
+          return b;
+        }
+        return null;
+      }
     }
   }
 
@@ -415,8 +482,7 @@ export class Host {
         this.count("proxy_get_property");
         const raw = this.readString(pathPtr, pathSize);
         if (raw === null) return WasmResult.InvalidMemoryAccess;
-        const path = raw.includes("\0") ? raw.split("\0").join(".") : raw;
-        const v = this.property(path);
+        const v = this.property(raw.split("\0"));
         if (v === null) return WasmResult.NotFound;
         return this.copyToPointerSize(v, ptrPtr, sizePtr);
       },
@@ -524,6 +590,29 @@ export class Host {
         const name = this.metricById.get(id >>> 0);
         if (name === undefined) return WasmResult.NotFound;
         this.metrics.get(name)!.value = value;
+        return WasmResult.Ok;
+      },
+      proxy_get_shared_data: (kp: number, ks: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
+        this.count("proxy_get_shared_data");
+        const key = this.readString(kp, ks);
+        if (key === null) return WasmResult.InvalidMemoryAccess;
+        const e = this.sharedData.get(this.opts.vmId ?? "", key);
+        if (!e) return WasmResult.NotFound;
+        const r = this.copyToPointerSize(e.value, ptrPtr, sizePtr);
+        if (r !== WasmResult.Ok) return r;
+        return this.setWord(casPtr, e.cas) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      },
+      proxy_set_shared_data: (kp: number, ks: number, vp: number, vs: number, cas: number) => {
+        this.count("proxy_set_shared_data");
+        const key = this.readString(kp, ks);
+        const value = this.read(vp, vs);
+        if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
+        return this.sharedData.set(this.opts.vmId ?? "", key, value, cas >>> 0);
+      },
+      proxy_get_current_time_nanoseconds: (resultPtr: number) => {
+        this.count("proxy_get_current_time_nanoseconds");
+        if ((resultPtr >>> 0) + 8 > this.memory.buffer.byteLength) return WasmResult.InvalidMemoryAccess;
+        this.view().setBigUint64(resultPtr >>> 0, this.now(), true);
         return WasmResult.Ok;
       },
       proxy_get_metric: (id: number, resultPtr: number) => {

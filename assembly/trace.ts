@@ -1,0 +1,110 @@
+// Trace ids and the trace -> lane entries kept in proxy-wasm shared data, and the hashes both they and the
+// sticky lane choice use. Pure and allocation-free: the glue does the host calls.
+import { hexValue, isLaneRaw } from "./lane";
+
+/** A trace id header's kind: how its value holds the trace id. */
+export const TRACE_RAW: i32 = 0; // the whole value (x-b3-traceid, x-request-id, ...)
+export const TRACE_W3C: i32 = 1; // traceparent: version "-" trace-id "-" parent-id "-" flags
+export const TRACE_B3: i32 = 2; // b3 single header: trace-id "-" span-id ...
+
+export const MAX_TRACE_VALUE: i32 = 256;
+
+export function traceKind(name: string): i32 {
+  if (name == "traceparent") return TRACE_W3C;
+  if (name == "b3") return TRACE_B3;
+  return TRACE_RAW;
+}
+
+// `len` hex digits at p, not all zero (W3C and B3 both call an all-zero id invalid).
+function isHexId(p: usize, len: i32): bool {
+  let nonZero = false;
+  for (let i = 0; i < len; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (hexValue(c) < 0) return false;
+    if (c != 0x30) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * The trace id's span within a header value as [start, start + length) packed into an i64 (start in the
+ * high half), or -1 when the value holds no usable id. The same trace has the same id on every hop.
+ */
+export function traceIdSpan(kind: i32, v: usize, len: i32): i64 {
+  if (kind == TRACE_W3C) {
+    // 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 (version ff is invalid; later versions may
+    // append fields, so only the prefix is checked).
+    if (len < 55 || load<u8>(v + 2) != 0x2d || load<u8>(v + 35) != 0x2d || load<u8>(v + 52) != 0x2d) return -1;
+    if (hexValue(load<u8>(v)) < 0 || hexValue(load<u8>(v + 1)) < 0 || (load<u8>(v) | 0x20) == 0x66 && (load<u8>(v + 1) | 0x20) == 0x66) return -1;
+    if (!isHexId(v + 3, 32)) return -1;
+    return (<i64>3 << 32) | 32;
+  }
+  if (kind == TRACE_B3) {
+    let n = 0;
+    while (n < len && load<u8>(v + n) != 0x2d) n++;
+    if ((n != 16 && n != 32) || n == len || !isHexId(v, n)) return -1;
+    return <i64>n;
+  }
+  if (len < 1 || len > MAX_TRACE_VALUE) return -1;
+  for (let i = 0; i < len; i++) {
+    const c = load<u8>(v + i);
+    if (c <= 0x20 || c >= 0x7f) return -1;
+  }
+  return <i64>len;
+}
+
+// @ts-ignore: decorator
+@inline export function mix64(x: u64): u64 {
+  // splitmix64's finalizer: every input bit affects every output bit.
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+/** A 64-bit hash of bytes (FNV-1a, then mixed). Stable across builds, platforms and VMs. */
+export function hash64(p: usize, len: i32): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < len; i++) h = (h ^ <u64>load<u8>(p + i)) * 0x100000001b3;
+  return mix64(h);
+}
+
+// ---- the shared-data entry ----------------------------------------------------------------------------
+
+// Shared data never expires and has no delete: entries live in a fixed set of `capacity` slots chosen by
+// the trace hash, so the store never holds more than `capacity` keys; a newer trace takes a slot over.
+// Value: u64 trace hash, i64 expiry (ms since the epoch), u8 lane length, lane bytes.
+export const ENTRY_HEADER: i32 = 17;
+export const MAX_ENTRY: i32 = ENTRY_HEADER + 63;
+
+/** The slot of a trace hash in [0, capacity). */
+export function slotOf(hash: u64, capacity: i32): u32 {
+  return <u32>((hash >> 32) % <u64>capacity);
+}
+
+/** Writes the slot key "lane-tag.trace.<8 hex digits>" at dst (23 bytes) and returns its length. */
+export function writeSlotKey(dst: usize, slot: u32): i32 {
+  const prefix = "lane-tag.trace.";
+  for (let i = 0; i < 15; i++) store<u8>(dst + i, <u8>prefix.charCodeAt(i));
+  for (let i = 0; i < 8; i++) {
+    const d = (slot >> (28 - 4 * i)) & 15;
+    store<u8>(dst + 15 + i, <u8>(d < 10 ? 0x30 + d : 0x57 + d));
+  }
+  return 23;
+}
+
+export function writeEntry(dst: usize, hash: u64, expiresMs: i64, lane: usize, laneLen: i32): i32 {
+  store<u64>(dst, hash);
+  store<i64>(dst + 8, expiresMs);
+  store<u8>(dst + 16, <u8>laneLen);
+  memory.copy(dst + ENTRY_HEADER, lane, laneLen);
+  return ENTRY_HEADER + laneLen;
+}
+
+/** Whether a stored value is a well-formed entry for `hash`; a slot may hold anything a peer wrote. */
+export function entryIsFor(p: usize, len: i32, hash: u64): bool {
+  if (len < ENTRY_HEADER + 1 || len != ENTRY_HEADER + <i32>load<u8>(p + 16)) return false;
+  return load<u64>(p) == hash && isLaneRaw(p + ENTRY_HEADER, len - ENTRY_HEADER);
+}
+
+// @ts-ignore: decorator
+@inline export function entryExpires(p: usize): i64 { return load<i64>(p + 8); }
