@@ -35,3 +35,22 @@ export function send(p: Plugin, headers: Header[], stream: StreamOptions = OUT) 
 }
 
 export const base: Header[] = [[":authority", "mockb:8000"], [":path", "/"], [":method", "GET"]];
+
+const M64 = (1n << 64n) - 1n;
+/** The module's hash64 (FNV-1a 64, then splitmix64's finalizer), written independently for tests. */
+export function hash64(s: string): bigint {
+  let x = 0xcbf29ce484222325n;
+  for (const c of Buffer.from(s)) x = ((x ^ BigInt(c)) * 0x100000001b3n) & M64;
+  x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return x ^ (x >> 31n);
+}
+
+/** The shared-data key of a trace id's slot, as the module names it. */
+export function slotKey(traceId: string, capacity: number): string {
+  const h = hash64(traceId) | 1n;
+  return `lane-tag.trace.${((h >> 32n) % BigInt(capacity)).toString(16).padStart(8, "0")}`;
+}
+
+/** A W3C traceparent for a 32-hex trace id. */
+export const traceparent = (traceId: string) => `00-${traceId}-00f067aa0ba902b7-01`;
