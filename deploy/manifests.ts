@@ -74,7 +74,8 @@ export function main(argv: string[]): number {
   for (const o of outputs) {
     const file = join(stage, o.path);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, header + stringify(o.resource, { lineWidth: 0 }));
+    const notes = (o.notes ?? []).map((n) => `# ${n}\n`).join("");
+    writeFileSync(file, header + notes + stringify(o.resource, { lineWidth: 0 }));
   }
   // Swap the folders so that a failure at any point leaves either the old output or the new one.
   mkdirSync(dirname(target), { recursive: true });

@@ -180,6 +180,11 @@ const BAD: [string, string, RegExp][] = [
   ["empty lane label", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: \"\", services: [a]}}\n", /lanes\.s1\.label: must not be empty/],
   ["image without a registry", "group: test\nnamespace: default\nbaseline: s1\nimage: mocka/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /image: "mocka\/x:1" names no registry/],
   ["numeric lane name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  0x10: {label: v2, services: [a]}\n", /lanes: key 0x10 must be a string: quote it \("0x10"\) \(line 7\)/],
+  ["correlation not a mapping", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation: yes please\n", /correlation: must be true, false or a mapping \{headers, capacity, ttlMs\}, got string "yes please" \(line 6\)/],
+  ["correlation header uppercase", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation:\n  headers: [Traceparent]\n", /correlation\.headers\[0\]: "Traceparent" must be lowercase \(line 7\)/],
+  ["correlation capacity", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation: {capacity: 0}\n", /correlation\.capacity: must be an integer 1-1048576, got 0/],
+  ["localLane not boolean", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\nlocalLane: \"yes\"\n", /localLane: must be true or false, got string "yes" \(line 6\)/],
+  ["sticky header is the routing header", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 100}\n  stickyHeader: x-asm-prefer-tag\n", /gateway\.stickyHeader: "x-asm-prefer-tag" is not allowed here \(it carries the lane\) \(line 11\)/],
 ];
 
 describe("bad lanes specs", () => {
@@ -241,6 +246,67 @@ describe("bad lanes specs", () => {
       assert.equal(manifests(["deploy/lanes.example.yaml", "--out", join(dir, "g")]).code, 0);
       assert.equal(existsSync(join(dir, "g/asm/stale.yaml")), false);
       assert.equal(parse(readFileSync(join(dir, "g/asm/filter-mocka-inbound.yaml"), "utf8")).kind, "ASMFilterDeployment");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("modes: correlation, strict (local lane), sticky gateway", () => {
+  const text = readFileSync(EXAMPLE, "utf8").replace("  weights:\n", "  stickyHeader: x-user-id\n  weights:\n") +
+    "correlation:\n  headers: [traceparent, x-request-id]\n  ttlMs: 30000\nlocalLane: true\n";
+  const modal = parseSpec(text, "modes.yaml");
+  const out = generate(modal);
+  const res = (path: string) => out.find((o) => o.path === path)!;
+
+  it("puts each mode in the filter configs of the roles that use it", () => {
+    const inbound = filterConfig(modal, "inbound");
+    const outbound = filterConfig(modal, "outbound");
+    const gateway = filterConfig(modal, "gateway");
+    assert.deepEqual(inbound.correlation, { enabled: true, headers: ["traceparent", "x-request-id"], ttl_ms: 30000 });
+    assert.deepEqual(outbound.correlation, inbound.correlation);
+    assert.equal(gateway.correlation, undefined);
+    assert.deepEqual(outbound.local_lane, { label: "ASM_TRAFFIC_TAG", label_to_lane: { v1: "s1", v2: "s2", v3: "s3" } });
+    assert.equal(inbound.local_lane, undefined);
+    assert.deepEqual(gateway.assign, { weights: { s1: 60, s2: 20, s3: 20 }, sticky_header: "x-user-id" });
+    assert.equal(filterConfig(spec, "gateway").assign, undefined);
+  });
+
+  it("says in every filter file that inbound and outbound must share a vm_id", () => {
+    for (const o of out.filter((x) => /filter-mock.*-(in|out)bound/.test(x.path))) {
+      assert.match(o.notes!.join(" "), /same vm_id/, o.path);
+    }
+    assert.match(res("istio/filter-mocka-outbound.yaml").notes!.join(" "), /empty vm_id, so both plugins share it/);
+    assert.equal(generate(spec).some((o) => o.notes), false, "no note without correlation");
+  });
+
+  it("the sticky gateway routes on the lane the filter set, with a catch-all to the baseline", () => {
+    const vs = res("istio/virtualservice-gateway.yaml").resource;
+    assert.deepEqual(vs.spec.http.map((h: any) => h.match[0].headers?.["x-asm-prefer-tag"]?.exact ?? "*"), ["s1", "s2", "s3", "*"]);
+    assert.deepEqual(vs.spec.http.map((h: any) => h.route[0].destination.subset), ["s1", "s2", "s1", "s1"]);
+    assert.equal(vs.spec.http.some((h: any) => h.route.some((r: any) => r.weight !== undefined)), false);
+  });
+
+  it("every filter config configures the built module, and the resources are valid", { skip: !existsSync(ISTIO_CRDS) && "no CRDs" }, async () => {
+    const host = await Host.load(wasmBytes(), { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
+    const validator = new Validator();
+    for (const o of out) {
+      assert.deepEqual(validator.check(o.resource), [], o.path);
+      const r = o.resource;
+      const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
+      if (config !== null) assert.equal(host.configure({ configuration: config }).failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
+    }
+  });
+
+  it("npm run manifests writes the notes as comments", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-modes-"));
+    try {
+      writeFileSync(join(dir, "modes.yaml"), text);
+      const r = manifests([join(dir, "modes.yaml"), "--out", join(dir, "out")]);
+      assert.equal(r.code, 0, r.err);
+      const file = readFileSync(join(dir, "out/asm/filter-mockb-inbound.yaml"), "utf8");
+      assert.match(file, /^# Generated by .*\n# correlation is on: .*same vm_id,\n# because .*\n# ASMFilterDeployment has no vm_id field/);
+      assert.deepEqual(parse(file).kind, "ASMFilterDeployment");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

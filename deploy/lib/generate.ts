@@ -12,8 +12,8 @@ export type Resource = Record<string, any> & {
   apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> };
 };
 
-/** A generated file: its path under the output folder and the resource it holds. */
-export interface Output { path: string; resource: Resource }
+/** A generated file: its path under the output folder, the resource it holds, and comment lines for it. */
+export interface Output { path: string; resource: Resource; notes?: string[] }
 
 export type FilterRole = "outbound" | "inbound" | "gateway";
 
@@ -30,8 +30,27 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
   if (role === "outbound") config.default_lane = spec.baseline;
   // Clients must not pick their own lane: the gateway assigns it.
   if (role === "gateway") config.trust_client_lane = false;
+  // Trace correlation: inbound records trace id -> lane, outbound restores it (sidecars only).
+  if (spec.correlation && role !== "gateway") {
+    const c = spec.correlation;
+    config.correlation = { enabled: true, ...(c.headers ? { headers: c.headers } : {}), ...(c.capacity ? { capacity: c.capacity } : {}), ...(c.ttlMs ? { ttl_ms: c.ttlMs } : {}) };
+  }
+  // Strict mode: the workload's own lane label (Istio/ASM put pod labels in node.metadata.LABELS).
+  if (spec.localLane && role === "outbound") {
+    config.local_lane = { label: spec.labelKey, label_to_lane: Object.fromEntries(spec.lanes.map((l) => [l.label, l.name])) };
+  }
+  // Sticky weighted choice at the gateway, in the filter instead of the route's weighted split.
+  if (role === "gateway" && spec.gateway?.stickyHeader) {
+    config.assign = { weights: Object.fromEntries(spec.lanes.map((l) => [l.name, spec.gateway!.weights[l.name] ?? 0])), sticky_header: spec.gateway.stickyHeader };
+  }
   return config;
 }
+
+/** Why inbound and outbound filters of a workload must share a vm_id, for the generated files. */
+export const CORRELATION_NOTE = [
+  "correlation is on: this workload's inbound and outbound lane-tag filters must run with the same vm_id,",
+  "because the trace id -> lane entries live in Envoy's shared data, which is kept per vm_id.",
+];
 
 const fqdn = (spec: LanesSpec, svc: string) => `${svc}.${spec.namespace}.svc.cluster.local`;
 
@@ -88,6 +107,28 @@ function virtualService(spec: LanesSpec, svc: string, asm: boolean): Resource {
 function gatewayVirtualService(spec: LanesSpec): Resource {
   const g = spec.gateway!;
   const host = fqdn(spec, g.entry.service);
+  const port = g.entry.port ? { port: { number: g.entry.port } } : {};
+  const metadata = { labels: ownLabels(spec), name: `lane-tag-${spec.group}-gateway`, namespace: g.namespace };
+  if (g.stickyHeader) {
+    // lane-tag has set the lane (sticky, by weight) before routing: route on it, as a service's routes do.
+    const lanes = spec.lanes.filter((l) => (g.weights[l.name] ?? 0) > 0);
+    return {
+      apiVersion: "networking.istio.io/v1beta1",
+      kind: "VirtualService",
+      metadata,
+      spec: {
+        hosts: g.hosts,
+        gateways: [`${g.namespace}/${g.name}`],
+        http: [
+          ...lanes.map((l) => ({
+            match: [{ uri: { prefix: g.entry.prefix }, headers: { [spec.routingHeader]: { exact: l.name } } }],
+            route: [{ destination: { host, subset: l.services.includes(g.entry.service) ? l.name : spec.baseline, ...port } }],
+          })),
+          { match: [{ uri: { prefix: g.entry.prefix } }], route: [{ destination: { host, subset: spec.baseline, ...port } }] },
+        ],
+      },
+    };
+  }
   const route = spec.lanes.filter((l) => (g.weights[l.name] ?? 0) > 0).map((l) => ({
     destination: {
       host,
@@ -155,7 +196,13 @@ export function generate(spec: LanesSpec): Output[] {
   for (const [dir, asm] of [["asm", true], ["istio", false]] as const) {
     for (const svc of spec.services) {
       for (const role of ["outbound", "inbound"] as const) {
-        out.push({ path: `${dir}/filter-${svc}-${role}.yaml`, resource: asm ? asmFilter(spec, role, svc) : wasmPlugin(spec, role, svc) });
+        out.push({
+          path: `${dir}/filter-${svc}-${role}.yaml`,
+          resource: asm ? asmFilter(spec, role, svc) : wasmPlugin(spec, role, svc),
+          ...(spec.correlation ? { notes: [...CORRELATION_NOTE, asm
+            ? "ASMFilterDeployment has no vm_id field: check that ASM gives both filters one vm_id (metrics: trace_recorded grows inbound, lane_from_trace outbound)."
+            : "Istio gives every WasmPlugin an empty vm_id, so both plugins share it."] } : {}),
+        });
       }
     }
     if (spec.gateway) out.push({ path: `${dir}/filter-gateway.yaml`, resource: asm ? asmFilter(spec, "gateway") : wasmPlugin(spec, "gateway") });

@@ -17,6 +17,15 @@ export interface GatewaySpec {
   hosts: string[];
   entry: { service: string; port?: number; prefix: string };
   weights: Record<string, number>;
+  /** When set, the gateway's lane-tag assigns lanes by weight, sticky per value of this header. */
+  stickyHeader?: string;
+}
+
+/** Trace-correlated lanes (the filter's `correlation`): on when present. */
+export interface CorrelationSpec {
+  headers?: string[];
+  capacity?: number;
+  ttlMs?: number;
 }
 
 export interface LanesSpec {
@@ -34,6 +43,9 @@ export interface LanesSpec {
   /** Every service of the group, in first-seen order. */
   services: string[];
   gateway?: GatewaySpec;
+  correlation?: CorrelationSpec;
+  /** Strict mode: outbound requests without a lane take the lane of the workload's own `labelKey` label. */
+  localLane: boolean;
 }
 
 export class SpecError extends Error {
@@ -82,7 +94,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
 
   const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-    "istioImage", "imagePullPolicy", "lanes", "gateway"];
+    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane"];
   for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
 
   const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
@@ -102,6 +114,12 @@ export function parseSpec(text: string, file: string): LanesSpec {
   };
   const check = (path: Path, value: string, re: RegExp, what: string) => {
     if (value !== "" && !re.test(value)) fail(path, `${JSON.stringify(value)} is not ${what}`);
+  };
+
+  const headerName = (path: Path, v: string) => {
+    if (!TOKEN.test(v)) fail(path, `${JSON.stringify(v)} is not an HTTP header name`);
+    else if (v !== v.toLowerCase()) fail(path, `${JSON.stringify(v)} must be lowercase`);
+    else if (v === "baggage" || v === routingHeaderOf(root)) fail(path, `${JSON.stringify(v)} is not allowed here (it carries the lane)`);
   };
 
   const group = str(["group"], root.group, true);
@@ -196,7 +214,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
     const g = root.gateway;
     if (!isObject(g)) fail(["gateway"], `must be a mapping, got ${describe(g)}`);
     else {
-      const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights"];
+      const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights", "stickyHeader"];
       for (const k of Object.keys(g)) if (!gknown.includes(k)) fail(["gateway", k], `unknown field (known: ${gknown.join(", ")})`);
       const name = str(["gateway", "name"], g.name, true);
       check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name");
@@ -239,15 +257,57 @@ export function parseSpec(text: string, file: string): LanesSpec {
         const sum = Object.values(weights).reduce((a, b) => a + b, 0);
         if (Object.keys(weights).length === Object.keys(g.weights).length && sum !== 100) fail(["gateway", "weights"], `weights must add up to 100, they add up to ${sum}`);
       }
-      gateway = { name, namespace: gns, labels, hosts, entry, weights };
+      let stickyHeader: string | undefined;
+      if (g.stickyHeader !== undefined) {
+        stickyHeader = str(["gateway", "stickyHeader"], g.stickyHeader, true);
+        if (stickyHeader) headerName(["gateway", "stickyHeader"], stickyHeader);
+      }
+      gateway = { name, namespace: gns, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}) };
     }
   }
+
+  // Trace correlation and strict mode
+  let correlation: CorrelationSpec | undefined;
+  const c = root.correlation;
+  if (c === true) correlation = {};
+  else if (c !== undefined && c !== false) {
+    if (!isObject(c)) fail(["correlation"], `must be true, false or a mapping {headers, capacity, ttlMs}, got ${describe(c)}`);
+    else {
+      correlation = {};
+      for (const k of Object.keys(c)) if (!["headers", "capacity", "ttlMs"].includes(k)) fail(["correlation", k], "unknown field (known: headers, capacity, ttlMs)");
+      if (c.headers !== undefined) {
+        if (!Array.isArray(c.headers) || c.headers.length === 0 || c.headers.length > 8) fail(["correlation", "headers"], "must be a list of 1-8 header names");
+        else {
+          c.headers.forEach((h: unknown, i: number) => {
+            if (typeof h !== "string") fail(["correlation", "headers", i], `must be a string, got ${describe(h)}`);
+            else headerName(["correlation", "headers", i], h);
+          });
+          correlation.headers = c.headers;
+        }
+      }
+      const int = (k: "capacity" | "ttlMs", max: number) => {
+        const v = c[k];
+        if (v === undefined) return;
+        if (!(Number.isInteger(v) && v >= 1 && v <= max)) fail(["correlation", k], `must be an integer 1-${max}, got ${JSON.stringify(v)}`);
+        else correlation![k] = v;
+      };
+      int("capacity", 1048576);
+      int("ttlMs", 86400000);
+    }
+  }
+  const localLane = root.localLane ?? false;
+  if (typeof localLane !== "boolean") fail(["localLane"], `must be true or false, got ${describe(localLane)}`);
 
   if (problems.length) throw new SpecError(problems);
   return {
     group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
     imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
+    ...(correlation ? { correlation } : {}), localLane: localLane === true,
   };
+}
+
+function routingHeaderOf(root: Record<string, any>): string {
+  return typeof root.routingHeader === "string" ? root.routingHeader : "x-asm-prefer-tag";
 }
 
 function isObject(v: unknown): v is Record<string, any> {
