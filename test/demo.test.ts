@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
 import { ROOT_ID } from "../deploy/lib/generate.ts";
-import { runDemo, startMesh } from "../deploy/local/demo.ts";
+import { runDemo, startMesh, checkSticky } from "../deploy/local/demo.ts";
 import { check, waitForLanes, type Result } from "../deploy/local/client.ts";
 import { gatewayWeights, expectedChain, chainWithoutFilter, chain } from "../deploy/local/topology.ts";
 import { localFiles, HERE } from "../deploy/local/generate.ts";
@@ -88,6 +88,60 @@ describe("npm run demo (no Docker): 1000 requests through the gateway", () => {
   });
 });
 
+describe("npm run demo -- --mode correlation|strict|sticky: lanes where baggage is not propagated", () => {
+  const chains = (results: Result[], lane: string) => [...new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => h.version).join("→")))];
+
+  it("correlation: the apps forward only traceparent; lane-tag restores each lane by trace id", async () => {
+    const on = await runDemo({ requests: 400, seed: 2, withFilter: true, quiet: true, concurrency: 16, mode: "correlation" }, spec, () => {});
+    assert.deepEqual(on.failures, []);
+    assert.deepEqual(chains(on.results, "s2"), ["v2→v1→v2"]);
+    assert.deepEqual(chains(on.results, "s3"), ["v1→v3→v1"]);
+    const off = await runDemo({ requests: 200, seed: 2, withFilter: false, quiet: true, concurrency: 16, mode: "correlation" }, spec, () => {});
+    assert.deepEqual(chains(off.results, "s2"), ["v2→v1→v1"], "without the filter traceparent alone carries no lane");
+  });
+
+  it("strict: the apps forward nothing; full lanes; each sidecar takes its workload's label lane", async () => {
+    const on = await runDemo({ requests: 300, seed: 3, withFilter: true, quiet: true, concurrency: 16, mode: "strict" }, spec, () => {});
+    assert.deepEqual(on.failures, []);
+    assert.deepEqual(chains(on.results, "s2"), ["v2→v2→v2"]);
+    assert.deepEqual(chains(on.results, "s3"), ["v3→v3→v3"]);
+    const off = await runDemo({ requests: 200, seed: 3, withFilter: false, quiet: true, concurrency: 16, mode: "strict" }, spec, () => {});
+    assert.deepEqual(chains(off.results, "s3"), ["v3→v1→v1"]);
+  });
+
+  it("sticky: the gateway's lane-tag assigns by weight, each user always in one lane", async () => {
+    const { results, failures } = await runDemo({ requests: 1000, seed: 4, withFilter: true, quiet: true, concurrency: 16, mode: "sticky", users: 300 }, spec, () => {});
+    assert.deepEqual(failures, []);
+    const users = new Map<string, Set<string>>();
+    for (const r of results) users.set(r.user!, (users.get(r.user!) ?? new Set()).add(r.lane));
+    assert.ok(users.size > 250, `${users.size} users`);
+    assert.ok([...users.values()].every((l) => l.size === 1));
+    const share = (lane: string) => [...users.values()].filter((l) => l.has(lane)).length / users.size;
+    // Over users (300 of them: ±2.3 points standard deviation for a 20% lane).
+    assert.ok(Math.abs(share("s1") - 0.6) < 0.08 && Math.abs(share("s2") - 0.2) < 0.08 && Math.abs(share("s3") - 0.2) < 0.08, `${share("s1")} ${share("s2")} ${share("s3")}`);
+    assert.deepEqual(chains(results, "s2"), ["v2→v1→v2"]);
+    // The client's own lane claim is ignored at the gateway.
+    const mesh = await startMesh(spec, { mode: "sticky" });
+    try {
+      const lanes = new Set<string>();
+      for (let i = 0; i < 5; i++) {
+        const r = await fetch(mesh.gatewayUrl, { headers: { "x-user-id": "bob", "x-asm-prefer-tag": `s${1 + (i % 3)}`, baggage: "x-asm-prefer-tag=s3" } });
+        await r.text();
+        lanes.add(r.headers.get("x-lane")!);
+      }
+      assert.equal(lanes.size, 1);
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("checkSticky reports a user seen in two lanes", () => {
+    const r = (lane: string, user: string): Result => ({ lane, status: 200, body: "", hops: [], user });
+    assert.deepEqual(checkSticky([r("s1", "a"), r("s1", "a"), r("s2", "b")]), []);
+    assert.deepEqual(checkSticky([r("s1", "a"), r("s2", "a")]), ["user a was in lane s1, then in s2"]);
+  });
+});
+
 describe("npm run demo, the command", () => {
   const demo = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "deploy/local/demo.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
   it("prints a chain line per request, the summary table and the verdict; exits 0", () => {
@@ -100,15 +154,39 @@ describe("npm run demo, the command", () => {
     assert.match(r.stdout, /every chain stayed in its lane/);
   });
   it("rejects bad options with usage, exit 2", () => {
-    for (const args of [["--weights", "1,2"], ["--requests", "0"], ["--frobnicate"]]) {
+    for (const args of [["--weights", "1,2"], ["--requests", "0"], ["--frobnicate"], ["--mode", "loose"], ["--mode", "sticky", "--no-filter"], ["--users", "5"]]) {
       const r = demo(...args);
       assert.equal(r.status, 2, args.join(" "));
-      assert.match(r.stderr, /weights needs 3 numbers|positive integer|unknown option/);
+      assert.match(r.stderr, /weights needs 3 numbers|positive integer|unknown option|--mode needs one of baggage, correlation, strict, sticky|needs the filter|applies only to --mode sticky/);
     }
   });
 });
 
 describe("the mock service", () => {
+  it("propagates only traceparent (same trace, new span) or nothing, when told", async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const upstream = http.createServer((req, res) => { seen.push(req.headers); res.end("-> up(version: v9, ip: x)"); });
+    await new Promise<void>((ok) => upstream.listen(0, "127.0.0.1", () => ok()));
+    const up = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/`;
+    const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const mocks = [createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "traceparent" }), createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "none" })];
+    try {
+      for (const m of mocks) {
+        await new Promise<void>((ok) => m.listen(0, "127.0.0.1", () => ok()));
+        await (await fetch(`http://127.0.0.1:${(m.address() as { port: number }).port}/`, { headers: { traceparent: tp, baggage: "x-asm-prefer-tag=s2" } })).text();
+      }
+      assert.match(String(seen[0].traceparent), /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      assert.notEqual(seen[0].traceparent, tp);
+      assert.equal(seen[0].baggage, undefined);
+      assert.equal(seen[1].traceparent, undefined);
+      assert.equal(seen[1].baggage, undefined);
+      assert.throws(() => createMock({ app: "a", version: "v1", propagate: "b3" }), /propagate must be baggage, traceparent or none/);
+    } finally {
+      for (const m of mocks) m.close();
+      upstream.close();
+    }
+  });
+
   it("forwards baggage to its upstream and never the routing header", async () => {
     let seen: http.IncomingHttpHeaders = {};
     const upstream = http.createServer((req, res) => { seen = req.headers; res.end("-> up(version: v9, ip: x)"); });

@@ -5,7 +5,7 @@ import type { LanesSpec } from "../lib/spec.ts";
 import { chain, expectedChain, chainWithoutFilter, gatewayWeights, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 
 export interface Hop { app: string; version: string; ip: string }
-export interface Result { lane: string; status: number; body: string; hops: Hop[] }
+export interface Result { lane: string; status: number; body: string; hops: Hop[]; user?: string }
 
 /** A small seeded PRNG (mulberry32), so runs are reproducible. */
 export function prng(seed: number): () => number {
@@ -42,11 +42,14 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
  * Sends `n` requests to the gateway. Each carries a random value for the gateway's weighted choice (Envoy's
  * WeightedCluster.header_name), drawn from a seeded PRNG: the same seed gives the same split everywhere.
  */
-export async function sendRequests(url: string, n: number, { seed = 1, concurrency = 16, onResult }: {
+export async function sendRequests(url: string, n: number, { seed = 1, concurrency = 16, onResult, userHeader, users = 0 }: {
   seed?: number; concurrency?: number; onResult?: (r: Result, i: number) => void;
+  /** Also send `userHeader: user-<k>`, k drawn from `users` users (the sticky demo). */
+  userHeader?: string; users?: number;
 } = {}): Promise<Result[]> {
   const rand = prng(seed);
   const values = Array.from({ length: n }, () => String(Math.floor(rand() * 2 ** 32)));
+  const userOf = Array.from({ length: n }, () => (userHeader && users > 0 ? `user-${seed}-${Math.floor(rand() * users)}` : undefined));
   const results: Result[] = new Array(n);
   let next = 0;
   let printed = 0;
@@ -54,9 +57,10 @@ export async function sendRequests(url: string, n: number, { seed = 1, concurren
   async function worker() {
     while (next < n) {
       const i = next++;
-      const r = await get(url, { [RANDOM_HEADER]: values[i] });
+      const user = userOf[i];
+      const r = await get(url, { [RANDOM_HEADER]: values[i], ...(user ? { [userHeader!]: user } : {}) });
       const lane = String(r.headers[LANE_HEADER] ?? "");
-      results[i] = { lane, status: r.status, body: r.body, hops: parseChain(r.body) };
+      results[i] = { lane, status: r.status, body: r.body, hops: parseChain(r.body), ...(user ? { user } : {}) };
       done[i] = true;
       // Report in request order.
       for (; printed < n && done[printed]; printed++) onResult?.(results[printed], printed);

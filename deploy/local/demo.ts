@@ -1,8 +1,13 @@
 // npm run demo: the seeds' three-lane demo in one Node process, no Docker. Every workload (3 services ×
 // v1..v3) is the mock service behind an emulated sidecar that runs the real build/lane-tag.wasm in the
-// project's host emulator, on an inbound and an outbound listener; a gateway assigns lanes by weight.
-// Everything talks real HTTP on 127.0.0.1; routing and fallback are those of the Envoy configs
-// (topology.ts); the filter configurations are those the manifests generate.
+// project's host emulator, on an inbound and an outbound listener (one VM: one vm_id); a gateway assigns
+// lanes by weight. Everything talks real HTTP on 127.0.0.1; routing and fallback are those of the Envoy
+// configs (topology.ts); the filter configurations are those the manifests generate. Modes:
+//   baggage      the apps forward W3C baggage (the seeds' setup);
+//   correlation  the apps forward only traceparent; the gateway starts the trace; lane-tag correlates;
+//   strict       the apps forward nothing; every lane holds every service; lane-tag takes each
+//                workload's lane from its ASM_TRAFFIC_TAG label (node metadata);
+//   sticky       as baggage, but the gateway's lane-tag assigns lanes by weight, sticky per x-user-id.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../../test/host/emulator.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { randomBytes } from "node:crypto";
 import { sendRequests, summarize, formatSummary, check, prng, type Result } from "./client.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
@@ -67,8 +73,24 @@ function filter(plugin: Plugin | null, headers: Header[], listenerDirection: num
   return r.outcome === "passed-failed" ? headers : r.headers;
 }
 
-async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[]) {
-  const host = await Host.load(wasm);
+export const MODES = ["baggage", "correlation", "strict", "sticky"] as const;
+export type Mode = (typeof MODES)[number];
+/** The header the sticky demo's users send. */
+export const USER_HEADER = "x-user-id";
+
+/** The spec a mode runs: the example's, with the mode's features switched on. */
+export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
+  if (mode === "correlation") return { ...spec, correlation: {} };
+  if (mode === "strict") return { ...fullLanes(spec), localLane: true };
+  if (mode === "sticky") return { ...spec, gateway: { ...spec.gateway!, stickyHeader: USER_HEADER } };
+  return spec;
+}
+
+const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage" };
+
+async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
+  // Istio puts the pod's labels in node.metadata.LABELS; one VM serves both listeners (one vm_id).
+  const host = await Host.load(wasm, { vmId: "lane-tag", nodeMetadata: labels ? { LABELS: labels } : undefined });
   const out: Partial<Record<FilterRole, Plugin>> = {};
   for (const role of roles) {
     const p = host.configure({ configuration: JSON.stringify(filterConfig(spec, role)), failOpen: true });
@@ -84,7 +106,8 @@ export interface Mesh {
 }
 
 /** Starts the whole topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
-export async function startMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7 }: { withFilter?: boolean; weights?: number[]; seed?: number } = {}): Promise<Mesh> {
+export async function startMesh(base: LanesSpec, { withFilter = true, weights, seed = 7, mode = "baggage" }: { withFilter?: boolean; weights?: number[]; seed?: number; mode?: Mode } = {}): Promise<Mesh> {
+  const spec = specForMode(base, mode);
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   const wasm = readFileSync(WASM);
   const servers: http.Server[] = [];
@@ -107,10 +130,10 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
   const sidecars = workloads(spec);
   // Start inbound listeners first so every workload has a port before any traffic.
   for (const w of sidecars) {
-    const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"]) : null;
+    const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"], { app: w.service, [spec.labelKey]: w.version }) : null;
     const outPort = await serve(http.createServer(outboundHandler(vm?.outbound ?? null)));
     const up = upstreamOf(spec, w.service);
-    const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}` });
+    const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: PROPAGATE[mode] });
     const appPort = await serve(app);
     const inbound = http.createServer((req, res) => {
       req.resume();
@@ -129,14 +152,23 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
   const entry = chain(spec)[0];
   const gateway = http.createServer((req, res) => {
     req.resume();
-    const headers = filter(gw?.gateway ?? null, pairs(req, req.headers.host ?? "gateway", req.url ?? "/"), 2);
+    const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
+    // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
+    if (mode === "correlation" && !req.headers.traceparent) incoming.push(["traceparent", `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`]);
+    const headers = filter(gw?.gateway ?? null, incoming, 2);
     if (!headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
     const o = outgoing(headers);
     const raw = o.headers[RANDOM_HEADER]?.[0];
-    const value = raw && /^\d{1,20}$/.test(raw) && BigInt(raw) < 2n ** 64n ? BigInt(raw) : BigInt(Math.floor(rand() * 2 ** 32));
     delete o.headers[RANDOM_HEADER]; // a test hook, not passed on (as the Envoy route removes it)
-    const { lane } = pickWeighted(choices, value);
-    o.headers[spec.routingHeader] = [lane];
+    let lane: string;
+    if (mode === "sticky") {
+      // lane-tag assigned the lane; route on it (the generated gateway VirtualService does the same).
+      lane = o.headers[spec.routingHeader]?.[0] ?? spec.baseline;
+    } else {
+      const value = raw && /^\d{1,20}$/.test(raw) && BigInt(raw) < 2n ** 64n ? BigInt(raw) : BigInt(Math.floor(rand() * 2 ** 32));
+      lane = pickWeighted(choices, value).lane;
+      o.headers[spec.routingHeader] = [lane];
+    }
     forward(res, inboundPort.get(resolve(spec, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane });
   });
   const gwPort = await serve(gateway);
@@ -150,22 +182,39 @@ export async function startMesh(spec: LanesSpec, { withFilter = true, weights, s
   };
 }
 
-export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number }
+export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number }
 
-export async function runDemo(opts: DemoOptions, spec = loadSpec(SPEC), print: (s: string) => void = console.log) {
-  const mesh = await startMesh(spec, { withFilter: opts.withFilter, weights: opts.weights });
+export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
+  const mode = opts.mode ?? "baggage";
+  const spec = specForMode(base, mode);
+  const mesh = await startMesh(base, { withFilter: opts.withFilter, weights: opts.weights, mode });
   try {
     const t0 = Date.now();
     const results: Result[] = await sendRequests(mesh.gatewayUrl, opts.requests, {
       seed: opts.seed, concurrency: opts.concurrency, onResult: opts.quiet ? undefined : (r) => print(r.body),
+      ...(mode === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
     });
     const ms = Date.now() - t0;
     const weights = gatewayWeights(spec, opts.weights);
     const failures = check(spec, results, { filter: opts.withFilter });
-    return { results, failures, summary: summarize(spec, results), weights, ms };
+    if (mode === "sticky") failures.push(...checkSticky(results));
+    return { results, failures, summary: summarize(spec, results), weights, ms, spec };
   } finally {
     await mesh.close();
   }
+}
+
+/** Every user stayed in one lane. */
+export function checkSticky(results: Result[]): string[] {
+  const laneOf = new Map<string, string>();
+  const out: string[] = [];
+  for (const r of results) {
+    if (!r.user) continue;
+    const seen = laneOf.get(r.user);
+    if (seen === undefined) laneOf.set(r.user, r.lane);
+    else if (seen !== r.lane) out.push(`user ${r.user} was in lane ${seen}, then in ${r.lane}`);
+  }
+  return out;
 }
 
 function parseArgs(argv: string[]): DemoOptions {
@@ -180,6 +229,12 @@ function parseArgs(argv: string[]): DemoOptions {
     if (a === "--requests" || a === "-n") o.requests = num(a, argv[++i]);
     else if (a === "--seed") o.seed = num(a, argv[++i]);
     else if (a === "--concurrency") o.concurrency = num(a, argv[++i]);
+    else if (a === "--users") o.users = num(a, argv[++i]);
+    else if (a === "--mode") {
+      const m = argv[++i];
+      if (!MODES.includes(m as Mode)) throw new Error(`--mode needs one of ${MODES.join(", ")}, got ${JSON.stringify(m)}`);
+      o.mode = m as Mode;
+    }
     else if (a === "--weights") {
       const w = (argv[++i] ?? "").split(",").map(Number);
       if (w.some((x) => !Number.isInteger(x) || x < 0) || w.reduce((a, b) => a + b, 0) === 0) throw new Error(`--weights needs non-negative integers like 60,20,20`);
@@ -188,6 +243,9 @@ function parseArgs(argv: string[]): DemoOptions {
     else if (a === "--quiet" || a === "-q") o.quiet = true;
     else throw new Error(`unknown option ${a}`);
   }
+  if (o.mode === "sticky" && o.weights) throw new Error("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
+  if (o.mode === "sticky" && !o.withFilter) throw new Error("--mode sticky needs the filter: it is what assigns the lanes");
+  if (o.users !== undefined && o.mode !== "sticky") throw new Error("--users applies only to --mode sticky");
   return o;
 }
 
@@ -196,7 +254,7 @@ async function main() {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`${(e as Error).message}\nusage: npm run demo -- [--requests N] [--weights 60,20,20] [--seed S] [--no-filter] [--quiet] [--concurrency C]`);
+    console.error(`${(e as Error).message}\nusage: npm run demo -- [--mode baggage|correlation|strict|sticky] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`);
     process.exit(2);
   }
   const spec = loadSpec(SPEC);
@@ -206,19 +264,33 @@ async function main() {
     console.error((e as Error).message);
     process.exit(2);
   }
-  const { results, failures, summary, weights, ms } = await runDemo(opts, spec);
+  const mode = opts.mode ?? "baggage";
+  const { results, failures, summary, weights, ms, spec: ran } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
-  console.log(`\n${results.length} requests through the gateway in ${ms} ms (weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
-  console.log(formatSummary(spec, summary));
+  console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${MODE_TEXT[mode]}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
+  console.log(formatSummary(ran, summary));
+  if (mode === "sticky") {
+    const users = new Map<string, string>();
+    for (const r of results) if (r.user) users.set(r.user, r.lane);
+    const perLane = ran.lanes.map((l) => `${l.name} ${[...users.values()].filter((x) => x === l.name).length}`).join(", ");
+    console.log(`\n${users.size} users, each always in one lane; users per lane: ${perLane}`);
+  }
   if (failures.length) {
     console.log(`\n${failures.length} request(s) not as expected${opts.withFilter ? "" : " without the filter"}:`);
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
     process.exit(1);
   }
   console.log(opts.withFilter
-    ? `\nevery chain stayed in its lane (falling back to ${spec.baseline} where a lane has no version of a service)`
-    : `\nwithout lane-tag every lane falls back to ${spec.baseline} after the first hop: the applications forward only baggage`);
+    ? `\nevery chain stayed in its lane (falling back to ${ran.baseline} where a lane has no version of a service)`
+    : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
+
+const MODE_TEXT: Record<Mode, string> = {
+  baggage: "apps forward baggage",
+  correlation: "apps forward only traceparent; lanes restored by trace id",
+  strict: "apps forward nothing; every lane holds every service; lane from each workload's label",
+  sticky: "lane-tag assigns lanes at the gateway by weight, sticky per x-user-id",
+};
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((e) => { console.error(e); process.exit(1); });

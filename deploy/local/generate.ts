@@ -26,7 +26,8 @@ function wasmFilter(spec: LanesSpec, role: FilterRole) {
       config: {
         name: `lane-tag-${role}`,
         root_id: ROOT_ID,
-        // One VM for the inbound and outbound listeners of a proxy.
+        // One vm_id for the inbound and outbound listeners of a proxy: one VM, and one shared-data
+        // namespace (Envoy keeps shared data per vm_id), which trace correlation needs.
         vm_config: { vm_id: "lane-tag", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/etc/envoy/lane-tag.wasm" } } },
         configuration: any("google.protobuf.StringValue", { value: JSON.stringify(filterConfig(spec, role)) }),
         // A lane filter must never take traffic down.
@@ -92,6 +93,8 @@ export function sidecarConfig(spec: LanesSpec, w: Workload): object {
     ],
   }] : [];
   return {
+    // As Istio does: the pod's labels in node metadata, where lane-tag's local_lane reads the lane label.
+    node: { id: w.name, cluster: w.service, metadata: { LABELS: { app: w.service, [spec.labelKey]: w.version } } },
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } },
     static_resources: {
       listeners: [

@@ -98,3 +98,11 @@ export function pickWeighted<T extends { weight: number }>(items: T[], value: bi
 export const RANDOM_HEADER = "x-lane-random";
 /** The response header the gateway adds to say which lane it assigned. */
 export const LANE_HEADER = "x-lane";
+
+/**
+ * Strict mode's topology: every lane holds a version of every service (ASM's strict mode needs full lanes,
+ * since nothing carries the lane past a service that falls back to the baseline).
+ */
+export function fullLanes(spec: LanesSpec): LanesSpec {
+  return { ...spec, lanes: spec.lanes.map((l) => ({ ...l, services: [...spec.services] })) };
+}
