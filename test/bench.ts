@@ -35,7 +35,17 @@ const big = bigBaggage();
 
 // `config` is the plugin's direction setting: the manifests generate an explicit one per listener; "auto"
 // reads Envoy's listener_direction property on every request (one more host call).
-interface Scenario { name: string; headers: Header[]; direction: number; config: "outbound" | "inbound" | "auto" }
+interface Scenario { name: string; headers: Header[]; direction: number; config: keyof typeof CONFIGS }
+const CONFIGS = {
+  outbound: { direction: "outbound" },
+  inbound: { direction: "inbound" },
+  auto: {},
+  // Fallback sources for lane-less outbound requests, and the sticky gateway.
+  correlationOut: { direction: "outbound", correlation: { enabled: true } },
+  correlationIn: { direction: "inbound", correlation: { enabled: true } },
+  local: { direction: "outbound", local_lane: { label: "ASM_TRAFFIC_TAG", label_to_lane: { v1: "s1", v2: "s2" } } },
+  gateway: { direction: "both", trust_client_lane: false, assign: { weights: { s1: 60, s2: 20, s3: 20 }, sticky_header: "x-user-id" } },
+};
 const lane3: Header[] = [...common, ["baggage", "userId=alice,x-asm-prefer-tag=s2,sessionId=8f2a"]];
 const scenarios: Scenario[] = [
   { name: "outbound, 3-member baggage with lane", direction: 2, config: "outbound", headers: lane3 },
@@ -45,6 +55,11 @@ const scenarios: Scenario[] = [
   { name: `outbound, ${(big.length / 1024).toFixed(1)} KB / 180-member baggage`, direction: 2, config: "outbound",
     headers: [...common, ["baggage", big]] },
   { name: "outbound, 3-member baggage, direction auto", direction: 2, config: "auto", headers: lane3 },
+  { name: "inbound, header -> baggage, correlation (entry fresh)", direction: 1, config: "correlationIn",
+    headers: [...common, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,sessionId=8f2a"]] },
+  { name: "outbound, no lane, restored by trace id", direction: 2, config: "correlationOut", headers: [...common] },
+  { name: "outbound, no lane, local lane", direction: 2, config: "local", headers: [...common] },
+  { name: "gateway, sticky weighted choice", direction: 2, config: "gateway", headers: [...common, ["x-user-id", "alice@example.com"]] },
 ];
 
 function run(p: Plugin, s: Scenario, n: number): number {
@@ -58,14 +73,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   if (!existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: the benchmark needs ../shared beside the project`);
-  const filterHost = await Host.load(WASM);
+  const filterHost = await Host.load(WASM, { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
   const floorHost = await Host.load(FLOOR);
   // One VM with a plugin per direction setting, as a sidecar with inbound and outbound listeners.
-  const plugins = {
-    outbound: filterHost.configure({ configuration: '{"direction":"outbound"}' }),
-    inbound: filterHost.configure({ configuration: '{"direction":"inbound"}' }),
-    auto: filterHost.configure({ configuration: "" }),
-  };
+  const plugins = Object.fromEntries(Object.entries(CONFIGS).map(([k, c]) => [k, filterHost.configure({ configuration: JSON.stringify(c) })])) as Record<keyof typeof CONFIGS, Plugin>;
   const floor = floorHost.configure({});
   if (Object.values(plugins).some((p) => p.failed) || floor.failed) throw new Error("configure failed");
 
