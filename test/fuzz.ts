@@ -4,13 +4,16 @@
 //  - every routing header the filter leaves is one valid lane (in the allowed set when configured);
 //  - no CR, LF or NUL in any header the filter wrote;
 //  - members other than the lane member are never dropped or altered when baggage is rewritten;
-//  - the lane agrees with a reference model of the behaviour spec written independently in TypeScript;
+//  - the lane agrees with a reference model of the behaviour spec written independently in TypeScript
+//    (for lane-less outbound requests with correlation/local_lane/assign: one of the lanes the model allows:
+//    a lane recorded for one of the request's trace ids, else the next fallback's);
 //  - linear memory stops growing after warm-up.
 // Seeded and reproducible; a failure prints the seed, the iteration and a minimized input.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "./host/emulator.ts";
 import { prng } from "../deploy/local/client.ts";
+import { hash64 } from "./helpers.ts";
 
 const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
 
@@ -38,6 +41,35 @@ const NASTY = ",;= \t%\r\n\u0000\"\\\u00e9\u007f\u0001x9";
 
 export interface Cfg {
   routing_header?: string; baggage_key?: string; direction?: string; lanes?: string[]; default_lane?: string; trust_client_lane?: boolean;
+  correlation?: { enabled?: boolean; headers?: string[]; capacity?: number; ttl_ms?: number };
+  local_lane?: { label: string; label_to_lane?: Record<string, string> };
+  assign?: { weights: Record<string, number>; sticky_header?: string };
+}
+
+/** The fuzz host's node metadata: what local_lane reads. */
+export const NODE_METADATA = { LABELS: { ASM_TRAFFIC_TAG: "v2", lane: "s3", odd: "-x" } };
+const TRACE_HEADERS = ["traceparent", "x-b3-traceid", "x-request-id"];
+
+/** The trace id a header value yields for the filter (kinds as the README says), or null. */
+export function traceIdOf(name: string, v: string): string | null {
+  if (name === "traceparent") {
+    const m = /^([0-9A-Fa-f]{2})-([0-9A-Fa-f]{32})-.{16}-/.exec(v);
+    return m && m[1].toLowerCase() !== "ff" && !/^0+$/.test(m[2]) && v.length >= 55 ? m[2] : null;
+  }
+  if (name === "b3") {
+    const id = v.split("-")[0];
+    return v.includes("-") && (id.length === 16 || id.length === 32) && /^[0-9A-Fa-f]+$/.test(id) && !/^0+$/.test(id) ? id : null;
+  }
+  return byteLength(v) >= 1 && byteLength(v) <= 256 && /^[\x21-\x7e]+$/.test(v) ? v : null;
+}
+
+/** The lane local_lane gives on the fuzz host, or null. */
+export function localLaneOf(cfg: Cfg): string | null {
+  if (!cfg.local_lane) return null;
+  const value = (NODE_METADATA.LABELS as Record<string, string>)[cfg.local_lane.label];
+  if (value === undefined) return null;
+  const lane = cfg.local_lane.label_to_lane ? cfg.local_lane.label_to_lane[value] : value;
+  return lane !== undefined && validLane(lane, cfg) ? lane : null;
 }
 
 const LANE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -152,13 +184,20 @@ function mutate(r: Rand, s: string): string {
   return s;
 }
 
+const TRACE_POOL = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c", "80f198ee56343ba864fe8b2a57d3eff7"];
+
 function genRequest(r: Rand, cfg: Cfg): Header[] {
   const rh = cfg.routing_header ?? "x-asm-prefer-tag";
   const h: Header[] = [[":authority", "mockb:8000"], [":path", "/"], [":method", "GET"]];
   const extra: Header[] = [];
   for (let n = r.chance(0.5) ? 0 : 1 + r.int(r.chance(0.01) ? 300 : 3); n > 0; n--) extra.push([rh, genLaneValue(r, cfg)]);
   for (let n = r.chance(0.2) ? 0 : 1 + r.int(r.chance(0.01) ? 200 : 3); n > 0; n--) extra.push(["baggage", genBaggage(r, cfg)]);
-  if (r.chance(0.3)) extra.push([r.pick(["x-request-id", "traceparent", "user-agent"]), r.str(OCTETS, 1, 30)]);
+  if (r.chance(0.3)) extra.push([r.pick(["x-request-id", "traceparent", "user-agent", "b3", "x-user-id"]), r.str(OCTETS, 1, 30)]);
+  // Trace ids and users from small pools, so that recorded lanes are looked up again.
+  if (r.chance(0.4)) extra.push(["traceparent", `00-${r.pick(TRACE_POOL)}-00f067aa0ba902b7-01`]);
+  if (r.chance(0.2)) extra.push(["x-request-id", `req-${r.int(4)}`]);
+  if (r.chance(0.1)) extra.push(["b3", `${r.pick(TRACE_POOL)}-e457b5a2e4d86bd1-1`]);
+  if (r.chance(0.3)) extra.push(["x-user-id", `user-${r.int(5)}`]);
   for (const e of extra) h.splice(3 + r.int(h.length - 2), 0, e);
   if (r.chance(0.2)) {
     const i = r.int(h.length);
@@ -173,6 +212,8 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
       () => "{", () => "[]", () => '{"direction":"sideways"}', () => '{"lanes":["-x"]}', () => '{"lane":"s1"}',
       () => '{"routing_header":"X"}', () => '{"trust_client_lane":1}', () => '{"default_lane":"s9","lanes":["s1"]}',
       () => r.str(NASTY + "{}[]\":,", 1, 40), () => '{"lanes":' + "[".repeat(100),
+      () => '{"correlation":{"capacity":0}}', () => '{"assign":{"weights":{}}}', () => '{"local_lane":{}}',
+      () => '{"correlation":{"headers":["Traceparent"]}}', () => '{"lanes":["s1"],"assign":{"weights":{"s2":1}}}',
     ]);
     const text = bad();
     // Random garbage can come out blank, which is a valid (empty) configuration.
@@ -185,6 +226,23 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
   if (r.chance(0.3)) cfg.lanes = ["s1", "s2", "s3"].filter(() => r.chance(0.7));
   if (r.chance(0.3)) cfg.default_lane = cfg.lanes?.length ? r.pick(cfg.lanes) : r.pick(["s1", "base"]);
   if (r.chance(0.2)) cfg.trust_client_lane = r.chance(0.5);
+  const allowed = cfg.lanes?.length ? cfg.lanes : ["s1", "s2", "s3"];
+  if (r.chance(0.2)) {
+    cfg.correlation = { enabled: r.chance(0.85) };
+    if (r.chance(0.4)) cfg.correlation.headers = ["traceparent", "x-request-id", "b3", "x-b3-traceid"].filter(() => r.chance(0.6)).concat(["traceparent"]).filter((h, i, a) => a.indexOf(h) === i);
+    if (r.chance(0.4)) cfg.correlation.capacity = r.pick([1, 4, 8192]);
+    if (r.chance(0.3)) cfg.correlation.ttl_ms = r.pick([1, 60000]);
+  }
+  if (r.chance(0.15)) {
+    cfg.local_lane = { label: r.pick(["ASM_TRAFFIC_TAG", "lane", "odd", "missing"]) };
+    if (r.chance(0.6)) cfg.local_lane.label_to_lane = { v2: r.pick(allowed), v1: r.pick(allowed) };
+  }
+  if (r.chance(0.15)) {
+    const weights: Record<string, number> = {};
+    for (const l of allowed) if (r.chance(0.7)) weights[l] = r.int(4);
+    weights[r.pick(allowed)] = 1 + r.int(100);
+    cfg.assign = { weights, ...(r.chance(0.6) ? { sticky_header: "x-user-id" } : {}) };
+  }
   if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
   return { text: JSON.stringify(cfg), cfg, valid: true };
 }
@@ -199,7 +257,54 @@ function effectiveDirection(cfg: Cfg, listener: number | undefined): "inbound" |
 }
 
 /** Checks one request's outcome; returns what is wrong, or null. */
-export function judge(cfg: Cfg, input: Header[], output: Header[], listener: number | undefined): string | null {
+/**
+ * Trace correlation's shared data, modelled exactly: slots by hash, entries (hash, expiry, lane), the
+ * skip-when-fresh rule, and the clock the fuzz host runs on. Kept across configurations, as shared data is
+ * per vm_id; with it the fallback lane of every lane-less outbound request is predicted exactly, except a
+ * weighted choice, which must be one of the lanes with weight (and the same for the same sticky value).
+ */
+export class CorrelationModel {
+  nowMs = 1_700_000_000_000;
+  private slots = new Map<string, { hash: bigint; expires: number; lane: string }>();
+  private sticky = new Map<string, string>();
+  private ids(cfg: Cfg, input: Header[]): bigint[] {
+    if (!cfg.correlation?.enabled) return [];
+    return (cfg.correlation.headers ?? TRACE_HEADERS).map((h) => {
+      const v = input.find(([k]) => k === h)?.[1];
+      const id = v === undefined ? null : traceIdOf(h, v);
+      return id === null ? null : hash64(id) | 1n;
+    }).filter((x): x is bigint => x !== null);
+  }
+  private key(cfg: Cfg, h: bigint): string {
+    return `${((h >> 32n) % BigInt(cfg.correlation?.capacity ?? 8192)).toString(16)}`;
+  }
+  record(cfg: Cfg, input: Header[], lane: string | null, dir: string): void {
+    if (lane === null || dir === "outbound") return;
+    const ttl = cfg.correlation?.ttl_ms ?? 60000;
+    for (const h of this.ids(cfg, input)) {
+      const k = this.key(cfg, h);
+      const e = this.slots.get(k);
+      if (e && e.hash === h && e.lane === lane && e.expires - this.nowMs > Math.trunc(ttl / 2)) continue;
+      this.slots.set(k, { hash: h, expires: this.nowMs + ttl, lane });
+    }
+  }
+  traceLane(cfg: Cfg, input: Header[]): string | null {
+    for (const h of this.ids(cfg, input)) {
+      const e = this.slots.get(this.key(cfg, h));
+      if (e && e.hash === h && e.expires > this.nowMs && validLane(e.lane, cfg)) return e.lane;
+    }
+    return null;
+  }
+  /** For a sticky weighted choice: the lane seen before for this configuration and value, or undefined. */
+  stickyLane(text: string, value: string, lane: string): string | undefined {
+    const k = `${text}\n${value}`;
+    const seen = this.sticky.get(k);
+    if (seen === undefined) this.sticky.set(k, lane);
+    return seen;
+  }
+}
+
+export function judge(cfg: Cfg, input: Header[], output: Header[], listener: number | undefined, state = new CorrelationModel()): string | null {
   const rh = cfg.routing_header ?? "x-asm-prefer-tag";
   const key = cfg.baggage_key ?? rh;
   const tags = output.filter(([k]) => k === rh).map(([, v]) => v);
@@ -235,10 +340,26 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   const hdrIn = trusted ? input.filter(([k]) => k === rh).map(([, v]) => v).find((v) => validLane(v, cfg)) ?? null : null;
   const outLane = referenceLane(bagOut.join(","), cfg);
   let want: string | null;
-  if (dir === "outbound") want = bagLane ?? hdrIn ?? cfg.default_lane ?? null;
-  else if (dir === "inbound") want = hdrIn ?? bagLane;
-  else want = hdrIn ?? bagLane ?? cfg.default_lane ?? null;
-  if ((tags[0] ?? null) !== want) return `routing header ${JSON.stringify(tags[0] ?? null)}, expected ${JSON.stringify(want)}`;
+  const carried = dir === "outbound" ? bagLane ?? hdrIn : hdrIn ?? bagLane;
+  const got = tags[0] ?? null;
+  if (carried !== null || dir === "inbound") want = carried;
+  else {
+    // A lane-less request on the outbound rules: trace correlation (any lane recorded for one of its
+    // trace ids), else local_lane, else any lane with weight in assign, else default_lane.
+    const assigned = cfg.assign ? Object.keys(cfg.assign.weights).filter((l) => cfg.assign!.weights[l] > 0) : [];
+    const exact = state.traceLane(cfg, input) ?? localLaneOf(cfg);
+    if (exact !== null || assigned.length === 0) want = exact ?? cfg.default_lane ?? null;
+    else {
+      if (got === null || !assigned.includes(got)) return `routing header ${JSON.stringify(got)}, expected a lane with weight: ${assigned.join(", ")}`;
+      const user = cfg.assign!.sticky_header ? input.find(([k]) => k === cfg.assign!.sticky_header)?.[1] : undefined;
+      if (user) {
+        const before = state.stickyLane(JSON.stringify(cfg), user, got);
+        if (before !== undefined && before !== got) return `sticky value ${JSON.stringify(user)} got lane ${got}, before ${before}`;
+      }
+      want = got;
+    }
+  }
+  if (got !== want) return `routing header ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`;
   if (!oversize && want !== null && outLane !== want) return `baggage lane ${JSON.stringify(outLane)}, expected ${JSON.stringify(want)}`;
   if (!trusted && !oversize && outLane !== null && outLane !== want) return `the client's lane survived: ${outLane}`;
   return null;
@@ -252,13 +373,13 @@ export interface FuzzReport {
 }
 
 async function reproduce(text: string, cfg: Cfg, headers: Header[], listener: number | undefined): Promise<string | null> {
-  const host = await Host.load(readFileSync(WASM));
+  const host = await Host.load(readFileSync(WASM), { nodeMetadata: NODE_METADATA });
   const p = host.configure({ configuration: text });
   if (host.vmFailed) return `trap at configure: ${host.vmFailed}`;
   if (p.failed) return null;
   const r = p.request(headers, { listenerDirection: listener });
   if (host.vmFailed) return `trap: ${host.vmFailed}`;
-  return judge(cfg, headers, r.headers, listener);
+  return judge(cfg, headers, r.headers, listener, new CorrelationModel());
 }
 
 /** Greedy minimization: drop headers, then shorten values, while the failure persists. */
@@ -286,7 +407,9 @@ async function minimize(text: string, cfg: Cfg, headers: Header[], listener: num
 
 export async function fuzz(iterations: number, seed: number, log: (s: string) => void = () => {}): Promise<FuzzReport> {
   const r = new Rand(seed);
-  const host = await Host.load(readFileSync(WASM));
+  const host = await Host.load(readFileSync(WASM), { nodeMetadata: NODE_METADATA });
+  const model = new CorrelationModel();
+  host.now = () => BigInt(model.nowMs) * 1_000_000n;
   const t0 = Date.now();
   let plugin: Plugin | null = null;
   let current = { text: "", cfg: {} as Cfg, valid: true };
@@ -314,6 +437,7 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
       }
       if (plugin.failed) invalid++;
     }
+    model.nowMs += r.int(3);
     const headers = genRequest(r, current.cfg);
     const listener = r.pick(DIRECTIONS);
     const res = plugin!.request(headers, { listenerDirection: listener });
@@ -323,11 +447,12 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
       return report({ failure: `seed ${seed}, iteration ${i}: ${host.vmFailed ?? res.outcome}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}` });
     }
     if (!current.valid) continue;
-    const bad = judge(current.cfg, headers, res.headers, listener);
+    const bad = judge(current.cfg, headers, res.headers, listener, model);
+    model.record(current.cfg, headers, res.headers.find(([k]) => k === (current.cfg.routing_header ?? "x-asm-prefer-tag"))?.[1] ?? null, effectiveDirection(current.cfg, listener));
     if (bad) {
       const min = await minimize(current.text, current.cfg, headers, listener);
       const again = await reproduce(current.text, current.cfg, min, listener);
-      return report({ failure: `seed ${seed}, iteration ${i}: ${bad}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}\n(minimal input gives: ${again})` });
+      return report({ failure: `seed ${seed}, iteration ${i}: ${bad}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}\n(${again === null ? "alone, on a fresh VM, it passes: the failure depends on earlier requests (shared data, sticky choices)" : `minimal input gives: ${again}`})` });
     }
     if (i > 0 && i % 100000 === 0) log(`  ${i} requests, memory ${host.memoryBytes() / 1024} KiB`);
   }

@@ -1,4 +1,4 @@
-import { LaneState, Decision, decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, BAG_KEEP, BAG_ADD, BAG_REPLACE } from "../decide";
+import { LaneState, Decision, decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, BAG_KEEP, BAG_ADD, BAG_REPLACE } from "../decide";
 import { DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config";
 
 // A request, described compactly: header count/validity, baggage validity/key presence, same lane, default.
@@ -82,5 +82,36 @@ describe("lane decision", () => {
         if (!c.oversize) expect(st.same).toBe(true, c.name + ": header and baggage agree");
       }
     }
+  });
+});
+
+describe("fallback sources", () => {
+  it("a lane-less outbound request takes the fallback's lane and source, in header and baggage", () => {
+    const srcs: u8[] = [SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_DEFAULT];
+    for (let i = 0; i < srcs.length; i++) {
+      const st = new LaneState();
+      const d = new Decision();
+      st.fallback = srcs[i];
+      decide(DIR_OUTBOUND, st, d);
+      expect(d.found).toBe(srcs[i]);
+      expect(d.setHeader).toBe(true);
+      expect(st.headerSrc).toBe(srcs[i]);
+      expect(d.baggage).toBe(BAG_ADD);
+      expect(st.baggageSrc).toBe(srcs[i]);
+    }
+  });
+  it("never applies on inbound rules, nor over a lane the request carries", () => {
+    const st = new LaneState();
+    const d = new Decision();
+    st.fallback = SRC_TRACE;
+    decide(DIR_INBOUND, st, d);
+    expect(d.found).toBe(SRC_NONE);
+    expect(d.setHeader).toBe(false);
+    st.reset();
+    st.fallback = SRC_LOCAL;
+    st.headerCount = 1;
+    st.headerValid = true;
+    decide(DIR_OUTBOUND, st, d);
+    expect(d.found).toBe(SRC_HEADER);
   });
 });
