@@ -1,7 +1,7 @@
 // A bounded fuzz run in npm test (npm run fuzz runs longer ones), and the fuzzer's own oracles.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fuzz, judge, referenceLane, keptMembers } from "./fuzz.ts";
+import { fuzz, judge, referenceLane, keptMembers, CorrelationModel, traceIdOf } from "./fuzz.ts";
 
 describe("fuzzing the built module", () => {
   it("100k generated and mutated requests: no trap, every oracle holds, memory flat", async () => {
@@ -11,11 +11,33 @@ describe("fuzzing the built module", () => {
     assert.equal(rep.requests, Number(process.env.FUZZ_ITERATIONS ?? 100_000));
     assert.ok(rep.invalidConfigs > 0 && rep.invalidConfigs < rep.configs);
     assert.equal(rep.memoryAtEnd, rep.memoryAfterWarmup);
+    // Every lane source was exercised, so the oracles above judged each of them.
+    for (const [source, n] of Object.entries(rep.sources)) assert.ok(n > 100, `${source}: ${n}`);
   });
 });
 
 describe("the fuzzer's oracles catch what they must", () => {
   const base: [string, string][] = [[":path", "/"]];
+  it("a fallback lane that is not the model's (trace, local, weighted)", () => {
+    const tp: [string, string] = ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"];
+    const model = new CorrelationModel();
+    const cfg = { correlation: { enabled: true }, default_lane: "s1" };
+    model.record(cfg, [...base, tp], "s2", "inbound");
+    assert.equal(judge(cfg, [...base, tp], [...base, tp, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], 2, model), null);
+    assert.match(judge(cfg, [...base, tp], [...base, tp, ["x-asm-prefer-tag", "s1"], ["baggage", "x-asm-prefer-tag=s1"]], 2, model)!, /expected "s2"/);
+    model.nowMs += 60_001;
+    assert.match(judge(cfg, [...base, tp], [...base, tp, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], 2, model)!, /expected "s1"/);
+    const weighted = { assign: { weights: { s1: 1, s2: 0 }, sticky_header: "x-user-id" } };
+    assert.match(judge(weighted, base, [...base, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], 2)!, /expected a lane with weight: s1/);
+    assert.match(judge({ local_lane: { label: "lane" } }, base, [...base, ["x-asm-prefer-tag", "s1"], ["baggage", "x-asm-prefer-tag=s1"]], 2)!, /expected "s3"/);
+  });
+  it("trace ids by byte position, as the module reads them", () => {
+    assert.equal(traceIdOf("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    // One two-byte character in the parent id moves the last "-" off byte 52.
+    assert.equal(traceIdOf("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b\u00e9-01"), null);
+    assert.equal(traceIdOf("b3", "4bf92f3577b34da6-1"), "4bf92f3577b34da6");
+    assert.equal(traceIdOf("x-request-id", "a b"), null);
+  });
   it("an invalid or duplicated routing header", () => {
     assert.match(judge({}, base, [...base, ["x-asm-prefer-tag", "bad lane"]], 2)!, /invalid routing header/);
     assert.match(judge({}, base, [...base, ["x-asm-prefer-tag", "s1"], ["x-asm-prefer-tag", "s1"]], 2)!, /2 routing headers/);

@@ -53,8 +53,12 @@ const TRACE_HEADERS = ["traceparent", "x-b3-traceid", "x-request-id"];
 /** The trace id a header value yields for the filter (kinds as the README says), or null. */
 export function traceIdOf(name: string, v: string): string | null {
   if (name === "traceparent") {
-    const m = /^([0-9A-Fa-f]{2})-([0-9A-Fa-f]{32})-.{16}-/.exec(v);
-    return m && m[1].toLowerCase() !== "ff" && !/^0+$/.test(m[2]) && v.length >= 55 ? m[2] : null;
+    // Positions are byte offsets of the UTF-8 value (the parent-id field is not checked, so it may hold
+    // anything, even multi-byte text).
+    const b = Buffer.from(v, "utf8");
+    if (b.length < 55 || b[2] !== 0x2d || b[35] !== 0x2d || b[52] !== 0x2d) return null;
+    const version = b.subarray(0, 2).toString("latin1"), id = b.subarray(3, 35).toString("latin1");
+    return /^[0-9A-Fa-f]{2}$/.test(version) && version.toLowerCase() !== "ff" && /^[0-9A-Fa-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : null;
   }
   if (name === "b3") {
     const id = v.split("-")[0];
@@ -370,6 +374,8 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
 export interface FuzzReport {
   seed: number; requests: number; configs: number; invalidConfigs: number; ms: number;
   memoryAfterWarmup: number; memoryAtEnd: number; failure?: string;
+  /** How often each lane source and trace recording happened (the filter's counters, all directions). */
+  sources: Record<string, number>;
 }
 
 async function reproduce(text: string, cfg: Cfg, headers: Header[], listener: number | undefined): Promise<string | null> {
@@ -415,7 +421,10 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
   let current = { text: "", cfg: {} as Cfg, valid: true };
   let configs = 0, invalid = 0, requests = 0;
   const report = (extra: Partial<FuzzReport>): FuzzReport => ({
-    seed, requests, configs, invalidConfigs: invalid, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(), ...extra,
+    seed, requests, configs, invalidConfigs: invalid, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(),
+    sources: Object.fromEntries(["lane_from_baggage", "lane_from_header", "lane_from_trace", "lane_from_local", "lane_from_assign", "lane_from_default", "no_lane", "trace_recorded"]
+      .map((m) => [m, ["inbound", "outbound", "both"].reduce((n, d) => n + host.counter(`lane_tag.${d}.${m}`), 0)])),
+    ...extra,
   });
   // Warm-up: the largest inputs the generator makes, so later growth would be a leak.
   const warm = host.configure({ configuration: "" });
@@ -452,7 +461,7 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
     if (bad) {
       const min = await minimize(current.text, current.cfg, headers, listener);
       const again = await reproduce(current.text, current.cfg, min, listener);
-      return report({ failure: `seed ${seed}, iteration ${i}: ${bad}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}\n(${again === null ? "alone, on a fresh VM, it passes: the failure depends on earlier requests (shared data, sticky choices)" : `minimal input gives: ${again}`})` });
+      return report({ failure: `seed ${seed}, iteration ${i}: ${bad}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}\n(${again === null ? `alone, on a fresh VM, it passes: the failure depends on earlier requests (shared data, sticky choices); the request as sent: ${JSON.stringify(headers)}` : `minimal input gives: ${again}`})` });
     }
     if (i > 0 && i % 100000 === 0) log(`  ${i} requests, memory ${host.memoryBytes() / 1024} KiB`);
   }
@@ -474,6 +483,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`lane-tag fuzz: seed ${seed}, ${iterations} requests`);
   const rep = await fuzz(iterations, seed, console.log);
   console.log(`${rep.requests} requests, ${rep.configs} configurations (${rep.invalidConfigs} invalid, all refused without a trap) in ${(rep.ms / 1000).toFixed(1)} s; linear memory ${rep.memoryAfterWarmup / 1024} KiB after warm-up, ${rep.memoryAtEnd / 1024} KiB at the end`);
+  console.log(`lane sources: ${Object.entries(rep.sources).map(([k, v]) => `${k.replace("lane_from_", "")} ${v}`).join(", ")}`);
   if (rep.failure) {
     console.log(`FAILED (rerun: npm run fuzz -- --iterations ${iterations} --seed ${seed})\n${rep.failure}`);
     process.exit(1);
