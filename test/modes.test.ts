@@ -134,6 +134,15 @@ describe("correlation: trace id -> lane in shared data", () => {
     assert.deepEqual(send(s.outbound, withTrace(), OUT).tag, ["s2"]);
   });
 
+  it("restores only a lane the reading filter allows", async () => {
+    const s = await sidecar(CORRELATION);
+    send(s.inbound, withTrace(TRACE, [["x-asm-prefer-tag", "s3"]]), IN);
+    // Another plugin of the same VM (same shared data) that routes only s1 and s2.
+    const narrow = s.host.configure({ configuration: JSON.stringify({ direction: "outbound", lanes: ["s1", "s2"], correlation: { enabled: true }, default_lane: "s1" }) });
+    assert.deepEqual(send(narrow, withTrace(), OUT).tag, ["s1"]);
+    assert.deepEqual(send(s.outbound, withTrace(), OUT).tag, ["s3"]);
+  });
+
   it("ignores garbage a peer left in a slot", async () => {
     const s = await sidecar({ correlation: { enabled: true, capacity: 1 } });
     s.host.sharedData.set("", slotKey(TRACE, 1), new Uint8Array(40).fill(0x41), 0);
