@@ -398,7 +398,8 @@ function joinBaggage(buf: usize, n: u32, total: i32): usize {
 
 // ---- fallback sources: trace correlation, local lane, weighted choice, default ---------------------------
 
-// Value of the first header named `name` in the pairs, at hvPtr/hvLen; false when absent.
+// Value of the first header named `name` in the pairs, at hvPtr/hvLen; false when absent. Only called
+// after onRequest's first pass has checked that every pair lies within the buffer.
 let hvPtr: usize = 0;
 let hvLen: i32 = 0;
 function findHeader(buf: usize, n: u32, name: ArrayBuffer): bool {
@@ -438,6 +439,9 @@ function readSlot(config: Config, hash: u64): bool {
   store<u32>(OUT_CAS, 0);
   return abi.proxy_get_shared_data(KEY_BUF, kl, OUT_PTR, OUT_SIZE, OUT_CAS) == abi.RESULT_OK;
 }
+
+// Varies the weighted draw of requests without a sticky value that arrive within one clock tick.
+let requestCounter: u64 = 0;
 
 function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
   if (config.correlation) {
@@ -484,7 +488,6 @@ function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
   }
   return SRC_NONE;
 }
-let requestCounter: u64 = 0;
 
 const CAS_MISMATCH: u32 = 8;
 
