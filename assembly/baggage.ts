@@ -1,9 +1,12 @@
 // W3C Baggage, read and rewritten in place over the header bytes: no strings, no allocation per request.
 //   baggage    = member *( OWS "," OWS member )
 //   member     = key OWS "=" OWS value *( OWS ";" OWS property )
+//   property   = key OWS "=" OWS value / key OWS
 //   key        = token;  value = *baggage-octet (printable ASCII but DQUOTE "," ";" "\"; "=" allowed)
-// Values are percent-decoded. Invalid members are skipped, never fatal. The lane is the last valid member
-// with the lane key (OpenTelemetry keeps the last of duplicate keys too).
+// Values are percent-decoded; a "%" must start a valid escape. Invalid members are skipped, never fatal;
+// the lane member counts as valid only when its properties follow the grammar too (an empty property, as in
+// a trailing ";", does not). The lane is the last valid member with the lane key (OpenTelemetry keeps the
+// last of duplicate keys too).
 import { Config } from "./config";
 import { MAX_LANE, decodeLane, hexValue } from "./lane";
 
@@ -37,6 +40,36 @@ function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i
   p++;
   while (p < e && isOws(load<u8>(src + p))) p++;
   return p;
+}
+
+/**
+ * Whether src[p..e) is a valid property list: *( OWS ";" OWS property ), with e already trimmed of OWS.
+ * Property keys are tokens; property values are baggage-octets whose "%" each start a valid escape.
+ */
+function propertiesValid(src: usize, p: i32, e: i32): bool {
+  while (p < e) {
+    if (load<u8>(src + p) != 0x3b /* ; */) return false;
+    p++;
+    while (p < e && isOws(load<u8>(src + p))) p++;
+    const k = p;
+    while (p < e && isTchar(load<u8>(src + p))) p++;
+    if (p == k) return false; // empty property key: ";;", a trailing ";", or ";=v"
+    while (p < e && isOws(load<u8>(src + p))) p++;
+    if (p < e && load<u8>(src + p) == 0x3d /* = */) {
+      p++;
+      while (p < e && isOws(load<u8>(src + p))) p++;
+      while (p < e) {
+        const c = <u32>load<u8>(src + p);
+        if (!isBaggageOctet(c)) break;
+        if (c == 0x25 /* % */) {
+          if (p + 2 >= e || hexValue(load<u8>(src + p + 1)) < 0 || hexValue(load<u8>(src + p + 2)) < 0) return false;
+          p += 3;
+        } else p++;
+      }
+      while (p < e && isOws(load<u8>(src + p))) p++;
+    }
+  }
+  return true;
 }
 
 /** What a scan of the baggage found about the lane member. Reused across requests. */
@@ -84,6 +117,11 @@ export class LaneScan {
       let ok = true;
       for (let k = vs; k < ve; k++) {
         if (!isBaggageOctet(load<u8>(src + k))) { ok = false; break; }
+      }
+      if (ok) {
+        let ps = ve;
+        while (ps < e && isOws(load<u8>(src + ps))) ps++;
+        ok = propertiesValid(src, ps, e);
       }
       let n = ok ? decodeLane(src + vs, ve - vs, this.tmp) : -1;
       if (n > 0 && !config.allows(this.tmp, n)) n = -1;
@@ -177,18 +215,23 @@ function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize,
 
 /**
  * Whether member src[s..e) has the lane key as a lenient reader could see it. Readers differ: OpenTelemetry
- * percent-decodes keys, and trims whitespace that is not OWS (JavaScript: U+00A0; Go: any Unicode space;
- * Java: every byte up to 0x20). So: the text before the member's first "=" (and before any ";"),
- * percent-decoded, with every byte that cannot be part of a token left out, equals the lane key.
+ * JS percent-decodes keys, others take them as written; and they trim whitespace that is not OWS
+ * (JavaScript: U+00A0; Go: any Unicode space; Java: every byte up to 0x20). So: the text before the
+ * member's first "=" (and before any ";"), as written or percent-decoded, with every byte that cannot be
+ * part of a token left out, equals the lane key.
  */
 function looseKeyIs(src: usize, s: i32, e: i32, key: usize, keyLen: i32): bool {
   let ke = s;
   while (ke < e && load<u8>(src + ke) != 0x3d && load<u8>(src + ke) != 0x3b) ke++;
   if (ke >= e || load<u8>(src + ke) != 0x3d) return false;
+  return looseKeyEquals(src, s, ke, key, keyLen, false) || looseKeyEquals(src, s, ke, key, keyLen, true);
+}
+
+function looseKeyEquals(src: usize, s: i32, ke: i32, key: usize, keyLen: i32, decode: bool): bool {
   let j = 0;
   for (let i = s; i < ke;) {
     let c = <u32>load<u8>(src + i++);
-    if (c == 0x25 && i + 1 < ke) {
+    if (decode && c == 0x25 && i + 1 < ke) {
       const hi = hexValue(load<u8>(src + i));
       const lo = hexValue(load<u8>(src + i + 1));
       if (hi >= 0 && lo >= 0) { c = <u32>((hi << 4) | lo); i += 2; }

@@ -214,6 +214,21 @@ function headerNameProblem(s: string): string {
   return "";
 }
 
+// Token characters that OpenTelemetry JS percent-encodes in baggage keys it sends (and decodes in keys it
+// reads): a key holding one comes out of an instrumented app under another spelling, and the lane is lost.
+const REWRITTEN_KEY_CHARS = "#$%&+^`|";
+
+function keyRewriteProblem(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (REWRITTEN_KEY_CHARS.includes(c)) {
+      return quote(s) + " holds \"" + c + "\", which OpenTelemetry rewrites in baggage keys (any of " + REWRITTEN_KEY_CHARS +
+        "): the lane would not survive an instrumented app";
+    }
+  }
+  return "";
+}
+
 function laneProblem(s: string): string {
   return isLaneString(s) ? "" : quote(s) + " is not a lane name (" + LANE_RULE + ")";
 }
@@ -410,6 +425,8 @@ export function parseConfig(text: string): ConfigResult {
     }
   }
   if (!baggageKeySet) c.baggageKey = c.routingHeader;
+  const kp = keyRewriteProblem(c.baggageKey);
+  if (kp.length > 0) return baggageKeySet ? fieldErr("baggage_key", kp) : fieldErr("routing_header", kp + "; it is also the baggage key unless baggage_key is set");
   // Every lane the filter can put on a request must be one the mesh routes.
   if (c.lanes.length > 0) {
     if (c.defaultLane.length > 0 && !c.lanes.includes(c.defaultLane)) return fieldErr("default_lane", quote(c.defaultLane) + " is not in \"lanes\"");

@@ -21,6 +21,10 @@ describe("configuration defaults", () => {
     const c = parseConfig("{\"routing_header\":\"x-lane\"}").config!;
     expect(c.baggageKey).toBe("x-lane");
   });
+  it("takes baggage keys OpenTelemetry keeps as they are, and a routing header with other token characters", () => {
+    expect(parseConfig("{\"baggage_key\":\"a!'*-._~Z9\"}").config!.baggageKey).toBe("a!'*-._~Z9");
+    expect(parseConfig("{\"routing_header\":\"x-lane+1\",\"baggage_key\":\"lane\"}").config!.routingHeader).toBe("x-lane+1");
+  });
   it("reads every field", () => {
     const c = parseConfig("{\"routing_header\":\"x-lane\",\"baggage_key\":\"lane\",\"direction\":\"inbound\"," +
       "\"lanes\":[\"s1\",\"s2\"],\"default_lane\":\"s1\"}").config!;
@@ -72,6 +76,9 @@ const ERRORS: string[][] = [
   ["{\"routing_header\":\"baggage\"}", "field \"routing_header\": must not be \"baggage\", the header that carries the lane"],
   ["{\"routing_header\":true}", "field \"routing_header\": must be a string, got a boolean"],
   ["{\"baggage_key\":\"a=b\"}", "field \"baggage_key\": \"a=b\" is not a W3C baggage key (a token of 1-256 characters)"],
+  ["{\"baggage_key\":\"a%41\"}", "field \"baggage_key\": \"a%41\" holds \"%\", which OpenTelemetry rewrites in baggage keys (any of #$%&+^`|): the lane would not survive an instrumented app"],
+  ["{\"baggage_key\":\"lane|x\"}", "field \"baggage_key\": \"lane|x\" holds \"|\", which OpenTelemetry rewrites in baggage keys (any of #$%&+^`|): the lane would not survive an instrumented app"],
+  ["{\"routing_header\":\"x-lane+1\"}", "field \"routing_header\": \"x-lane+1\" holds \"+\", which OpenTelemetry rewrites in baggage keys (any of #$%&+^`|): the lane would not survive an instrumented app; it is also the baggage key unless baggage_key is set"],
   ["{\"lanes\":\"s1\"}", "field \"lanes\": must be an array of lane names, got a string"],
   ["{\"lanes\":[\"s1\",2]}", "field \"lanes[1]\": must be a string, got a number"],
   ["{\"lanes\":[\"s1\",\"-x\"]}", "field \"lanes[1]\": \"-x\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],

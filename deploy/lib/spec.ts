@@ -132,6 +132,12 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (routingHeader === "baggage") fail(["routingHeader"], `must not be "baggage", the header that carries the lane`);
   const baggageKey = str(["baggageKey"], root.baggageKey, false, routingHeader);
   check(["baggageKey"], baggageKey, TOKEN, "a W3C baggage key (a token)");
+  // OpenTelemetry JS percent-encodes these in the keys it sends: the lane would not survive an instrumented app.
+  const rewritten = [...baggageKey].find((ch) => "#$%&+^`|".includes(ch));
+  if (rewritten !== undefined) {
+    const own = root.baggageKey !== undefined && root.baggageKey !== null;
+    fail([own ? "baggageKey" : "routingHeader"], `${JSON.stringify(baggageKey)} holds "${rewritten}", which OpenTelemetry rewrites in baggage keys (any of #$%&+^\`|): the lane would not survive an instrumented app${own ? "" : "; it is also the baggage key unless baggageKey is set"}`);
+  }
   const labelKey = str(["labelKey"], root.labelKey, false, "ASM_TRAFFIC_TAG");
   check(["labelKey"], labelKey, LABEL_KEY, "a Kubernetes label key");
   const workloadLabel = str(["workloadLabel"], root.workloadLabel, false, "app");
