@@ -12,34 +12,56 @@ import { pickLane } from "./assign";
 import { VERSION, ROOT_ID } from "./version";
 import { StreamTable } from "./streams";
 
-// ---- memory the host writes into ----------------------------------------------------------------------
+// ---- memory ---------------------------------------------------------------------------------------------
 
-// Envoy copies returned data (header pairs, properties, configuration) into memory it gets from `malloc`.
-// A bump arena reset at each callback makes that free; blocks too large for it come from the heap and are
-// released at the next reset. At most a handful of host writes happen per callback.
-const ARENA_SIZE: usize = 16384;
-const MAX_LARGE: i32 = 8;
-let arena: usize = 0;
-let arenaTop: usize = 0;
-const large = new StaticArray<usize>(MAX_LARGE);
-let largeCount: i32 = 0;
+// Envoy copies returned data (header pairs, properties, shared data) into memory it gets from `malloc`; the
+// module's own buffers (joined, stripped and rewritten baggage) come from `scratch`. Each has its own bump
+// arena, reset at every callback, so host reads can never starve the writes that the trust rules depend on.
+// Past an arena, blocks come from the heap, listed and freed at the next reset; the number of blocks per
+// callback is bounded by the calls the code makes. A block above the cap is refused (0), never a trap:
+// the host then fails the call (a read fails open), and the module fails closed where trust depends on it.
+class Arena {
+  base: usize = 0;
+  top: usize = 0;
+  constructor(public size: usize, public max: usize) {}
+}
+// The host's cap is above Envoy's largest header map (max_request_headers_kb ≤ 8192); the module's own
+// buffers never exceed the baggage they hold, and baggage over 1 MiB reaches them only at an untrusted gateway.
+const hostArena = new Arena(16384, 16 << 20);
+const ownArena = new Arena(16384, 1 << 20);
+let blocks: usize = 0; // heap blocks of this callback, linked through their first word
+
+function take(a: Arena, size: usize): usize {
+  if (a.base == 0) a.base = heap.alloc(a.size);
+  const p = (a.top + 7) & ~(<usize>7);
+  if (p + size <= a.size) {
+    a.top = p + size;
+    return a.base + p;
+  }
+  if (size > a.max) return 0;
+  const b = heap.alloc(size + 8);
+  store<usize>(b, blocks);
+  blocks = b;
+  return b + 8;
+}
 
 export function malloc(size: usize): usize {
-  if (arena == 0) arena = heap.alloc(ARENA_SIZE);
-  const p = (arenaTop + 7) & ~(<usize>7);
-  if (p + size <= ARENA_SIZE) {
-    arenaTop = p + size;
-    return arena + p;
-  }
-  if (largeCount == MAX_LARGE) return 0; // the host turns this into an error result: fail open
-  const b = heap.alloc(size);
-  unchecked(large[largeCount++] = b);
-  return b;
+  return take(hostArena, size);
+}
+
+/** The module's own per-callback buffer of `size` bytes; 0 when it is over the cap. */
+function scratch(size: i32): usize {
+  return take(ownArena, <usize>size);
 }
 
 function arenaReset(): void {
-  arenaTop = 0;
-  while (largeCount > 0) heap.free(unchecked(large[--largeCount]));
+  hostArena.top = 0;
+  ownArena.top = 0;
+  while (blocks != 0) {
+    const next = load<usize>(blocks);
+    heap.free(blocks);
+    blocks = next;
+  }
 }
 
 // Out-parameters of host calls (pointer, size, cas) and scratch for shared-data keys and values.
@@ -54,7 +76,12 @@ const ENTRY_BUF = memory.data(MAX_ENTRY, 8);
 
 const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"
 const BAGGAGE_LEN: i32 = 7;
-const PROP_DIRECTION = String.UTF8.encode("listener_direction");
+// Envoy ≤ 1.32 names xDS attributes at the top level; 1.33 removed those names for `xds.*` (changelog:
+// "Remove previously deprecated xDS attributes from get_property").
+const PROP_DIRECTION_LEGACY = String.UTF8.encode("listener_direction");
+const PROP_DIRECTION_XDS = String.UTF8.encode("xds\0listener_direction");
+const NODE_LABELS_XDS = "xds\0node\0metadata\0LABELS\0";
+const NODE_LABELS_LEGACY = "node\0metadata\0LABELS\0";
 const PROP_ROOT_ID = String.UTF8.encode("plugin_root_id");
 
 // ---- metrics ------------------------------------------------------------------------------------------
@@ -74,29 +101,42 @@ const M_FROM_TRACE = 9;
 const M_FROM_LOCAL = 10;
 const M_FROM_ASSIGN = 11;
 const M_TRACE_RECORDED = 12;
-const METRICS_PER_DIR = 13;
+const M_BAGGAGE_DROPPED = 13;
+const M_HOST_ERROR = 14;
+const METRICS_PER_DIR = 15;
 const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
   "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed",
-  "lane_from_trace", "lane_from_local", "lane_from_assign", "trace_recorded"];
+  "lane_from_trace", "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped",
+  "host_error"];
+// Envoy's metric ids carry the type in their low two bits, and 3 is no type: never an id Envoy gives.
+const NO_METRIC: u32 = 0xffffffff;
 const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);
-let metricsDefined = false;
+for (let i = 0; i < 3 * METRICS_PER_DIR; i++) unchecked(metricIds[i] = NO_METRIC);
+let metricsMissing = true;
 
+/** Defines the counters not defined yet; a refused one is logged and skipped, and tried again at the next configure. */
 function defineMetrics(): void {
-  if (metricsDefined) return;
+  if (!metricsMissing) return;
+  let failed = "";
   for (let d = 0; d < 3; d++) {
     const dir = directionName(d + 1);
     for (let m = 0; m < METRICS_PER_DIR; m++) {
-      const name = String.UTF8.encode("lane_tag." + dir + "." + METRIC_NAMES[m]);
-      abi.proxy_define_metric(abi.METRIC_COUNTER, changetype<usize>(name), name.byteLength, OUT_PTR);
-      unchecked(metricIds[d * METRICS_PER_DIR + m] = load<u32>(OUT_PTR));
+      const i = d * METRICS_PER_DIR + m;
+      if (unchecked(metricIds[i]) != NO_METRIC) continue;
+      const text = "lane_tag." + dir + "." + METRIC_NAMES[m];
+      const name = String.UTF8.encode(text);
+      const r = abi.proxy_define_metric(abi.METRIC_COUNTER, changetype<usize>(name), name.byteLength, OUT_PTR);
+      if (r == abi.RESULT_OK) unchecked(metricIds[i] = load<u32>(OUT_PTR));
+      else failed += (failed.length > 0 ? ", " : "") + text + " (status " + r.toString() + ")";
     }
   }
-  metricsDefined = true;
+  metricsMissing = failed.length > 0;
+  if (metricsMissing) log(abi.LOG_WARN, "lane-tag: counters not defined, not counted until the next configure: " + failed);
 }
 
-// @ts-ignore: decorator
-@inline function count(dir: i32, m: i32, n: i64 = 1): void {
-  abi.proxy_increment_metric(unchecked(metricIds[(dir - 1) * METRICS_PER_DIR + m]), n);
+function count(dir: i32, m: i32, n: i64 = 1): void {
+  const id = unchecked(metricIds[(dir - 1) * METRICS_PER_DIR + m]);
+  if (id != NO_METRIC) abi.proxy_increment_metric(id, n);
 }
 
 // ---- contexts -----------------------------------------------------------------------------------------
@@ -108,6 +148,8 @@ class Root {
   config: Config | null = null;
   /** local_lane: this workload's lane, read from node metadata at configure (empty: none). */
   localLane: ArrayBuffer = new ArrayBuffer(0);
+  /** direction: auto: the property that names the listener direction on this Envoy (see resolveDirection). */
+  directionPath: ArrayBuffer = PROP_DIRECTION_XDS;
   constructor(id: u32) { this.id = id; }
 }
 const roots: Root[] = [];
@@ -159,8 +201,13 @@ function log(level: usize, msg: string): void {
   abi.proxy_log(level, changetype<usize>(b), b.byteLength);
 }
 
-function getProperty(path: ArrayBuffer): bool {
-  return abi.proxy_get_property(changetype<usize>(path), path.byteLength, OUT_PTR, OUT_SIZE) == abi.RESULT_OK;
+/** get_property; the value is at OUT_PTR/OUT_SIZE when the result is OK. */
+function getProperty(path: ArrayBuffer): u32 {
+  return abi.proxy_get_property(changetype<usize>(path), path.byteLength, OUT_PTR, OUT_SIZE);
+}
+
+function propertyString(): string {
+  return String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
 }
 
 /** Reads the plugin configuration with real out-pointers (see sdk.ts, defect 1); "" when empty. */
@@ -185,12 +232,15 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
     roots.push(root);
   }
   root.config = null;
-  if (getProperty(PROP_ROOT_ID)) {
-    const rootId = String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
+  const rr = getProperty(PROP_ROOT_ID);
+  if (rr == abi.RESULT_OK) {
+    const rootId = propertyString();
     if (rootId.length > 0 && rootId != ROOT_ID) {
       log(abi.LOG_CRITICAL, "lane-tag: root id \"" + rootId + "\" is not served by this module (its root id is \"" + ROOT_ID + "\")");
       return false;
     }
+  } else if (rr != abi.RESULT_NOT_FOUND) {
+    log(abi.LOG_WARN, "lane-tag: plugin_root_id could not be read (status " + rr.toString() + "): not checked");
   }
   const text = readPluginConfiguration(configurationSize);
   if (text === null) {
@@ -206,19 +256,33 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
   defineMetrics();
   root.config = config;
   log(abi.LOG_INFO, "lane-tag " + VERSION + " configured: " + config.toJSON());
-  if (config.localLabel.length > 0) root.localLane = readLocalLane(config);
+  // Envoy ≤ 1.32 answers the legacy name here (it is the plugin's direction); 1.33+ answers only `xds.*`,
+  // and only during a request.
+  if (config.direction == DIR_AUTO) {
+    root.directionPath = getProperty(PROP_DIRECTION_LEGACY) == abi.RESULT_OK ? PROP_DIRECTION_LEGACY : PROP_DIRECTION_XDS;
+  }
+  root.localLane = config.localLabel.length > 0 ? readLocalLane(config) : new ArrayBuffer(0);
   return true;
 }
 
-/** local_lane: node.metadata.LABELS.<label> mapped to a lane; a warning (not a failure) when none. */
+/**
+ * local_lane: the node metadata label (`xds.node`, else Envoy ≤ 1.32's `node`) mapped to a lane. Not set, or
+ * unreadable: a log line, and outbound requests get no lane from it until the next configure reads it again.
+ */
 function readLocalLane(config: Config): ArrayBuffer {
   const label = config.localLabel;
   const what = "lane-tag: local_lane: node.metadata.LABELS." + label;
-  if (!getProperty(String.UTF8.encode("node\0metadata\0LABELS\0" + label))) {
+  let r = getProperty(String.UTF8.encode(NODE_LABELS_XDS + label));
+  if (r == abi.RESULT_NOT_FOUND) r = getProperty(String.UTF8.encode(NODE_LABELS_LEGACY + label));
+  if (r == abi.RESULT_NOT_FOUND) {
     log(abi.LOG_WARN, what + " is not set: outbound requests get no lane from it");
     return new ArrayBuffer(0);
   }
-  const value = String.UTF8.decodeUnsafe(load<usize>(OUT_PTR), load<usize>(OUT_SIZE));
+  if (r != abi.RESULT_OK) {
+    log(abi.LOG_ERROR, what + " could not be read (status " + r.toString() + "): outbound requests get no lane from it until the next configure");
+    return new ArrayBuffer(0);
+  }
+  const value = propertyString();
   const lane = config.laneForLabel(value);
   if (lane.length == 0) {
     log(abi.LOG_WARN, what + " is " + quote(value) + ", which is no lane: outbound requests get no lane from it");
@@ -245,11 +309,18 @@ export function proxy_on_request_headers(contextId: u32, headers: u32, endOfStre
   return abi.HEADERS_CONTINUE;
 }
 
-function resolveDirection(config: Config): i32 {
+function resolveDirection(root: Root, config: Config): i32 {
   if (config.direction != DIR_AUTO) return config.direction;
-  // listener_direction: 8-byte little-endian int, 1 inbound, 2 outbound (gateways are 2 too); absent or
-  // 0 (plain Envoy) means we cannot tell, so apply both rule sets.
-  if (!getProperty(PROP_DIRECTION) || load<usize>(OUT_SIZE) != 8) return DIR_BOTH;
+  // The listener direction: 8-byte little-endian int, 1 inbound, 2 outbound (gateways are 2 too); 0 (plain
+  // Envoy) or unreadable means we cannot tell, so apply both rule sets. Configure picked the name this Envoy
+  // answers; if it does not here, the other name is tried, and kept when it answers.
+  let r = getProperty(root.directionPath);
+  if (r == abi.RESULT_NOT_FOUND) {
+    const other = root.directionPath === PROP_DIRECTION_XDS ? PROP_DIRECTION_LEGACY : PROP_DIRECTION_XDS;
+    r = getProperty(other);
+    if (r == abi.RESULT_OK) root.directionPath = other;
+  }
+  if (r != abi.RESULT_OK || load<usize>(OUT_SIZE) != 8) return DIR_BOTH;
   const d = load<i64>(load<usize>(OUT_PTR));
   return d == 1 ? DIR_INBOUND : d == 2 ? DIR_OUTBOUND : DIR_BOTH;
 }
@@ -257,14 +328,55 @@ function resolveDirection(config: Config): i32 {
 // The lane a fallback source found (trace, local, assign, default).
 let fbPtr: usize = 0;
 let fbLen: i32 = 0;
+// Header writes and reads of this request that the host refused.
+let hostErrors = 0;
+
+function replaceHeader(name: usize, nameLen: i32, value: usize, valueLen: i32): bool {
+  if (abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, name, nameLen, value, valueLen) == abi.RESULT_OK) return true;
+  hostErrors++;
+  return false;
+}
+
+function removeHeader(name: usize, nameLen: i32): bool {
+  if (abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, name, nameLen) == abi.RESULT_OK) return true;
+  hostErrors++;
+  return false;
+}
+
+/**
+ * Where the request cannot be read or its baggage cannot be checked, an untrusted gateway removes what a
+ * client could have chosen a lane with: the routing header and the whole baggage.
+ */
+function failClosed(dir: i32, config: Config): void {
+  removeHeader(changetype<usize>(config.routingHeaderBytes), config.routingHeaderBytes.byteLength);
+  removeHeader(BAGGAGE, BAGGAGE_LEN);
+  count(dir, M_BAGGAGE_DROPPED);
+}
 
 function onRequest(root: Root, config: Config): void {
-  if (abi.proxy_get_header_map_pairs(abi.HEADERS_REQUEST, OUT_PTR, OUT_SIZE) != abi.RESULT_OK) return;
-  const buf = load<usize>(OUT_PTR);
-  const size = load<usize>(OUT_SIZE);
-  if (size < 4) return;
-  const n = load<u32>(buf);
-  if (<u64>n * 8 + 4 > <u64>size) return;
+  hostErrors = 0;
+  const dir = resolveDirection(root, config);
+  // An operator who does not trust clients (a gateway) has their lane removed in every direction: Istio and
+  // ASM report gateways as outbound listeners.
+  const untrusted = !config.trustClientLane;
+  let buf: usize = 0;
+  let size: usize = 0;
+  if (abi.proxy_get_header_map_pairs(abi.HEADERS_REQUEST, OUT_PTR, OUT_SIZE) == abi.RESULT_OK) {
+    buf = load<usize>(OUT_PTR);
+    size = load<usize>(OUT_SIZE);
+  } else {
+    hostErrors++;
+    size = 1; // unreadable, like a malformed map
+  }
+  let n: u32 = 0;
+  if (size > 0) { // an empty map is empty data (pointer 0, size 0): no headers
+    n = size >= 4 ? load<u32>(buf) : 0xffffffff;
+    if (<u64>n * 8 + 4 > <u64>size) { // unreadable or malformed: leave the request alone, or fail closed
+      if (untrusted) failClosed(dir, config);
+      count(dir, M_HOST_ERROR, hostErrors > 0 ? hostErrors : 1);
+      return;
+    }
+  }
   const end = buf + size;
 
   const rh = changetype<usize>(config.routingHeaderBytes);
@@ -280,7 +392,11 @@ function onRequest(root: Root, config: Config): void {
   for (let i: u32 = 0; i < n; i++) {
     const kl = load<u32>(buf + 4 + (<usize>i << 3));
     const vl = load<u32>(buf + 8 + (<usize>i << 3));
-    if (<u64>p + kl + vl + 2 > <u64>end) return; // malformed map: leave the request alone
+    if (<u64>p + kl + vl + 2 > <u64>end) { // malformed map
+      if (untrusted) failClosed(dir, config);
+      count(dir, M_HOST_ERROR);
+      return;
+    }
     const v = p + kl + 1;
     if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
       if (bags++ == 0) bag = v;
@@ -294,26 +410,33 @@ function onRequest(root: Root, config: Config): void {
     p = v + vl + 1;
   }
 
-  const dir = resolveDirection(config);
   const key = changetype<usize>(config.baggageKeyBytes);
   const keyLen = config.baggageKeyBytes.byteLength;
-  // A gateway does not trust the client's lane: it is removed before lane assignment, from baggage of any
-  // size and in any spelling an application's baggage reader would accept as the lane key.
-  const untrusted = !config.trustClientLane && dir != DIR_OUTBOUND;
+  // Baggage that an untrusted gateway cannot check (no memory to join or strip it) is removed whole.
+  let dropped = false;
   if (bags > 1 && (bagLen <= MAX_BAGGAGE || untrusted)) {
-    bag = joinBaggage(buf, n, bagLen);
-    if (bag == 0) return;
+    const joined = joinBaggage(buf, n, bagLen);
+    if (joined != 0) bag = joined;
+    else if (untrusted) dropped = true;
+    else return; // cannot happen below the cap: trusted baggage this size is at most MAX_BAGGAGE
   }
   let stripHeader = false;
   let stripped = false;
   if (untrusted) {
+    // The client's lane is removed before lane assignment, from baggage of any size and in any spelling an
+    // application's baggage reader would accept as the lane key.
     stripHeader = state.headerCount > 0;
-    if (bags > 0 && countLooseLaneMembers(bag, bagLen, key, keyLen) > 0) {
-      const dst = malloc(bagLen);
-      if (dst == 0) return;
-      bagLen = stripLaneMembers(bag, bagLen, key, keyLen, dst);
-      bag = dst;
-      stripped = true;
+    if (!dropped && bags > 0 && countLooseLaneMembers(bag, bagLen, key, keyLen) > 0) {
+      const dst = scratch(bagLen);
+      if (dst != 0) {
+        bagLen = stripLaneMembers(bag, bagLen, key, keyLen, dst);
+        bag = dst;
+        stripped = true;
+      } else dropped = true;
+    }
+    if (dropped) {
+      bag = 0;
+      bagLen = 0;
     }
     if (stripHeader || stripped) {
       state.headerCount = 0;
@@ -338,30 +461,41 @@ function onRequest(root: Root, config: Config): void {
 
   decide(dir, state, decision);
 
+  // Writes, ordered so that a refused one leaves a valid request: a routing header that cannot be set is
+  // removed (never an invalid or a client's lane left there), and baggage an untrusted gateway cannot
+  // rewrite is removed whole.
   if (decision.setHeader) {
     const src = state.headerSrc;
     const lp = src == SRC_HEADER ? hdr : src == SRC_BAGGAGE ? scan.lane : fbPtr;
     const ll = src == SRC_HEADER ? hdrLen : src == SRC_BAGGAGE ? scan.laneLen : fbLen;
-    abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, rh, rhLen, lp, ll);
+    if (!replaceHeader(rh, rhLen, lp, ll)) removeHeader(rh, rhLen);
     hdr = lp;
     hdrLen = ll;
   } else if (decision.removeHeader || stripHeader) {
-    abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, rh, rhLen);
+    removeHeader(rh, rhLen);
   }
+  let bagClean = !(stripped || dropped); // the client's lane members are gone from the request's baggage
   if (decision.baggage != BAG_KEEP) {
     const src = state.baggageSrc;
     const lp = src == SRC_HEADER ? hdr : fbPtr;
     const ll = src == SRC_HEADER ? hdrLen : fbLen;
-    const dst = malloc(rewriteBound(bagLen, keyLen));
+    const dst = scratch(rewriteBound(bagLen, keyLen));
     if (dst != 0) {
       const out = writeBaggage(bag, bagLen, key, keyLen, lp, ll, scan.anchor, dst);
-      abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, dst, out);
-      count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out)) {
+        bagClean = true;
+        count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      }
     }
-  } else if (stripped) {
-    if (bagLen > 0) abi.proxy_replace_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN, bag, bagLen);
-    else abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, BAGGAGE, BAGGAGE_LEN);
   }
+  if (!bagClean) {
+    bagClean = bagLen > 0 ? replaceHeader(BAGGAGE, BAGGAGE_LEN, bag, bagLen) : removeHeader(BAGGAGE, BAGGAGE_LEN);
+    if (!bagClean) { // fail closed: no client lane may leave an untrusted gateway
+      removeHeader(BAGGAGE, BAGGAGE_LEN);
+      dropped = true;
+    }
+  }
+  if (dropped) count(dir, M_BAGGAGE_DROPPED);
 
   // correlation: an arriving request with a lane records it under its trace ids for the app's calls.
   if (config.correlation && dir != DIR_OUTBOUND && state.headerValid) recordTrace(dir, config, buf, n, hdr, hdrLen);
@@ -371,11 +505,12 @@ function onRequest(root: Root, config: Config): void {
     f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : M_NO_LANE);
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
+  if (hostErrors > 0) count(dir, M_HOST_ERROR, hostErrors);
 }
 
 /** Joins every `baggage` header value with "," into the arena (Envoy lists repeated headers in order). */
 function joinBaggage(buf: usize, n: u32, total: i32): usize {
-  const dst = malloc(total);
+  const dst = scratch(total);
   if (dst == 0) return 0;
   let out = 0;
   let first = true;
@@ -489,8 +624,6 @@ function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
   return SRC_NONE;
 }
 
-const CAS_MISMATCH: u32 = 8;
-
 /**
  * Records trace id -> lane in the slot of each trace id the request carries. A compare-and-swap write:
  * another worker may have written the slot since we read it, and then we read again (at most twice).
@@ -513,7 +646,7 @@ function recordTrace(dir: i32, config: Config, buf: usize, n: u32, lane: usize, 
       }
       const el = writeEntry(ENTRY_BUF, h, now + ttl, lane, laneLen);
       const r = abi.proxy_set_shared_data(KEY_BUF, writeSlotKey(KEY_BUF, slotOf(h, config.capacity)), ENTRY_BUF, el, cas);
-      if (r == CAS_MISMATCH) continue;
+      if (r == abi.RESULT_CAS_MISMATCH) continue;
       if (r == abi.RESULT_OK) count(dir, M_TRACE_RECORDED);
       break;
     }

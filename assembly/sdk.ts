@@ -37,8 +37,11 @@ export {
 // proxy-wasm enum values used by the glue (the SDK defines them in runtime.ts, which we do not compile).
 export const LOG_INFO: usize = 2;
 export const LOG_WARN: usize = 3;
+export const LOG_ERROR: usize = 4;
 export const LOG_CRITICAL: usize = 5;
 export const RESULT_OK: u32 = 0;
+export const RESULT_NOT_FOUND: u32 = 1;
+export const RESULT_CAS_MISMATCH: u32 = 8;
 export const HEADERS_REQUEST: i32 = 0;
 export const BUFFER_PLUGIN_CONFIGURATION: i32 = 7;
 export const METRIC_COUNTER: i32 = 0;

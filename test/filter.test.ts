@@ -327,11 +327,15 @@ describe("gateway trust (trust_client_lane)", () => {
     assert.deepEqual(r.baggage, ["userId=alice,sessionId=42,x-asm-prefer-tag=s1"]);
   });
 
-  it("false: applies to inbound too, not to outbound", async () => {
-    const inbound = await filter({ direction: "inbound", trust_client_lane: false });
-    assert.deepEqual(send(inbound.plugin, client, IN).tag, []);
-    const outbound = await filter({ direction: "outbound", trust_client_lane: false });
-    assert.deepEqual(send(outbound.plugin, client, OUT).tag, ["s3"], "outbound: baggage lane wins as usual");
+  it("false: applies in every direction, `auto` at a gateway (an outbound listener) included", async () => {
+    for (const [direction, stream] of [["inbound", IN], ["outbound", OUT], ["both", OUT], ["auto", OUT], ["auto", IN], ["auto", UNSET]] as const) {
+      const { host, plugin } = await filter({ direction, trust_client_lane: false, default_lane: "s1" });
+      const r = send(plugin, client, stream);
+      const outbound = direction === "outbound" || direction === "both" || (direction === "auto" && stream !== IN);
+      assert.deepEqual(r.tag, outbound ? ["s1"] : [], `${direction} ${JSON.stringify(stream)}: the gateway's own lane, never the client's`);
+      assert.deepEqual(r.baggage, [outbound ? "userId=alice,sessionId=42,x-asm-prefer-tag=s1" : "userId=alice,sessionId=42"], `${direction}`);
+      assert.equal(host.counter(`lane_tag.${outbound ? (direction === "outbound" || (direction === "auto" && stream === OUT) ? "outbound" : "both") : "inbound"}.client_lane_removed`), 1, `${direction}`);
+    }
   });
 
   it("true (the default): the client's lane is honoured", async () => {
@@ -365,14 +369,16 @@ describe("metrics", () => {
   it("defines every counter once, at configure, per direction", async () => {
     const { host } = await filter("", {}, { traceCalls: true });
     const names = [...host.metrics.keys()];
-    assert.equal(names.length, 39);
+    assert.equal(names.length, 45);
     for (const d of ["inbound", "outbound", "both"]) {
       for (const m of ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane", "invalid_lane",
         "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed", "lane_from_trace",
-        "lane_from_local", "lane_from_assign", "trace_recorded"]) assert.ok(names.includes(`lane_tag.${d}.${m}`));
+        "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped", "host_error"]) {
+        assert.ok(names.includes(`lane_tag.${d}.${m}`), `lane_tag.${d}.${m}`);
+      }
     }
     host.configure({ configuration: "" });
-    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 39, "not redefined by a second plugin");
+    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 45, "not redefined by a second plugin");
   });
 });
 
