@@ -36,6 +36,9 @@ const LANE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 const OCTETS = "abcXYZ019!#$&'*+-./:<>?@[]^_`{|}~=%";
 const NASTY = ",;= \t%\r\n\u0000\"\\\u00e9\u007f\u0001x9";
+const TOKEN_EXTRA = "!#$%&'*+-.^_`|~";
+// Properties that break the grammar, and some that look odd but follow it.
+const BAD_PROPERTIES = [";=v", ";", ";;p", ";key\\=v", ";key=\\", ";key=val%", ";meta=%GG", ";p=a b", " ; ", ";p=v;", ";p=%41", " ; p = v", ";p;q", ";p=a=b"];
 
 // ---- the reference model (the behaviour spec, independently) ----------------------------------------------
 
@@ -105,13 +108,25 @@ export function memberValue(member: string, key: string): string | null {
   return trimOws(rest.slice(1).split(";")[0]);
 }
 
+// A member's property list per the grammar: *( OWS ";" OWS property ), property = key OWS "=" OWS value /
+// key OWS; keys are tokens, values baggage-octets in which "%" starts an escape.
+const PROPERTY_VALUE = "(?:[\\x21\\x23\\x24\\x26-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]|%[0-9A-Fa-f]{2})*";
+const PROPERTIES = new RegExp(`^(?:[ \\t]*;[ \\t]*[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+(?:[ \\t]*=[ \\t]*${PROPERTY_VALUE})?)*[ \\t]*$`);
+
+/** Whether the properties of `member` (which has key `key`) follow the grammar. */
+export function propertiesValid(member: string, key: string): boolean {
+  const rest = member.slice(key.length).replace(/^[ \t]*=/, "");
+  const semi = rest.indexOf(";");
+  return semi < 0 || PROPERTIES.test(rest.slice(semi));
+}
+
 /** The lane of a combined baggage value per the spec: the last valid lane member, or null. */
 export function referenceLane(baggage: string, cfg: Cfg): string | null {
   const key = cfg.baggage_key ?? cfg.routing_header ?? "x-asm-prefer-tag";
   let lane: string | null = null;
   for (const raw of baggage.split(",")) {
     const v = memberValue(trimOws(raw), key);
-    if (v === null || !OCTET.test(v)) continue;
+    if (v === null || !OCTET.test(v) || !propertiesValid(trimOws(raw), key)) continue;
     const d = decode(v);
     if (d !== null && validLane(d, cfg)) lane = d;
   }
@@ -129,13 +144,14 @@ export function keptMembers(baggage: string, key: string, loose = false): string
     .filter((m) => m !== "" && memberValue(m, key) === null && !isCtl(m) && !(loose && looseKey(m, key)));
 }
 
-/** A member whose key a lenient reader could take for `key`: percent-decoded, non-token bytes left out. */
+/** A member whose key a lenient reader could take for `key`: as written or percent-decoded, non-token bytes left out. */
 export function looseKey(member: string, key: string): boolean {
   const eq = member.indexOf("=");
   const semi = member.indexOf(";");
   if (eq < 0 || (semi >= 0 && semi < eq)) return false;
-  const raw = member.slice(0, eq).replace(/%([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-  return raw.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "") === key;
+  const written = member.slice(0, eq);
+  const decoded = written.replace(/%([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return [written, decoded].some((k) => k.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "") === key);
 }
 
 // ---- generators ------------------------------------------------------------------------------------------
@@ -157,7 +173,9 @@ function genLaneValue(r: Rand, cfg: Cfg): string {
 function genMember(r: Rand, cfg: Cfg): string {
   const key = cfg.baggage_key ?? cfg.routing_header ?? "x-asm-prefer-tag";
   const ows = () => (r.chance(0.7) ? "" : r.str(" \t", 1, 3));
-  const props = () => (r.chance(0.7) ? "" : Array.from({ length: 1 + r.int(3) }, () => `${ows()};${ows()}${r.str(ALNUM, 1, 5)}${r.chance(0.5) ? `${ows()}=${ows()}${r.str(OCTETS, 0, 6)}` : ""}`).join(""));
+  const prop = () => r.chance(0.15) ? r.pick(BAD_PROPERTIES)
+    : `${ows()};${ows()}${r.str(ALNUM + TOKEN_EXTRA, 1, 5)}${r.chance(0.5) ? `${ows()}=${ows()}${r.str(OCTETS, 0, 6)}` : ""}`;
+  const props = () => (r.chance(0.7) ? "" : Array.from({ length: 1 + r.int(3) }, prop).join(""));
   switch (r.int(8)) {
     case 0: case 1: case 2: return `${ows()}${key}${ows()}=${ows()}${genLaneValue(r, cfg)}${props()}${ows()}`;
     case 3: return `${ows()}${r.pick([key.toUpperCase(), key + "x", "x" + key, key.slice(1), key.replace("-", "%2D"),
@@ -225,7 +243,10 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
   }
   const cfg: Cfg = {};
   if (r.chance(0.2)) cfg.routing_header = r.pick(["x-lane", "x-asm-prefer-tag", "x-env-tag"]);
-  if (r.chance(0.2)) cfg.baggage_key = r.pick(["lane", "x-asm-prefer-tag", "env"]);
+  if (r.chance(0.2)) cfg.baggage_key = r.pick(["lane", "x-asm-prefer-tag", "env", "l!a'n*e~", "a.b_c-d"]);
+  // Keys with characters OpenTelemetry rewrites are refused at configure, whether given or inherited.
+  if (r.chance(0.03)) cfg.baggage_key = r.str(ALNUM + TOKEN_EXTRA, 1, 8);
+  if (r.chance(0.01)) cfg.routing_header = "x-" + r.str(ALNUM + TOKEN_EXTRA, 1, 8).toLowerCase();
   if (r.chance(0.7)) cfg.direction = r.pick(["auto", "inbound", "outbound", "both"]);
   if (r.chance(0.3)) cfg.lanes = ["s1", "s2", "s3"].filter(() => r.chance(0.7));
   if (r.chance(0.3)) cfg.default_lane = cfg.lanes?.length ? r.pick(cfg.lanes) : r.pick(["s1", "base"]);
@@ -248,7 +269,7 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
     cfg.assign = { weights, ...(r.chance(0.6) ? { sticky_header: "x-user-id" } : {}) };
   }
   if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
-  return { text: JSON.stringify(cfg), cfg, valid: true };
+  return { text: JSON.stringify(cfg), cfg, valid: !/[#$%&+^`|]/.test(cfg.baggage_key ?? cfg.routing_header ?? "") };
 }
 
 // ---- oracles ---------------------------------------------------------------------------------------------
@@ -322,7 +343,7 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   const bagOut = output.filter(([k]) => k === "baggage").map(([, v]) => v);
   const inJoined = bagIn.join(",");
   const dir = effectiveDirection(cfg, listener);
-  const trusted = cfg.trust_client_lane !== false || dir === "outbound";
+  const trusted = cfg.trust_client_lane !== false; // in every direction
   const rewritten = bagIn.length !== bagOut.length || bagIn.some((v, i) => v !== bagOut[i]);
   if (rewritten) {
     if (bagOut.length > 1) return `${bagOut.length} baggage headers after a rewrite`;
