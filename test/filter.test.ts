@@ -363,6 +363,20 @@ describe("gateway trust (trust_client_lane)", () => {
     const kept = send(plugin, [...base, ["baggage", "x-asm-prefer-tags=s2,x-asm-prefer-tag;p=s2"]], OUT);
     assert.deepEqual(kept.baggage, ["x-asm-prefer-tags=s2,x-asm-prefer-tag;p=s2"]);
   });
+
+  it("false: a key with other token characters is removed as written and percent-encoded; keys with \"%\" are refused", async () => {
+    const { plugin } = await filter({ ...gateway, baggage_key: "l!a*n'e~", default_lane: "s1" });
+    for (const member of ["l!a*n'e~=s2", "l%21a%2An%27e%7E=s2", " l!a*n'e~ = s2 ;p"]) {
+      const r = send(plugin, [...base, ["baggage", `a=1,${member},b=2`]], OUT);
+      assert.deepEqual(r.tag, ["s1"], member);
+      assert.deepEqual(r.baggage, ["a=1,b=2,l!a*n'e~=s1"], member);
+    }
+    // The reported bypass: a key holding "%" was matched only percent-decoded. Such keys do not survive
+    // OpenTelemetry JS, so they are refused; the removal itself now matches the key as written too (as-pect).
+    const refused = await filter({ ...gateway, baggage_key: "a%41" });
+    assert.equal(refused.plugin.failed, true);
+    assert.match(refused.host.logs.at(-1)!.message, /field "baggage_key": "a%41" holds "%", which OpenTelemetry rewrites in baggage keys/);
+  });
 });
 
 describe("metrics", () => {
