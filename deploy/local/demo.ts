@@ -90,7 +90,8 @@ const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "trac
 
 async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
   // Istio puts the pod's labels in node.metadata.LABELS; one VM serves both listeners (one vm_id).
-  const host = await Host.load(wasm, { vmId: "lane-tag", nodeMetadata: labels ? { LABELS: labels } : undefined });
+  // Header values come from and go back to Node's http as byte strings: "bytes" passes them on exactly.
+  const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: labels ? { LABELS: labels } : undefined });
   const out: Partial<Record<FilterRole, Plugin>> = {};
   for (const role of roles) {
     const p = host.configure({ configuration: JSON.stringify(filterConfig(spec, role)), failOpen: true });

@@ -1,23 +1,38 @@
 // A proxy-wasm host that behaves like Envoy (proxy-wasm-cpp-host + Envoy's Wasm context) for ABI 0.2.x,
 // quirks included, so that tests, the benchmark, the fuzzer and the demo all drive the built .wasm the
-// way a sidecar would:
+// way a sidecar would. Checked against Envoy's source/extensions/common/wasm/context.cc and
+// filters/common/expr/context.cc of the 1.38-era main branch ("1.38" below) with the proxy-wasm-cpp-host
+// it pins, and against Envoy ≤ 1.32 for the legacy property names ("≤1.32"):
 //  - the module links only against the host functions Envoy registers (env.proxy_* for ABI 0.2.x and the
-//    WASI set); anything else fails to load, as in Envoy;
+//    WASI set); anything else fails to load, as in Envoy (1.38);
 //  - data returned to the module goes through its exported `malloc`; empty data is written as pointer 0,
-//    size 0 without calling malloc; a bad out-pointer yields InvalidMemoryAccess;
-//  - header maps are lists of (lowercase key, value) pairs; get_header_map_value returns only the first
-//    value; replace removes every value and adds one; pairs use the wire format
-//    u32 count, count × (u32 key_len, u32 value_len), then each key and value NUL-terminated;
-//  - properties are paths with "\0" separators; listener_direction is an 8-byte little-endian integer;
+//    size 0 without calling malloc; a bad out-pointer yields InvalidMemoryAccess (1.38);
+//  - header maps are lists of (key, value) byte strings, as Envoy's HeaderString: values are passed byte
+//    for byte (a BOM, UTF-8, obs-text all stay); keys are lowercased ASCII-only (LowerCaseString,
+//    absl::AsciiStrToLower: bytes >= 0x80 untouched); get_header_map_value returns only the first value;
+//    replace removes every value and adds one; get_header_map_size is the sum of key and value byte
+//    lengths; pairs use the wire format u32 count, count × (u32 key_len, u32 value_len), then each key
+//    and value NUL-terminated (1.38);
+//  - properties are paths with "\0" separators, Int64 values 8 bytes little-endian. Envoy ≥ 1.33 answers
+//    xds\0listener_direction (only during a stream) and xds\0node...; ≤1.32 answered listener_direction
+//    (the plugin's, also at configure) and node... instead. plugin_root_id, plugin_name, plugin_vm_id in
+//    both. A listener without traffic_direction gives 0 (8 zero bytes), not NotFound (1.38, ≤1.32);
+//  - define_metric gives a new id on every call, even for a name already defined: type + 4·n, n counting
+//    defines of that type from 1 (proxy-wasm-cpp-host pre-increments); ids defined with one name share
+//    the stat, shown as wasmcustom.<name>; counters take only offsets > 0; record on a counter adds
+//    (1.38);
 //  - buffer 6 is the VM configuration (only during on_vm_start), 7 the plugin configuration (only during
 //    on_configure);
 //  - shared data (get/set_shared_data) is one store per vm_id shared by every VM (worker) of the process
 //    that is handed the same SharedData: no expiry, no delete, cas numbers from one counter, a set with
-//    a stale non-zero cas fails with CasMismatch; node metadata is read as node.metadata.<key>...; the
-//    clock (get_current_time_nanoseconds) is settable;
+//    a stale non-zero cas fails with CasMismatch; the clock (get_current_time_nanoseconds) is settable;
 //  - a trap or proc_exit marks the VM failed: from then on every request fails closed (503), or passes
 //    untouched when the plugin is fail-open; a plugin whose on_configure returned false does the same.
+// Header strings given to and returned by `Plugin.request` are text (UTF-8 on the wire) by default, or
+// byte strings (HostOptions.headerStrings "bytes", one char per byte as Node's http module has them);
+// `RequestResult.raw` has the exact bytes either way.
 import { readFileSync } from "node:fs";
+import { isAscii } from "node:buffer";
 
 export const WasmResult = {
   Ok: 0, NotFound: 1, BadArgument: 2, SerializationFailure: 3, ParseFailure: 4, BadExpression: 5,
@@ -26,7 +41,12 @@ export const WasmResult = {
 } as const;
 
 export const LogLevel = ["trace", "debug", "info", "warn", "error", "critical"] as const;
+/** A header as RequestResult.headers gives it; strings per HostOptions.headerStrings. */
 export type Header = [string, string];
+/** A request header for Plugin.request: the value as a string (per headerStrings) or its exact bytes. */
+export type HeaderInput = readonly [string, string | Uint8Array];
+/** A header's exact bytes, as the next hop would receive them. */
+export type RawHeader = [string, Uint8Array];
 
 /** proxy-wasm-cpp-host's FOR_ALL_HOST_FUNCTIONS plus the ABI 0.2.0-specific ones. */
 const HOST_FUNCTIONS = [
@@ -64,10 +84,15 @@ export interface PluginOptions {
   name?: string;
   /** Envoy's fail_open (Istio failStrategy FAIL_OPEN): a failed VM or plugin lets requests through. */
   failOpen?: boolean;
+  /** The traffic_direction of the listener the plugin is on (1 inbound, 2 outbound, 0 or undefined:
+   *  unset). Envoy ≤ 1.32 gave it as listener_direction, also at configure; a stream's own
+   *  StreamOptions.listenerDirection takes precedence during requests. */
+  listenerDirection?: number;
 }
 
 export interface StreamOptions {
-  /** listener_direction: 1 inbound, 2 outbound (sidecars and gateways), 0 or undefined: not set. */
+  /** The stream's listener traffic_direction: 1 inbound, 2 outbound (sidecars and gateways); 0 or
+   *  undefined: the listener sets none, which Envoy reports as 0 (8 zero bytes). */
   listenerDirection?: number;
 }
 
@@ -75,25 +100,51 @@ export interface RequestResult {
   /** "continue": the filter chain goes on; "failed": the VM or plugin is failed and the request is refused
    *  (503) unless fail-open, in which case it passes untouched ("passed-failed"). */
   outcome: "continue" | "stop" | "failed" | "passed-failed";
+  /** The resulting headers: text (UTF-8 decoded, a BOM kept, invalid UTF-8 as U+FFFD) or byte strings,
+   *  per HostOptions.headerStrings. */
   headers: Header[];
   /** Header-map mutations the filter made (Envoy clears the route cache on any of them for ABI <= 0.2.1). */
   mutations: number;
+  /** The resulting headers' exact bytes (names as in `headers`); computed on first read. */
+  readonly raw: RawHeader[];
 }
 
 export interface LogLine { level: (typeof LogLevel)[number]; message: string }
+
+/** A stat: one per type and name; every id defined with that name and type points at it. */
+export interface Metric {
+  name: string;
+  /** The first id defined for it. */
+  id: number;
+  /** 0 counter, 1 gauge, 2 histogram. */
+  type: number;
+  /** Counter or gauge value; for a histogram the last recorded value (Envoy keeps a distribution). */
+  value: bigint;
+  /** Every id defined for it, in order. */
+  ids: number[];
+}
 
 export class Plugin {
   failed = false;
   constructor(public readonly host: Host, public readonly rootContextId: number, public readonly options: PluginOptions) {}
 
   /** One request through this plugin's filter: headers in, headers out. */
-  request(headers: Header[], opts: StreamOptions = {}): RequestResult {
+  request(headers: readonly HeaderInput[], opts: StreamOptions = {}): RequestResult {
     return this.host.runRequest(this, headers, opts);
   }
 }
 
+/**
+ * A header during a request. The key is a lowercased byte string. The value is a string as the caller
+ * gave it (text in "utf8" mode, a byte string in "bytes" mode; so ASCII strings need no conversion), or
+ * exact bytes: values given as bytes, and values the module wrote that are not ASCII.
+ */
+type HeldHeader = [string, string | Uint8Array];
+
 interface CallState {
-  headers?: Header[];
+  headers?: HeldHeader[];
+  /** A key with a byte >= 0x80 or a value held as bytes: RequestResult.headers needs converting. */
+  convert?: boolean;
   mutations: number;
   plugin?: Plugin;
   stream?: StreamOptions;
@@ -101,10 +152,42 @@ interface CallState {
   pluginConfiguration?: Uint8Array | null;
 }
 
+// ---- byte strings --------------------------------------------------------------------------------------
+// Envoy carries header values, property paths and shared-data keys as raw bytes. Inside the emulator they
+// are byte strings (one char per byte, 0-255); Buffer's "latin1" converts them exactly (TextDecoder's
+// "latin1" label means windows-1252 in the Encoding Standard). ASCII strings are their own byte strings.
+
 const enc = new TextEncoder();
-const dec = new TextDecoder("utf-8", { fatal: false });
-const latin1 = new TextDecoder("latin1"); // exact for ASCII, and fast
+// A leading U+FEFF is content (Envoy passes it on), so it is kept; invalid UTF-8 becomes U+FFFD.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const utf8Exact = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 const bytes = (s: string | Uint8Array) => (typeof s === "string" ? enc.encode(s) : s);
+
+function asciiScan(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+/** Text -> the byte string of its UTF-8 encoding. */
+const textToBytes = (s: string) => (asciiScan(s) ? s : Buffer.from(s, "utf8").toString("latin1"));
+/** Byte string -> text: UTF-8, a BOM kept, invalid sequences U+FFFD. */
+const bytesToText = (b: string) => (asciiScan(b) ? b : utf8.decode(Buffer.from(b, "latin1")));
+
+function checkByteString(s: string, what: string): string {
+  // Node's http module refuses such header strings too.
+  if (/[^\x00-\xff]/.test(s)) throw new TypeError(`${what} ${JSON.stringify(s)} is not a byte string (headerStrings "bytes"): it has a char above \\xff`);
+  return s;
+}
+
+/** absl::AsciiStrToLower: A-Z only (toLowerCase would also map bytes such as 0xC0 and U+00C0). */
+function asciiLower(s: string): string {
+  if (asciiScan(s)) return s.toLowerCase(); // identical to A-Z-only lowering on ASCII
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+  }
+  return out;
+}
 
 const directionCache = new Map<number, Uint8Array>();
 function directionBytes(d: number): Uint8Array {
@@ -118,21 +201,40 @@ function directionBytes(d: number): Uint8Array {
 }
 
 // Envoy hands header bytes to the module with a memcpy. To keep the emulator's own cost from drowning
-// the module's in benchmarks, encoded strings are cached (bounded: cleared when it fills up).
-const encodeCache = new Map<string, Uint8Array>();
-function encodeCached(s: string): Uint8Array {
-  let b = encodeCache.get(s);
+// the module's in benchmarks, the bytes of strings are cached (bounded: cleared when it fills up), per
+// reading: text (UTF-8) and byte strings ("latin1", exact ISO-8859-1).
+const utf8Cache = new Map<string, Uint8Array>();
+const latin1Cache = new Map<string, Uint8Array>();
+function encodeCached(s: string, byteString: boolean): Uint8Array {
+  const cache = byteString ? latin1Cache : utf8Cache;
+  let b = cache.get(s);
   if (b === undefined) {
-    b = enc.encode(s);
-    if (encodeCache.size >= 4096) encodeCache.clear();
-    encodeCache.set(s, b);
+    b = byteString ? Buffer.from(s, "latin1") : enc.encode(s);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(s, b);
   }
   return b;
+}
+
+function parseEnvoyVersion(v: unknown): number {
+  const m = typeof v === "string" ? /^1\.(0|[1-9]\d{0,2})(?:\.(0|[1-9]\d{0,2}))?$/.exec(v) : null;
+  if (!m) throw new Error(`HostOptions.envoy must be an Envoy version such as "1.32" or "1.38.0", not ${JSON.stringify(v)}`);
+  return Number(m[1]);
 }
 
 export interface HostOptions {
   vmConfiguration?: string;
   vmId?: string;
+  /** The Envoy version mimicked, "1.38" by default. "1.32" or lower answers the legacy property names
+   *  (listener_direction, node...), "1.33" or higher the xds ones (xds\0listener_direction, xds\0node...). */
+  envoy?: string;
+  /** How Plugin.request's header strings are read and RequestResult.headers written: "utf8" (default)
+   *  text, UTF-8 on the wire; "bytes" byte strings (one char per byte), as Node's http module has them. */
+  headerStrings?: "utf8" | "bytes";
+  /** Fault injection: asked before every env.proxy_* call with its name (e.g. "proxy_log") and how many
+   *  calls of that name this Host has seen (1-based); a number it returns is the call's status, and the
+   *  call is not made (no side effect); undefined lets it run. */
+  faults?: (call: string, n: number) => number | undefined;
   /** Count host calls by name (for tests that pin what the request path does). */
   countCalls?: boolean;
   /** Record every host call with its arguments in `trace`. */
@@ -147,7 +249,8 @@ export interface HostOptions {
 
 /**
  * Envoy's process-wide shared data (proxy-wasm-cpp-host SharedData): key -> (value, cas) per vm_id. Hand
- * one instance to several Hosts to emulate the workers of one sidecar.
+ * one instance to several Hosts to emulate the workers of one sidecar. Keys are byte strings (one char
+ * per byte, as the module wrote them; an ASCII key is itself).
  */
 export class SharedData {
   private data = new Map<string, Map<string, { value: Uint8Array; cas: number }>>();
@@ -176,11 +279,27 @@ export class SharedData {
   usage(vmId = ""): { keys: number; bytes: number } {
     const map = this.data.get(vmId);
     let bytes = 0;
-    for (const [k, v] of map ?? []) bytes += enc.encode(k).length + v.value.length;
+    for (const [k, v] of map ?? []) bytes += k.length + v.value.length;
     return { keys: map?.size ?? 0, bytes };
   }
 
   keys(vmId = ""): string[] { return [...(this.data.get(vmId)?.keys() ?? [])]; }
+}
+
+/** RequestResult with `raw` computed on demand, so requests that never read it do not pay for it. */
+class Result implements RequestResult {
+  #pairs: HeldHeader[];
+  #byteStrings: boolean;
+  #raw: RawHeader[] | undefined;
+  constructor(public outcome: RequestResult["outcome"], public headers: Header[], public mutations: number, pairs: HeldHeader[], byteStrings: boolean) {
+    this.#pairs = pairs;
+    this.#byteStrings = byteStrings;
+  }
+  get raw(): RawHeader[] {
+    const b = this.#byteStrings;
+    return (this.#raw ??= this.#pairs.map(([k, v]): RawHeader =>
+      [b ? k : bytesToText(k), new Uint8Array(typeof v === "string" ? encodeCached(v, b) : v)]));
+  }
 }
 
 export class Host {
@@ -188,12 +307,22 @@ export class Host {
   now: () => bigint = () => BigInt(Date.now()) * 1_000_000n;
   readonly sharedData: SharedData;
   readonly logs: LogLine[] = [];
-  readonly metrics = new Map<string, { id: number; type: number; value: bigint }>();
+  /** Stats by name (Envoy shows them as wasmcustom.<name>); a name defined with several types maps to
+   *  the first one's stat. */
+  readonly metrics = new Map<string, Metric>();
   readonly calls = new Map<string, number>();
   readonly trace: { name: string; args: number[] }[] = [];
+  /** The Envoy version mimicked (HostOptions.envoy). */
+  readonly envoy: string;
   /** Set when the VM trapped or called proc_exit: Envoy marks it failed for good. */
   vmFailed: string | null = null;
-  private metricById = new Map<number, string>();
+  private stats = new Map<string, Metric>(); // by type and name
+  private metricById = new Map<number, Metric>();
+  private metricsDefined = [0, 0, 0]; // per type: ids are type + 4 * n
+  private readonly legacyProperties: boolean;
+  private readonly byteStrings: boolean;
+  // Request header name -> lowercased byte string, for ASCII names (few and reused).
+  private readonly names = new Map<string, string>();
   private nextContextId = 1;
   private instance!: WebAssembly.Instance;
   private memory!: WebAssembly.Memory;
@@ -203,6 +332,11 @@ export class Host {
 
   private constructor(private readonly opts: HostOptions) {
     this.sharedData = opts.sharedData ?? new SharedData();
+    this.envoy = opts.envoy ?? "1.38";
+    this.legacyProperties = parseEnvoyVersion(this.envoy) <= 32;
+    const hs = opts.headerStrings ?? "utf8";
+    if (hs !== "utf8" && hs !== "bytes") throw new Error(`HostOptions.headerStrings must be "utf8" or "bytes", not ${JSON.stringify(hs)}`);
+    this.byteStrings = hs === "bytes";
   }
 
   static async load(wasm: string | Uint8Array, opts: HostOptions = {}): Promise<Host> {
@@ -225,6 +359,9 @@ export class Host {
 
   /** Linear memory size in bytes. */
   memoryBytes(): number { return this.memory.buffer.byteLength; }
+
+  /** The module's exports (tests drive hand-made modules through them). */
+  get exports(): WebAssembly.Exports { return this.instance.exports; }
 
   /**
    * Creates a root context for a plugin and configures it, as Envoy does when a filter config arrives:
@@ -264,13 +401,52 @@ export class Host {
     this.cur = { mutations: 0 };
   }
 
-  runRequest(plugin: Plugin, headers: Header[], stream: StreamOptions): RequestResult {
-    const copy: Header[] = headers.map(([k, v]) => [k.toLowerCase(), v]);
+  /** Request headers as held: keys lowercased byte strings, string values kept as they are. */
+  private importHeaders(headers: readonly HeaderInput[], state: CallState): HeldHeader[] {
+    const out: HeldHeader[] = new Array(headers.length);
+    const byteStrings = this.byteStrings;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
+      const name = h[0];
+      let k = this.names.get(name);
+      if (k === undefined) {
+        if (asciiScan(name)) {
+          k = name.toLowerCase();
+          if (this.names.size >= 4096) this.names.clear();
+          this.names.set(name, k);
+        } else {
+          k = asciiLower(byteStrings ? checkByteString(name, "header name") : textToBytes(name));
+          state.convert = true;
+        }
+      }
+      let v = h[1];
+      if (typeof v !== "string") {
+        v = new Uint8Array(v); // a copy: the caller may change theirs later
+        state.convert = true;
+      } else if (byteStrings) checkByteString(v, "header value");
+      out[i] = [k, v];
+    }
+    return out;
+  }
+
+  private result(outcome: RequestResult["outcome"], pairs: HeldHeader[], mutations: number, convert: boolean | undefined): RequestResult {
+    const b = this.byteStrings;
+    // Without bytes or non-ASCII keys every value is a string of the right kind: handed out as it is.
+    const headers = convert
+      ? pairs.map(([k, v]): Header => [b ? k : bytesToText(k), typeof v === "string" ? v : b ? Buffer.from(v).toString("latin1") : utf8.decode(v)])
+      : (pairs as Header[]);
+    return new Result(outcome, headers, mutations, pairs, b);
+  }
+
+  runRequest(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): RequestResult {
+    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream };
+    const copy = this.importHeaders(headers, state);
     if (this.vmFailed || plugin.failed) {
-      return { outcome: plugin.options.failOpen ? "passed-failed" : "failed", headers: copy, mutations: 0 };
+      return this.result(plugin.options.failOpen ? "passed-failed" : "failed", copy, 0, state.convert);
     }
     const id = this.nextContextId++;
-    this.cur = { headers: copy, mutations: 0, plugin, stream };
+    state.headers = copy;
+    this.cur = state;
     let status = 0;
     this.call("proxy_on_context_create", id, plugin.rootContextId);
     if (!this.vmFailed && this.ex.proxy_on_request_headers) {
@@ -278,22 +454,28 @@ export class Host {
     }
     const mutations = this.cur.mutations;
     if (!this.vmFailed) {
-      this.cur = { headers: copy, mutations: 0, plugin, stream };
+      this.cur = { headers: copy, convert: state.convert, mutations: 0, plugin, stream };
       if (this.ex.proxy_on_done) this.call("proxy_on_done", id);
       if (!this.vmFailed && this.ex.proxy_on_log) this.call("proxy_on_log", id);
       if (!this.vmFailed && this.ex.proxy_on_delete) this.call("proxy_on_delete", id);
     }
+    const convert = this.cur.convert;
     this.cur = { mutations: 0 };
     if (this.vmFailed) {
       // The stream that hit the trap is reset; later ones fail per the plugin's fail-open setting.
-      return { outcome: "failed", headers: copy, mutations };
+      return this.result("failed", copy, mutations, convert);
     }
-    return { outcome: status === 0 ? "continue" : "stop", headers: copy, mutations };
+    return this.result(status === 0 ? "continue" : "stop", copy, mutations, convert);
   }
 
   /** Counter value by name, as Envoy would show it (without the wasmcustom. prefix). */
   counter(name: string): number {
-    return Number(this.metrics.get(name)?.value ?? 0n);
+    return Number(this.stats.get(`0\0${name}`)?.value ?? 0n);
+  }
+
+  /** Every stat under the name Envoy gives it (wasmcustom.<name>), with its value. */
+  envoyStats(): Map<string, bigint> {
+    return new Map([...this.stats.values()].map((m) => [`wasmcustom.${m.name}`, m.value]));
   }
 
   private call(name: string, ...args: number[]): number | undefined {
@@ -313,11 +495,13 @@ export class Host {
   private viewBuf: ArrayBuffer | null = null;
   private dv!: DataView;
   private bytes!: Uint8Array;
+  private buf!: Buffer;
   private refresh(): void {
     if (this.viewBuf !== this.memory.buffer) {
       this.viewBuf = this.memory.buffer;
       this.dv = new DataView(this.viewBuf);
       this.bytes = new Uint8Array(this.viewBuf);
+      this.buf = Buffer.from(this.viewBuf);
     }
   }
   private view(): DataView { this.refresh(); return this.dv; }
@@ -329,19 +513,42 @@ export class Host {
     return new Uint8Array(this.memory.buffer, ptr, size).slice();
   }
 
-  private readString(ptr: number, size: number): string | null {
+  /** Set by readBytes: whether the bytes it read were all ASCII. */
+  private readAscii = true;
+
+  /** Module memory as a byte string, exactly (header values and keys, property paths, shared-data keys). */
+  private readBytes(ptr: number, size: number): string | null {
     ptr >>>= 0; size >>>= 0;
     if (ptr + size > this.memory.buffer.byteLength) return null;
     const u8 = this.u8();
-    let ascii = true;
-    for (let i = 0; i < size && ascii; i++) ascii = u8[ptr + i] < 0x80;
-    if (!ascii) return dec.decode(u8.subarray(ptr, ptr + size));
-    let out = "";
     if (size <= 64) {
-      for (let i = 0; i < size; i++) out += String.fromCharCode(u8[ptr + i]);
+      let out = "";
+      let or = 0;
+      for (let i = 0; i < size; i++) {
+        const c = u8[ptr + i];
+        or |= c;
+        out += String.fromCharCode(c);
+      }
+      this.readAscii = or < 0x80;
       return out;
     }
-    return latin1.decode(u8.subarray(ptr, ptr + size));
+    this.readAscii = isAscii(u8.subarray(ptr, ptr + size));
+    return this.buf.toString("latin1", ptr, ptr + size);
+  }
+
+  /** A header value the module wrote: an ASCII string (the same as text and as a byte string), or bytes. */
+  private readValue(ptr: number, size: number): string | Uint8Array | null {
+    const s = this.readBytes(ptr, size);
+    if (s === null || this.readAscii) return s;
+    this.cur.convert = true;
+    return this.u8().slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+  }
+
+  /** Module memory as text: UTF-8, a BOM kept, invalid sequences U+FFFD (log messages, metric names). */
+  private readText(ptr: number, size: number): string | null {
+    const s = this.readBytes(ptr, size);
+    if (s === null || this.readAscii) return s;
+    return utf8.decode(this.u8().subarray(ptr >>> 0, (ptr >>> 0) + (size >>> 0)));
   }
 
   private setWord(ptr: number, value: number): boolean {
@@ -375,7 +582,7 @@ export class Host {
 
   // ---- header maps ---------------------------------------------------------------------------------------
 
-  private headerMap(type: number): Header[] | null {
+  private headerMap(type: number): HeldHeader[] | null {
     // 0 request headers; others are not available to this emulator's streams (Envoy: NotFound/BadArgument).
     if (type > 7) return null;
     if (type === 0 && this.cur.headers) return this.cur.headers;
@@ -383,12 +590,14 @@ export class Host {
   }
 
   /** Writes the pairs in Envoy's wire format straight into module memory (via malloc). */
-  private writePairs(pairs: Header[], ptrPtr: number, sizePtr: number): number {
+  private writePairs(pairs: HeldHeader[], ptrPtr: number, sizePtr: number): number {
     const enc: Uint8Array[] = new Array(pairs.length * 2);
+    const b = this.byteStrings;
     let size = 4;
     for (let i = 0; i < pairs.length; i++) {
-      enc[2 * i] = encodeCached(pairs[i][0]);
-      enc[2 * i + 1] = encodeCached(pairs[i][1]);
+      const v = pairs[i][1];
+      enc[2 * i] = encodeCached(pairs[i][0], true);
+      enc[2 * i + 1] = typeof v === "string" ? encodeCached(v, b) : v;
       size += 8 + enc[2 * i].length + 1 + enc[2 * i + 1].length + 1;
     }
     const ptr = this.alloc(size);
@@ -408,37 +617,62 @@ export class Host {
     return WasmResult.Ok;
   }
 
+  /** Reads a header key and lowercases it as Envoy's LowerCaseString; notes non-ASCII bytes. */
+  private readKey(ptr: number, size: number): string | null {
+    const key = this.readBytes(ptr, size);
+    if (key === null) return null;
+    if (!this.readAscii) { this.cur.convert = true; return asciiLower(key); }
+    return key.toLowerCase();
+  }
+
   // ---- properties ----------------------------------------------------------------------------------------
 
-  private property(parts: string[]): Uint8Array | null {
+  private property(path: string): Uint8Array | null {
+    // Envoy reads parts up to each NUL and stops at the end: one trailing NUL adds no part.
+    const parts = (path.endsWith("\0") ? path.slice(0, -1) : path).split("\0");
     const plugin = this.cur.plugin;
-    switch (parts.join(".")) {
+    const leaf = parts.length === 1;
+    switch (parts[0]) {
+      case "plugin_root_id": return leaf && plugin ? enc.encode(plugin.options.rootId ?? "") : null;
+      case "plugin_name": return leaf && plugin ? enc.encode(plugin.options.name ?? "") : null;
+      case "plugin_vm_id": return leaf ? enc.encode(this.opts.vmId ?? "") : null;
       case "listener_direction": {
-        const d = this.cur.stream?.listenerDirection;
-        if (d === undefined || d === 0) return null; // plain Envoy: traffic_direction unset
-        return directionBytes(d);
+        // ≤ 1.32: the plugin's listener (at configure too); here a stream's own direction comes first.
+        if (!this.legacyProperties || !leaf || !plugin) return null;
+        return directionBytes(this.cur.stream?.listenerDirection ?? plugin.options.listenerDirection ?? 0);
       }
-      case "plugin_root_id": return plugin ? enc.encode(plugin.options.rootId ?? "") : null;
-      case "plugin_name": return plugin ? enc.encode(plugin.options.name ?? "") : null;
-      case "plugin_vm_id": return enc.encode(this.opts.vmId ?? "");
-      default: {
-        // node.metadata is a protobuf Struct: Envoy walks it field by field; a string leaf comes back as
-        // its bytes, a number as an 8-byte double; anything else is not emulated (NotFound).
-        if (parts.length < 3 || parts[0] !== "node" || parts[1] !== "metadata") return null;
-        let v: unknown = this.opts.nodeMetadata;
-        for (const part of parts.slice(2)) {
-          if (v === null || typeof v !== "object" || !(part in (v as object))) return null;
-          v = (v as Record<string, unknown>)[part];
-        }
-        if (typeof v === "string") return enc.encode(v);
-        if (typeof v === "number") {
-          const b = new Uint8Array(8);
-          new DataView(b.buffer).setFloat64(0, v, true);
-          return b;
+      case "node": return this.legacyProperties ? this.nodeProperty(parts.slice(1)) : null;
+      case "xds": {
+        if (this.legacyProperties || parts.length < 2) return null;
+        if (parts[1] === "node") return this.nodeProperty(parts.slice(2));
+        // From the stream's listener info: a root context (on_configure) has none.
+        if (parts[1] === "listener_direction" && parts.length === 2) {
+          return this.cur.stream ? directionBytes(this.cur.stream.listenerDirection ?? 0) : null;
         }
         return null;
       }
+      default: return null;
     }
+  }
+
+  /** The Node proto below `node`: only metadata is emulated, a protobuf Struct walked field by field; a
+   *  string leaf comes back as its UTF-8 bytes, a number as an 8-byte double; anything else NotFound. */
+  private nodeProperty(parts: string[]): Uint8Array | null {
+    if (parts.length < 2 || parts[0] !== "metadata") return null;
+    let v: unknown = this.opts.nodeMetadata;
+    for (const raw of parts.slice(1)) {
+      let part: string;
+      try { part = utf8Exact.decode(Buffer.from(raw, "latin1")); } catch { return null; } // keys are UTF-8
+      if (v === null || typeof v !== "object" || !Object.hasOwn(v as object, part)) return null;
+      v = (v as Record<string, unknown>)[part];
+    }
+    if (typeof v === "string") return enc.encode(v);
+    if (typeof v === "number") {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v, true);
+      return b;
+    }
+    return null;
   }
 
   // ---- imports -------------------------------------------------------------------------------------------
@@ -449,6 +683,21 @@ export class Host {
     for (const n of HOST_FUNCTIONS) env[`proxy_${n}`] = () => WasmResult.Unimplemented;
     for (const n of WASI_FUNCTIONS) wasi[n] = () => 52; // ENOSYS
     Object.assign(env, this.hostFunctions());
+    const faults = this.opts.faults;
+    if (faults) {
+      const seen = new Map<string, number>();
+      for (const [name, fn] of Object.entries(env)) {
+        env[name] = (...args: any[]) => {
+          const n = (seen.get(name) ?? 0) + 1;
+          seen.set(name, n);
+          const status = faults(name, n);
+          if (status === undefined) return fn(...args);
+          if (!Number.isInteger(status) || status < 0 || status > 0xffffffff) throw new Error(`faults("${name}", ${n}) returned ${status}, not a status`);
+          this.count(name);
+          return status;
+        };
+      }
+    }
     if (this.opts.traceCalls) {
       for (const [name, fn] of Object.entries(env)) {
         env[name] = (...args: any[]) => {
@@ -472,17 +721,20 @@ export class Host {
     return {
       proxy_log: (level: number, ptr: number, size: number) => {
         this.count("proxy_log");
+        if (level >>> 0 > 5) return WasmResult.BadArgument; // proxy-wasm-cpp-host: level > LogLevel::Max
+        // It bounds-checks the message before Envoy drops it by level (the bytes are not looked at).
+        if ((ptr >>> 0) + (size >>> 0) > this.memory.buffer.byteLength) return WasmResult.InvalidMemoryAccess;
         if (level < LogLevel.indexOf(this.opts.logLevel ?? "info")) return WasmResult.Ok;
-        const msg = this.readString(ptr, size);
+        const msg = this.readText(ptr, size);
         if (msg === null) return WasmResult.InvalidMemoryAccess;
-        this.logs.push({ level: LogLevel[level] ?? "critical", message: msg });
+        this.logs.push({ level: LogLevel[level], message: msg });
         return WasmResult.Ok;
       },
       proxy_get_property: (pathPtr: number, pathSize: number, ptrPtr: number, sizePtr: number) => {
         this.count("proxy_get_property");
-        const raw = this.readString(pathPtr, pathSize);
-        if (raw === null) return WasmResult.InvalidMemoryAccess;
-        const v = this.property(raw.split("\0"));
+        const path = this.readBytes(pathPtr, pathSize);
+        if (path === null) return WasmResult.InvalidMemoryAccess;
+        const v = this.property(path);
         if (v === null) return WasmResult.NotFound;
         return this.copyToPointerSize(v, ptrPtr, sizePtr);
       },
@@ -514,87 +766,106 @@ export class Host {
       proxy_get_header_map_value: (type: number, kp: number, ks: number, ptrPtr: number, sizePtr: number) => {
         this.count("proxy_get_header_map_value");
         const map = this.headerMap(type);
-        const key = this.readString(kp, ks);
+        const key = this.readKey(kp, ks);
         if (map === null) return WasmResult.BadArgument;
         if (key === null) return WasmResult.InvalidMemoryAccess;
-        const first = map.find(([k]) => k === key.toLowerCase());
+        const first = map.find(([k]) => k === key);
         if (!first) return WasmResult.NotFound;
-        return this.copyToPointerSize(enc.encode(first[1]), ptrPtr, sizePtr);
+        const v = first[1];
+        return this.copyToPointerSize(typeof v === "string" ? encodeCached(v, this.byteStrings) : v, ptrPtr, sizePtr);
       },
       proxy_get_header_map_size: (type: number, sizePtr: number) => {
         this.count("proxy_get_header_map_size");
         const map = this.headerMap(type);
         if (map === null) return WasmResult.BadArgument;
-        const size = map.reduce((n, [k, v]) => n + enc.encode(k).length + enc.encode(v).length, 0);
+        let size = 0; // HeaderMap::byteSize(): key and value bytes
+        for (const [k, v] of map) size += k.length + (typeof v === "string" ? encodeCached(v, this.byteStrings).length : v.length);
         return this.setWord(sizePtr, size) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       },
       proxy_add_header_map_value: (type: number, kp: number, ks: number, vp: number, vs: number) => {
         this.count("proxy_add_header_map_value");
         const map = this.headerMap(type);
-        const key = this.readString(kp, ks);
-        const value = this.readString(vp, vs);
+        const key = this.readKey(kp, ks);
+        const value = this.readValue(vp, vs);
         if (map === null) return WasmResult.BadArgument;
         if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-        map.push([key.toLowerCase(), value]);
+        map.push([key, value]);
         this.cur.mutations++;
         return WasmResult.Ok;
       },
       proxy_replace_header_map_value: (type: number, kp: number, ks: number, vp: number, vs: number) => {
         this.count("proxy_replace_header_map_value");
         const map = this.headerMap(type);
-        const key = this.readString(kp, ks);
-        const value = this.readString(vp, vs);
+        const key = this.readKey(kp, ks);
+        const value = this.readValue(vp, vs);
         if (map === null) return WasmResult.BadArgument;
         if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-        const k = key.toLowerCase();
-        for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === k) map.splice(i, 1);
-        map.push([k, value]);
+        for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === key) map.splice(i, 1);
+        map.push([key, value]);
         this.cur.mutations++;
         return WasmResult.Ok;
       },
       proxy_remove_header_map_value: (type: number, kp: number, ks: number) => {
         this.count("proxy_remove_header_map_value");
         const map = this.headerMap(type);
-        const key = this.readString(kp, ks);
+        const key = this.readKey(kp, ks);
         if (map === null) return WasmResult.BadArgument;
         if (key === null) return WasmResult.InvalidMemoryAccess;
-        const k = key.toLowerCase();
-        for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === k) map.splice(i, 1);
+        for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === key) map.splice(i, 1);
         this.cur.mutations++;
         return WasmResult.Ok;
       },
       proxy_define_metric: (type: number, np: number, ns: number, idPtr: number) => {
         this.count("proxy_define_metric");
-        if (type > 2) return WasmResult.BadArgument;
-        const name = this.readString(np, ns);
+        // proxy-wasm-cpp-host reads the name before Envoy checks the type.
+        const name = this.readText(np, ns);
         if (name === null) return WasmResult.InvalidMemoryAccess;
-        let m = this.metrics.get(name);
+        type >>>= 0;
+        if (type > 2) return WasmResult.BadArgument;
+        // No de-duplication: every define takes the type's next id (pre-incremented: the first is type + 4).
+        const id = (type + 4 * ++this.metricsDefined[type]) >>> 0;
+        const key = `${type}\0${name}`;
+        let m = this.stats.get(key);
         if (!m) {
-          m = { id: this.metrics.size * 4 + type, type, value: 0n };
-          this.metrics.set(name, m);
-          this.metricById.set(m.id, name);
+          m = { name, id, type, value: 0n, ids: [] };
+          this.stats.set(key, m);
+          if (!this.metrics.has(name)) this.metrics.set(name, m);
         }
-        return this.setWord(idPtr, m.id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+        m.ids.push(id);
+        this.metricById.set(id, m);
+        return this.setWord(idPtr, id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       },
       proxy_increment_metric: (id: number, offset: bigint) => {
         this.count("proxy_increment_metric");
-        const name = this.metricById.get(id >>> 0);
-        if (name === undefined) return WasmResult.NotFound;
-        const m = this.metrics.get(name)!;
-        if (m.type === 0 && offset < 0n) return WasmResult.BadArgument;
-        m.value += offset;
+        id >>>= 0;
+        if ((id & 3) > 1) return WasmResult.BadArgument; // histograms are recorded, not incremented
+        const m = this.metricById.get(id);
+        if (m === undefined) return WasmResult.NotFound;
+        if (m.type === 0 && offset <= 0n) return WasmResult.BadArgument; // counters only go up
+        m.value = BigInt.asUintN(64, m.value + offset); // a gauge subtracts a negative offset
         return WasmResult.Ok;
       },
       proxy_record_metric: (id: number, value: bigint) => {
         this.count("proxy_record_metric");
-        const name = this.metricById.get(id >>> 0);
-        if (name === undefined) return WasmResult.NotFound;
-        this.metrics.get(name)!.value = value;
+        const m = this.metricById.get(id >>> 0);
+        if (m === undefined) return WasmResult.NotFound;
+        const v = BigInt.asUintN(64, value);
+        m.value = m.type === 0 ? BigInt.asUintN(64, m.value + v) : v; // a counter adds it
+        return WasmResult.Ok;
+      },
+      proxy_get_metric: (id: number, resultPtr: number) => {
+        this.count("proxy_get_metric");
+        id >>>= 0;
+        if ((id & 3) > 1) return WasmResult.BadArgument;
+        const m = this.metricById.get(id);
+        if (m === undefined) return WasmResult.NotFound;
+        if ((resultPtr >>> 0) + 8 > this.memory.buffer.byteLength) return WasmResult.InvalidMemoryAccess;
+        this.view().setBigUint64(resultPtr >>> 0, m.value, true);
         return WasmResult.Ok;
       },
       proxy_get_shared_data: (kp: number, ks: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
         this.count("proxy_get_shared_data");
-        const key = this.readString(kp, ks);
+        const key = this.readBytes(kp, ks);
         if (key === null) return WasmResult.InvalidMemoryAccess;
         const e = this.sharedData.get(this.opts.vmId ?? "", key);
         if (!e) return WasmResult.NotFound;
@@ -604,7 +875,7 @@ export class Host {
       },
       proxy_set_shared_data: (kp: number, ks: number, vp: number, vs: number, cas: number) => {
         this.count("proxy_set_shared_data");
-        const key = this.readString(kp, ks);
+        const key = this.readBytes(kp, ks);
         const value = this.read(vp, vs);
         if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
         return this.sharedData.set(this.opts.vmId ?? "", key, value, cas >>> 0);
@@ -613,13 +884,6 @@ export class Host {
         this.count("proxy_get_current_time_nanoseconds");
         if ((resultPtr >>> 0) + 8 > this.memory.buffer.byteLength) return WasmResult.InvalidMemoryAccess;
         this.view().setBigUint64(resultPtr >>> 0, this.now(), true);
-        return WasmResult.Ok;
-      },
-      proxy_get_metric: (id: number, resultPtr: number) => {
-        const name = this.metricById.get(id >>> 0);
-        if (name === undefined) return WasmResult.NotFound;
-        if ((resultPtr >>> 0) + 8 > this.memory.buffer.byteLength) return WasmResult.InvalidMemoryAccess;
-        this.view().setBigUint64(resultPtr >>> 0, this.metrics.get(name)!.value, true);
         return WasmResult.Ok;
       },
     };
