@@ -135,6 +135,12 @@ function defineMetrics(): void {
 }
 
 function count(dir: i32, m: i32, n: i64 = 1): void {
+  countInline(dir, m, n);
+}
+
+// The one count every request makes, inlined there (a call costs about 3% of the typical request).
+// @ts-ignore: decorator
+@inline function countInline(dir: i32, m: i32, n: i64 = 1): void {
   const id = unchecked(metricIds[(dir - 1) * METRICS_PER_DIR + m]);
   if (id != NO_METRIC) abi.proxy_increment_metric(id, n);
 }
@@ -501,7 +507,7 @@ function onRequest(root: Root, config: Config): void {
   if (config.correlation && dir != DIR_OUTBOUND && state.headerValid) recordTrace(dir, config, buf, n, hdr, hdrLen);
 
   const f = decision.found;
-  count(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
+  countInline(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
     f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : M_NO_LANE);
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
