@@ -54,6 +54,13 @@ export class Config {
   assignLanes: string[] = [];
   assignWeights: i32[] = [];
   stickyHeader: string = "";
+  /** lane_from: where a client may name its lane (a header, a cookie, a query parameter), and how. */
+  fromHeader: string = "";
+  fromCookie: string = "";
+  fromQuery: string = "";
+  fromValues: string[] = [];
+  fromLanes: string[] = [];
+  fromTrusted: bool = false;
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -66,6 +73,12 @@ export class Config {
   assignLaneBytes: ArrayBuffer[] = [];
   assignSeeds: StaticArray<u64> = new StaticArray<u64>(0);
   assignWeightsF: StaticArray<f64> = new StaticArray<f64>(0);
+  fromHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
+  fromCookieBytes: ArrayBuffer = new ArrayBuffer(0);
+  fromQueryBytes: ArrayBuffer = new ArrayBuffer(0);
+  fromValueBytes: ArrayBuffer[] = [];
+  fromLaneBytes: ArrayBuffer[] = [];
+  hasLaneFrom: bool = false;
 
   seal(): Config {
     this.routingHeaderBytes = bytesOf(this.routingHeader);
@@ -77,6 +90,12 @@ export class Config {
     this.traceKinds = [];
     for (let i = 0; i < this.traceHeaders.length; i++) this.traceKinds.push(traceKind(this.traceHeaders[i]));
     this.assignLaneBytes = allBytes(this.assignLanes);
+    this.fromHeaderBytes = bytesOf(this.fromHeader);
+    this.fromCookieBytes = bytesOf(this.fromCookie);
+    this.fromQueryBytes = bytesOf(this.fromQuery);
+    this.fromValueBytes = allBytes(this.fromValues);
+    this.fromLaneBytes = allBytes(this.fromLanes);
+    this.hasLaneFrom = this.laneFrom();
     const n = this.assignLanes.length;
     this.assignSeeds = new StaticArray<u64>(n);
     this.assignWeightsF = new StaticArray<f64>(n);
@@ -97,6 +116,10 @@ export class Config {
       if (bytesEqual(changetype<usize>(b), b.byteLength, ptr, len)) return true;
     }
     return false;
+  }
+
+  laneFrom(): bool {
+    return this.fromHeader.length + this.fromCookie.length + this.fromQuery.length > 0;
   }
 
   /** The lane of a workload whose `localLabel` has `value`: "" when it maps to none. */
@@ -129,6 +152,11 @@ export class Config {
     if (this.assignLanes.length > 0) {
       s += ",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
         ",\"sticky_header\":" + quote(this.stickyHeader) + "}";
+    }
+    if (this.laneFrom()) {
+      s += ",\"lane_from\":{\"header\":" + quote(this.fromHeader) + ",\"cookie\":" + quote(this.fromCookie) +
+        ",\"query\":" + quote(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
+        ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}";
     }
     return s + "}";
   }
@@ -352,6 +380,42 @@ function parseAssign(c: Config, v: JValue): ConfigResult | null {
   return null;
 }
 
+function parseLaneFrom(c: Config, v: JValue): ConfigResult | null {
+  if (v.kind != Kind.Object) return typeErr("lane_from", "an object", v);
+  for (let i = 0; i < v.keys.length; i++) {
+    const key = v.keys[i];
+    const x = v.items[i];
+    const name = "lane_from." + key;
+    if (key == "trusted") {
+      if (x.kind != Kind.Bool) return typeErr(name, "true or false", x);
+      c.fromTrusted = x.b;
+    } else if (key == "values") {
+      if (x.kind != Kind.Object || x.keys.length > MAX_LANES) return typeErr(name, "an object of value to lane (at most 256)", x);
+      for (let j = 0; j < x.keys.length; j++) {
+        const lane = x.items[j];
+        const ln = name + "." + x.keys[j];
+        if (x.keys[j].length == 0 || x.keys[j].length > MAX_NAME) return fieldErr(ln, "a value must have 1-256 characters");
+        if (lane.kind != Kind.String) return typeErr(ln, "a string", lane);
+        const p = laneProblem(lane.s);
+        if (p.length > 0) return fieldErr(ln, p);
+        c.fromValues.push(x.keys[j]);
+        c.fromLanes.push(lane.s);
+      }
+    } else if (key == "header" || key == "cookie" || key == "query") {
+      if (x.kind != Kind.String) return typeErr(name, "a string", x);
+      const p = key == "header" ? headerNameProblem(x.s) : isToken(x.s) ? "" : quote(x.s) + " is not a " + key + " name (a token of 1-256 characters)";
+      if (p.length > 0) return fieldErr(name, p);
+      if (key == "header") c.fromHeader = x.s;
+      else if (key == "cookie") c.fromCookie = x.s;
+      else c.fromQuery = x.s;
+    } else {
+      return unknownErr(name, "header, cookie, query, values, trusted");
+    }
+  }
+  if (!c.laneFrom()) return fieldErr("lane_from", "needs a header, cookie or query to take the lane from");
+  return null;
+}
+
 /**
  * Parses the plugin configuration. Empty (or all-whitespace) text means all defaults. Any unknown field,
  * wrong type or invalid value is an error that names the field and says why.
@@ -420,7 +484,8 @@ export function parseConfig(text: string): ConfigResult {
       if (key == "correlation") r = parseCorrelation(c, v);
       else if (key == "local_lane") r = parseLocalLane(c, v);
       else if (key == "assign") r = parseAssign(c, v);
-      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign");
+      else if (key == "lane_from") r = parseLaneFrom(c, v);
+      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from");
       if (r !== null) return r;
     }
   }
@@ -436,6 +501,13 @@ export function parseConfig(text: string): ConfigResult {
     for (let i = 0; i < c.assignLanes.length; i++) {
       if (!c.lanes.includes(c.assignLanes[i])) return fieldErr("assign.weights." + c.assignLanes[i], quote(c.assignLanes[i]) + " is not in \"lanes\"");
     }
+    for (let i = 0; i < c.fromLanes.length; i++) {
+      if (!c.lanes.includes(c.fromLanes[i])) return fieldErr("lane_from.values." + c.fromValues[i], quote(c.fromLanes[i]) + " is not in \"lanes\"");
+    }
+  }
+  // A lane the client names is the client's choice: an operator who does not trust clients must say so.
+  if (c.laneFrom() && !c.trustClientLane && !c.fromTrusted) {
+    return fieldErr("lane_from", "the client names these lanes: with \"trust_client_lane\": false, set \"trusted\": true to take them");
   }
   const r = new ConfigResult();
   r.config = c.seal();

@@ -10,6 +10,7 @@ export const SRC_DEFAULT: u8 = 3;
 export const SRC_TRACE: u8 = 4; // restored from the trace id (correlation)
 export const SRC_LOCAL: u8 = 5; // the workload's own lane label (local_lane)
 export const SRC_ASSIGN: u8 = 6; // chosen by weight (assign)
+export const SRC_CLIENT: u8 = 7; // named by the client where lane_from says (a header, cookie or query)
 
 // What to do with baggage.
 export const BAG_KEEP: u8 = 0;

@@ -6,7 +6,8 @@ import { quote } from "./json";
 import { Config, parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, directionName } from "./config";
 import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "./baggage";
 import { isLaneRaw, bytesEqual } from "./lane";
-import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, BAG_KEEP, BAG_REPLACE } from "./decide";
+import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT, BAG_KEEP, BAG_REPLACE } from "./decide";
+import { cookieValue, queryValue } from "./entry";
 import { traceIdSpan, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
 import { pickLane } from "./assign";
 import { VERSION, ROOT_ID } from "./version";
@@ -103,11 +104,12 @@ const M_FROM_ASSIGN = 11;
 const M_TRACE_RECORDED = 12;
 const M_BAGGAGE_DROPPED = 13;
 const M_HOST_ERROR = 14;
-const METRICS_PER_DIR = 15;
+const M_FROM_CLIENT = 15;
+const METRICS_PER_DIR = 16;
 const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
   "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed",
   "lane_from_trace", "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped",
-  "host_error"];
+  "host_error", "lane_from_client"];
 // Envoy's metric ids carry the type in their low two bits, and 3 is no type: never an id Envoy gives.
 const NO_METRIC: u32 = 0xffffffff;
 const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);
@@ -463,7 +465,11 @@ function onRequest(root: Root, config: Config): void {
   state.baggageHasKey = scan.keyMembers > 0;
   state.same = state.headerValid && scan.laneIs(hdr, hdrLen);
   // Outbound rules give a lane-less request one from a fallback source; look only when they will need it.
-  if (dir != DIR_INBOUND && !state.baggageValid && !state.headerValid) state.fallback = fallback(root, config, buf, n);
+  if (dir != DIR_INBOUND && !state.baggageValid && !state.headerValid) {
+    clientInvalid = 0;
+    state.fallback = fallback(root, config, buf, n);
+    invalid += clientInvalid;
+  }
 
   decide(dir, state, decision);
 
@@ -508,7 +514,7 @@ function onRequest(root: Root, config: Config): void {
 
   const f = decision.found;
   countInline(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
-    f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : M_NO_LANE);
+    f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : f == SRC_CLIENT ? M_FROM_CLIENT : M_NO_LANE);
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
   if (hostErrors > 0) count(dir, M_HOST_ERROR, hostErrors);
@@ -584,7 +590,69 @@ function readSlot(config: Config, hash: u64): bool {
 // Varies the weighted draw of requests without a sticky value that arrive within one clock tick.
 let requestCounter: u64 = 0;
 
+// ---- lane_from: the lane a client names in a header, a cookie or a query parameter ---------------------
+
+const COOKIE = String.UTF8.encode("cookie");
+const PATH = String.UTF8.encode(":path");
+const QUERY_CAP: i32 = 256;
+const QUERY_BUF = memory.data(QUERY_CAP);
+// Values the client named that are no (allowed) lane, for invalid_lane.
+let clientInvalid = 0;
+
+/** The lane value v[0..len) names (through lane_from.values when given), at fbPtr/fbLen; false when none. */
+function clientLane(config: Config, v: usize, len: i32): bool {
+  const values = config.fromValueBytes;
+  const k = values.length;
+  if (k > 0) {
+    for (let i = 0; i < k; i++) {
+      const b = unchecked(values[i]);
+      if (bytesEqual(changetype<usize>(b), b.byteLength, v, len)) {
+        const lane = unchecked(config.fromLaneBytes[i]);
+        fbPtr = changetype<usize>(lane);
+        fbLen = lane.byteLength;
+        return true;
+      }
+    }
+  } else if (isLaneRaw(v, len) && config.allows(v, len)) {
+    fbPtr = v; // in the header pairs or QUERY_BUF: valid until the end of this callback
+    fbLen = len;
+    return true;
+  }
+  clientInvalid++;
+  return false;
+}
+
+/** lane_from's sources in order (header, cookie, query); each takes the first occurrence of its name. */
+function fromClient(config: Config, buf: usize, n: u32): bool {
+  if (config.fromHeaderBytes.byteLength > 0 && findHeader(buf, n, config.fromHeaderBytes) && clientLane(config, hvPtr, hvLen)) return true;
+  const cookie = config.fromCookieBytes;
+  if (cookie.byteLength > 0) {
+    let p = buf + 4 + (<usize>n << 3);
+    for (let i: u32 = 0; i < n; i++) {
+      const kl = load<u32>(buf + 4 + (<usize>i << 3));
+      const vl = load<u32>(buf + 8 + (<usize>i << 3));
+      const v = p + kl + 1;
+      if (kl == 6 && bytesEqual(p, 6, changetype<usize>(COOKIE), 6)) {
+        const r = cookieValue(v, vl, changetype<usize>(cookie), cookie.byteLength);
+        if (r >= 0) {
+          if (clientLane(config, v + <usize>(r >> 32), <i32>r)) return true;
+          break;
+        }
+      }
+      p = v + vl + 1;
+    }
+  }
+  const query = config.fromQueryBytes;
+  if (query.byteLength > 0 && findHeader(buf, n, PATH)) {
+    const r = queryValue(hvPtr, hvLen, changetype<usize>(query), query.byteLength, QUERY_BUF, QUERY_CAP);
+    if (r >= 0) return clientLane(config, QUERY_BUF, r);
+    if (r == -2) clientInvalid++;
+  }
+  return false;
+}
+
 function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
+  if (config.hasLaneFrom && fromClient(config, buf, n)) return SRC_CLIENT;
   if (config.correlation) {
     const now = nowMs();
     for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {

@@ -27,10 +27,10 @@ describe("module contract", () => {
       "proxy_on_delete", "proxy_on_request_headers", "proxy_on_vm_start",
     ]);
   });
-  // The size budget (README, "Module size"): 24 KiB for the core filter, 36 KiB with correlation,
-  // local lane and weighted assignment.
-  it("is at most 36 KiB", () => {
-    assert.ok(wasmBytes().length <= 36 * 1024, `${wasmBytes().length} bytes`);
+  // The size budget (README, "Module size"): 24 KiB for the core filter, 42 KiB with correlation,
+  // local lane, weighted assignment and lane_from.
+  it("is at most 42 KiB", () => {
+    assert.ok(wasmBytes().length <= 42 * 1024, `${wasmBytes().length} bytes`);
   });
 });
 

@@ -25,6 +25,15 @@ describe("configuration defaults", () => {
     expect(parseConfig("{\"baggage_key\":\"a!'*-._~Z9\"}").config!.baggageKey).toBe("a!'*-._~Z9");
     expect(parseConfig("{\"routing_header\":\"x-lane+1\",\"baggage_key\":\"lane\"}").config!.routingHeader).toBe("x-lane+1");
   });
+  it("reads lane_from and prints it", () => {
+    const c = parseConfig("{\"trust_client_lane\":false,\"lane_from\":{\"header\":\"version\",\"cookie\":\"lane\",\"query\":\"lane\",\"values\":{\"v2\":\"s2\"},\"trusted\":true}}").config!;
+    expect(c.hasLaneFrom).toBe(true);
+    expect(c.fromHeader).toBe("version");
+    expect(c.fromLanes[0]).toBe("s2");
+    expect(c.toJSON()).toBe("{\"routing_header\":\"x-asm-prefer-tag\",\"baggage_key\":\"x-asm-prefer-tag\",\"direction\":\"auto\",\"lanes\":[],\"default_lane\":\"\",\"trust_client_lane\":false," +
+      "\"lane_from\":{\"header\":\"version\",\"cookie\":\"lane\",\"query\":\"lane\",\"values\":{\"v2\":\"s2\"},\"trusted\":true}}");
+    expect(parseConfig("").config!.hasLaneFrom).toBe(false);
+  });
   it("reads every field", () => {
     const c = parseConfig("{\"routing_header\":\"x-lane\",\"baggage_key\":\"lane\",\"direction\":\"inbound\"," +
       "\"lanes\":[\"s1\",\"s2\"],\"default_lane\":\"s1\"}").config!;
@@ -65,7 +74,20 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from)"],
+  ["{\"lane_from\":{}}", "field \"lane_from\": needs a header, cookie or query to take the lane from"],
+  ["{\"lane_from\":[]}", "field \"lane_from\": must be an object, got an array"],
+  ["{\"lane_from\":{\"header\":\"Version\"}}", "field \"lane_from.header\": \"Version\" must be lowercase (Envoy matches and forwards header names in lowercase)"],
+  ["{\"lane_from\":{\"header\":\"baggage\"}}", "field \"lane_from.header\": must not be \"baggage\", the header that carries the lane"],
+  ["{\"lane_from\":{\"cookie\":\"a b\"}}", "field \"lane_from.cookie\": \"a b\" is not a cookie name (a token of 1-256 characters)"],
+  ["{\"lane_from\":{\"query\":\"\"}}", "field \"lane_from.query\": \"\" is not a query name (a token of 1-256 characters)"],
+  ["{\"lane_from\":{\"query\":\"lane\",\"values\":{\"v2\":\"-x\"}}}", "field \"lane_from.values.v2\": \"-x\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"lane_from\":{\"query\":\"lane\",\"values\":{\"\":\"s1\"}}}", "field \"lane_from.values.\": a value must have 1-256 characters"],
+  ["{\"lane_from\":{\"query\":\"lane\",\"values\":[]}}", "field \"lane_from.values\": must be an object of value to lane (at most 256), got an array"],
+  ["{\"lane_from\":{\"query\":\"lane\",\"trusted\":1}}", "field \"lane_from.trusted\": must be true or false, got a number"],
+  ["{\"lane_from\":{\"query\":\"lane\",\"from\":1}}", "field \"lane_from.from\": unknown field (known: header, cookie, query, values, trusted)"],
+  ["{\"lanes\":[\"s1\"],\"lane_from\":{\"query\":\"lane\",\"values\":{\"v2\":\"s2\"}}}", "field \"lane_from.values.v2\": \"s2\" is not in \"lanes\""],
+  ["{\"trust_client_lane\":false,\"lane_from\":{\"cookie\":\"lane\"}}", "field \"lane_from\": the client names these lanes: with \"trust_client_lane\": false, set \"trusted\": true to take them"],
   ["{\"direction\":\"in\"}", "field \"direction\": \"in\" is not one of \"auto\", \"inbound\", \"outbound\", \"both\""],
   ["{\"direction\":1}", "field \"direction\": must be a string, got a number"],
   ["{\"direction\":\"auto\",\"direction\":\"both\"}", "field \"direction\": given more than once"],
