@@ -186,6 +186,11 @@ const BAD: [string, string, RegExp][] = [
   ["correlation header uppercase", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation:\n  headers: [Traceparent]\n", /correlation\.headers\[0\]: "Traceparent" must be lowercase \(line 7\)/],
   ["correlation capacity", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation: {capacity: 0}\n", /correlation\.capacity: must be an integer 1-1048576, got 0/],
   ["localLane not boolean", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\nlocalLane: \"yes\"\n", /localLane: must be true or false, got string "yes" \(line 6\)/],
+  ["laneFrom without a source", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  laneFrom: {values: {x: s1}}\n", /gateway\.laneFrom: needs a header, cookie or query to take the lane from \(line 10\)/],
+  ["laneFrom value to an unknown lane", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  laneFrom: {cookie: lane, values: {v2: s2}}\n", /gateway\.laneFrom\.values\.v2: "s2" is not one of the lanes/],
+  ["laneFrom header uppercase", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  laneFrom: {header: Version}\n", /gateway\.laneFrom\.header: "Version" must be lowercase/],
+  ["no weights and no laneFrom", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n", /gateway\.weights: must be a mapping of lane name to weight/],
+  ["workloads for an unknown service", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\nworkloads: {b: x}\n", /workloads\.b: "b" is not a service of any lane \(line 6\)/],
   ["sticky header is the routing header", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 100}\n  stickyHeader: x-asm-prefer-tag\n", /gateway\.stickyHeader: "x-asm-prefer-tag" is not allowed here \(it carries the lane\) \(line 11\)/],
 ];
 
@@ -251,6 +256,60 @@ describe("bad lanes specs", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the WebSocket seed's lanes spec (deploy/lanes.websocket.yaml): lanes named by the client", () => {
+  const ws = loadSpec(join(ROOT, "deploy/lanes.websocket.yaml"));
+  const out = generate(ws);
+  const res = (path: string) => out.find((o) => o.path === path)!.resource;
+
+  it("the gateway's filter takes the client's lane from the header, cookie or query, trusted; no weights", () => {
+    const gateway = filterConfig(ws, "gateway");
+    assert.deepEqual(gateway.lane_from, { header: "version", cookie: "lane", query: "lane", trusted: true });
+    assert.equal(gateway.trust_client_lane, false);
+    assert.equal(gateway.assign, undefined);
+    assert.equal(gateway.routing_header, "version");
+  });
+
+  it("filters select the workloads by their app label (wsk for the service wsk-svc)", () => {
+    assert.deepEqual(res("asm/filter-wsk-svc-inbound.yaml").spec.workload.labels, { app: "wsk" });
+    assert.deepEqual(res("istio/filter-wsk-svc-outbound.yaml").spec.selector.matchLabels, { app: "wsk" });
+    assert.deepEqual(res("istio/filter-helloworld-inbound.yaml").spec.selector.matchLabels, { app: "helloworld" });
+  });
+
+  it("the gateway routes to wsk-svc:5000 on the lane the filter set, with a catch-all to the baseline", () => {
+    const vs = res("istio/virtualservice-gateway.yaml");
+    assert.deepEqual(vs.spec.gateways, ["default/ws-gateway"]);
+    assert.deepEqual(vs.spec.http.map((h: any) => h.match[0].headers?.version?.exact ?? "*"), ["v1", "v2", "*"]);
+    assert.deepEqual(vs.spec.http.map((h: any) => [h.route[0].destination.host, h.route[0].destination.subset, h.route[0].destination.port.number]),
+      [["wsk-svc.default.svc.cluster.local", "v1", 5000], ["wsk-svc.default.svc.cluster.local", "v1", 5000], ["wsk-svc.default.svc.cluster.local", "v1", 5000]]);
+    // helloworld: v2 to its own subset, everything else to v1.
+    const hw = res("istio/virtualservice-helloworld.yaml");
+    assert.deepEqual(hw.spec.http.map((h: any) => h.route[0].destination.subset), ["v1", "v2", "v1"]);
+    assert.deepEqual(res("istio/destinationrule-helloworld.yaml").spec.subsets, [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }]);
+  });
+
+  it("every filter config configures the built module, and the resources are valid", { skip: !existsSync(ISTIO_CRDS) && "no CRDs" }, async () => {
+    const host = await Host.load(wasmBytes());
+    const validator = new Validator();
+    for (const o of out) {
+      assert.deepEqual(validator.check(o.resource), [], o.path);
+      const r = o.resource;
+      const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
+      if (config !== null) assert.equal(host.configure({ configuration: config }).failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
+    }
+  });
+
+  it("the gateway filter, as generated, puts `version: v2` clients in v2 and the others in no lane", async () => {
+    const host = await Host.load(wasmBytes());
+    const p = host.configure({ configuration: JSON.stringify(filterConfig(ws, "gateway")) });
+    const req = (extra: [string, string][], path = "/socket.io/?EIO=4&transport=websocket") =>
+      p.request([[":authority", "gw"], [":path", path], [":method", "GET"], ...extra], { listenerDirection: 2 }).headers.filter(([k]) => k === "version" || k === "baggage");
+    assert.deepEqual(req([["version", "v2"]]), [["version", "v2"], ["baggage", "version=v2"]]);
+    assert.deepEqual(req([["cookie", "lane=v2"]]), [["version", "v2"], ["baggage", "version=v2"]]);
+    assert.deepEqual(req([], "/socket.io/?EIO=4&transport=websocket&lane=v2"), [["version", "v2"], ["baggage", "version=v2"]]);
+    assert.deepEqual(req([["version", "v3"], ["baggage", "version=v2"]]), [], "an unknown lane named, and a baggage lane sent by the client: both removed");
   });
 });
 

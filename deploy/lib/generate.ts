@@ -2,7 +2,7 @@
 // and Istio (WasmPlugin + lane routing that sends lanes without a version straight to the baseline).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { LanesSpec } from "./spec.ts";
+import { workloadOf, type LanesSpec } from "./spec.ts";
 
 const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runtime-config.json", import.meta.url)), "utf8"));
 /** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
@@ -39,11 +39,22 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
   if (spec.localLane && role === "outbound") {
     config.local_lane = { label: spec.labelKey, label_to_lane: Object.fromEntries(spec.lanes.map((l) => [l.label, l.name])) };
   }
-  // Sticky weighted choice at the gateway, in the filter instead of the route's weighted split.
-  if (role === "gateway" && spec.gateway?.stickyHeader) {
-    config.assign = { weights: Object.fromEntries(spec.lanes.map((l) => [l.name, spec.gateway!.weights[l.name] ?? 0])), sticky_header: spec.gateway.stickyHeader };
+  // Lanes clients name (a header, cookie or query parameter): trusted, since the gateway set them up.
+  const lf = spec.gateway?.laneFrom;
+  if (role === "gateway" && lf) {
+    config.lane_from = { ...(lf.header ? { header: lf.header } : {}), ...(lf.cookie ? { cookie: lf.cookie } : {}), ...(lf.query ? { query: lf.query } : {}), ...(lf.values ? { values: lf.values } : {}), trusted: true };
+  }
+  // The weighted choice in the filter instead of the route's split, where the filter decides the lane
+  // before routing (sticky per user, or after lane_from).
+  if (role === "gateway" && filterRoutes(spec) && Object.keys(spec.gateway!.weights).length > 0) {
+    config.assign = { weights: Object.fromEntries(spec.lanes.map((l) => [l.name, spec.gateway!.weights[l.name] ?? 0])), ...(spec.gateway!.stickyHeader ? { sticky_header: spec.gateway!.stickyHeader } : {}) };
   }
   return config;
+}
+
+/** Whether the gateway's lane-tag decides the lane (sticky choice or lane_from), so its route matches the header. */
+function filterRoutes(spec: LanesSpec): boolean {
+  return Boolean(spec.gateway?.stickyHeader || spec.gateway?.laneFrom);
 }
 
 /** Why inbound and outbound filters of a workload must share a vm_id, for the generated files. */
@@ -109,9 +120,10 @@ function gatewayVirtualService(spec: LanesSpec): Resource {
   const host = fqdn(spec, g.entry.service);
   const port = g.entry.port ? { port: { number: g.entry.port } } : {};
   const metadata = { labels: ownLabels(spec), name: `lane-tag-${spec.group}-gateway`, namespace: g.namespace };
-  if (g.stickyHeader) {
-    // lane-tag has set the lane (sticky, by weight) before routing: route on it, as a service's routes do.
-    const lanes = spec.lanes.filter((l) => (g.weights[l.name] ?? 0) > 0);
+  if (filterRoutes(spec)) {
+    // lane-tag has set the lane (sticky by weight, or named by the client) before routing: route on it,
+    // as a service's routes do; requests without one go to the baseline.
+    const lanes = spec.lanes.filter((l) => g.laneFrom || (g.weights[l.name] ?? 0) > 0);
     return {
       apiVersion: "networking.istio.io/v1beta1",
       kind: "VirtualService",
@@ -157,7 +169,7 @@ function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
     kind: "ASMFilterDeployment",
     metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
     spec: {
-      workload: { kind: "Deployment", labels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: svc! } },
+      workload: { kind: "Deployment", labels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: workloadOf(spec, svc!) } },
       filter: {
         patchContext: role === "gateway" ? "GATEWAY" : role === "outbound" ? "SIDECAR_OUTBOUND" : "SIDECAR_INBOUND",
         parameters: JSON.stringify(filterConfig(spec, role)),
@@ -176,7 +188,7 @@ function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
     kind: "WasmPlugin",
     metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
     spec: {
-      selector: { matchLabels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: svc! } },
+      selector: { matchLabels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: workloadOf(spec, svc!) } },
       url: `oci://${spec.istioImage}`,
       imagePullPolicy: spec.imagePullPolicy,
       pluginName: ROOT_ID,

@@ -16,9 +16,20 @@ export interface GatewaySpec {
   labels: Record<string, string>;
   hosts: string[];
   entry: { service: string; port?: number; prefix: string };
+  /** Lane -> weight (sum 100); may be empty when laneFrom is set (clients name their lanes). */
   weights: Record<string, number>;
   /** When set, the gateway's lane-tag assigns lanes by weight, sticky per value of this header. */
   stickyHeader?: string;
+  /** Where clients name their lane (the filter's lane_from, trusted at the gateway). */
+  laneFrom?: LaneFromSpec;
+}
+
+export interface LaneFromSpec {
+  header?: string;
+  cookie?: string;
+  query?: string;
+  /** Client value -> lane name; without it the value must be a lane name. */
+  values?: Record<string, string>;
 }
 
 /** Trace-correlated lanes (the filter's `correlation`): on when present. */
@@ -46,6 +57,13 @@ export interface LanesSpec {
   correlation?: CorrelationSpec;
   /** Strict mode: outbound requests without a lane take the lane of the workload's own `labelKey` label. */
   localLane: boolean;
+  /** Service -> the value of `workloadLabel` on its pods, where it is not the service name (e.g. wsk-svc -> wsk). */
+  workloads: Record<string, string>;
+}
+
+/** The `workloadLabel` value that selects a service's pods. */
+export function workloadOf(spec: LanesSpec, service: string): string {
+  return spec.workloads[service] ?? service;
 }
 
 export class SpecError extends Error {
@@ -94,7 +112,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
 
   const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane"];
+    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads"];
   for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
 
   const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
@@ -220,7 +238,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
     const g = root.gateway;
     if (!isObject(g)) fail(["gateway"], `must be a mapping, got ${describe(g)}`);
     else {
-      const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights", "stickyHeader"];
+      const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"];
       for (const k of Object.keys(g)) if (!gknown.includes(k)) fail(["gateway", k], `unknown field (known: ${gknown.join(", ")})`);
       const name = str(["gateway", "name"], g.name, true);
       check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name");
@@ -252,8 +270,41 @@ export function parseSpec(text: string, file: string): LanesSpec {
         if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${JSON.stringify(prefix)} must start with "/"`);
         entry = { service, prefix, ...(port !== undefined ? { port } : {}) };
       }
+      let laneFrom: LaneFromSpec | undefined;
+      if (g.laneFrom !== undefined) {
+        const lf = g.laneFrom;
+        if (!isObject(lf)) fail(["gateway", "laneFrom"], `must be a mapping {header, cookie, query, values}, got ${describe(lf)}`);
+        else {
+          laneFrom = {};
+          for (const k of Object.keys(lf)) if (!["header", "cookie", "query", "values"].includes(k)) fail(["gateway", "laneFrom", k], "unknown field (known: header, cookie, query, values)");
+          if (lf.header !== undefined) {
+            laneFrom.header = str(["gateway", "laneFrom", "header"], lf.header, true);
+            if (laneFrom.header && !TOKEN.test(laneFrom.header)) fail(["gateway", "laneFrom", "header"], `${JSON.stringify(laneFrom.header)} is not an HTTP header name`);
+            else if (laneFrom.header !== laneFrom.header.toLowerCase()) fail(["gateway", "laneFrom", "header"], `${JSON.stringify(laneFrom.header)} must be lowercase`);
+            else if (laneFrom.header === "baggage") fail(["gateway", "laneFrom", "header"], `must not be "baggage", the header that carries the lane`);
+          }
+          for (const k of ["cookie", "query"] as const) {
+            if (lf[k] === undefined) continue;
+            laneFrom[k] = str(["gateway", "laneFrom", k], lf[k], true);
+            check(["gateway", "laneFrom", k], laneFrom[k]!, TOKEN, `a ${k} name (a token)`);
+          }
+          if (lf.values !== undefined) {
+            if (!isObject(lf.values) || Object.keys(lf.values).length === 0) fail(["gateway", "laneFrom", "values"], "must be a mapping of client value to lane name");
+            else {
+              laneFrom.values = {};
+              for (const [v, lane] of Object.entries(lf.values)) {
+                if (typeof lane !== "string" || !lanes.some((l) => l.name === lane)) fail(["gateway", "laneFrom", "values", v], `${JSON.stringify(lane)} is not one of the lanes`);
+                else laneFrom.values[v] = lane;
+              }
+            }
+          }
+          if (!laneFrom.header && !laneFrom.cookie && !laneFrom.query) fail(["gateway", "laneFrom"], "needs a header, cookie or query to take the lane from");
+        }
+      }
       const weights: Record<string, number> = {};
-      if (!isObject(g.weights) || Object.keys(g.weights).length === 0) fail(["gateway", "weights"], "must be a mapping of lane name to weight");
+      if (g.weights === undefined && laneFrom) {
+        // Clients name their lanes; requests that name none go to the baseline.
+      } else if (!isObject(g.weights) || Object.keys(g.weights).length === 0) fail(["gateway", "weights"], "must be a mapping of lane name to weight");
       else {
         for (const [lane, w] of Object.entries(g.weights)) {
           if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${JSON.stringify(lane)} is not one of the lanes`);
@@ -267,8 +318,9 @@ export function parseSpec(text: string, file: string): LanesSpec {
       if (g.stickyHeader !== undefined) {
         stickyHeader = str(["gateway", "stickyHeader"], g.stickyHeader, true);
         if (stickyHeader) headerName(["gateway", "stickyHeader"], stickyHeader);
+        if (g.weights === undefined) fail(["gateway", "stickyHeader"], "needs gateway.weights: it assigns lanes by them");
       }
-      gateway = { name, namespace: gns, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}) };
+      gateway = { name, namespace: gns, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}) };
     }
   }
 
@@ -303,12 +355,21 @@ export function parseSpec(text: string, file: string): LanesSpec {
   }
   const localLane = root.localLane ?? false;
   if (typeof localLane !== "boolean") fail(["localLane"], `must be true or false, got ${describe(localLane)}`);
+  const workloads: Record<string, string> = {};
+  if (root.workloads !== undefined) {
+    if (!isObject(root.workloads)) fail(["workloads"], `must be a mapping of service name to the ${JSON.stringify(workloadLabel)} label of its pods, got ${describe(root.workloads)}`);
+    else for (const [svc, app] of Object.entries(root.workloads)) {
+      if (!services.includes(svc)) fail(["workloads", svc], `${JSON.stringify(svc)} is not a service of any lane`);
+      else if (typeof app !== "string" || app === "" || !LABEL_VALUE.test(app)) fail(["workloads", svc], `must be a Kubernetes label value, got ${JSON.stringify(app)}`);
+      else workloads[svc] = app;
+    }
+  }
 
   if (problems.length) throw new SpecError(problems);
   return {
     group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
     imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
-    ...(correlation ? { correlation } : {}), localLane: localLane === true,
+    ...(correlation ? { correlation } : {}), localLane: localLane === true, workloads,
   };
 }
 
