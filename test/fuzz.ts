@@ -47,6 +47,7 @@ export interface Cfg {
   correlation?: { enabled?: boolean; headers?: string[]; capacity?: number; ttl_ms?: number };
   local_lane?: { label: string; label_to_lane?: Record<string, string> };
   assign?: { weights: Record<string, number>; sticky_header?: string };
+  lane_from?: { header?: string; cookie?: string; query?: string; values?: Record<string, string>; trusted?: boolean };
 }
 
 /** The fuzz host's node metadata: what local_lane reads. */
@@ -68,6 +69,63 @@ export function traceIdOf(name: string, v: string): string | null {
     return v.includes("-") && (id.length === 16 || id.length === 32) && /^[0-9A-Fa-f]+$/.test(id) && !/^0+$/.test(id) ? id : null;
   }
   return byteLength(v) >= 1 && byteLength(v) <= 256 && /^[\x21-\x7e]+$/.test(v) ? v : null;
+}
+
+/** A lane value a client named, through lane_from.values when given: the lane, or null. */
+function namedLane(cfg: Cfg, v: string): string | null {
+  const values = cfg.lane_from?.values;
+  if (values && Object.keys(values).length > 0) return Object.prototype.hasOwnProperty.call(values, v) ? values[v] : null;
+  return validLane(v, cfg) ? v : null;
+}
+
+/** Form decoding ("+" is a space); null when an escape is malformed. */
+function formDecode(s: string): string | null {
+  if (/%(?![0-9A-Fa-f]{2})/.test(s)) return null;
+  return s.replace(/\+/g, " ").replace(/%([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/**
+ * The lane lane_from takes from the request: header (first value), cookie (the first cookie of the name in
+ * any Cookie header), query (the first parameter of the name in :path); the first source that has its name
+ * decides, and an invalid value there moves on to the next source. Headers are byte strings here.
+ */
+export function clientLaneOf(cfg: Cfg, input: Header[]): string | null {
+  const lf = cfg.lane_from;
+  if (!lf) return null;
+  if (lf.header) {
+    const v = input.find(([k]) => k === lf.header)?.[1];
+    const lane = v === undefined ? null : namedLane(cfg, v);
+    if (lane !== null) return lane;
+  }
+  if (lf.cookie) {
+    found: for (const [k, v] of input) {
+      if (k !== "cookie") continue;
+      for (const part of v.split(";")) {
+        const t = trimOws(part);
+        const eq = t.indexOf("=");
+        if (eq < 0 || trimOws(t.slice(0, eq)) !== lf.cookie) continue;
+        let value = trimOws(t.slice(eq + 1));
+        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+        const lane = namedLane(cfg, value);
+        if (lane !== null) return lane;
+        break found;
+      }
+    }
+  }
+  if (lf.query) {
+    const path = input.find(([k]) => k === ":path")?.[1] ?? "";
+    const beforeFragment = path.split("#")[0];
+    const q = beforeFragment.indexOf("?");
+    if (q >= 0) {
+      for (const param of beforeFragment.slice(q + 1).split("&")) {
+        const eq = param.indexOf("=");
+        if (formDecode(eq < 0 ? param : param.slice(0, eq)) !== lf.query) continue;
+        const value = eq < 0 ? "" : formDecode(param.slice(eq + 1));
+        return value === null || Buffer.byteLength(value, "latin1") > 256 ? null : namedLane(cfg, value);
+      }
+    }
+  }
+  return null;
 }
 
 /** The lane local_lane gives on the fuzz host, or null. */
@@ -220,6 +278,15 @@ function genRequest(r: Rand, cfg: Cfg): Header[] {
   if (r.chance(0.2)) extra.push(["x-request-id", `req-${r.int(4)}`]);
   if (r.chance(0.1)) extra.push(["b3", `${r.pick(TRACE_POOL)}-e457b5a2e4d86bd1-1`]);
   if (r.chance(0.3)) extra.push(["x-user-id", `user-${r.int(5)}`]);
+  // Where lane_from looks: a header, cookies (several headers, spaces, quotes), the query.
+  if (r.chance(0.2)) extra.push(["version", r.pick(["v1", "v2", "s2", "v9", "", r.str(OCTETS, 0, 8)])]);
+  for (let n = r.chance(0.7) ? 0 : 1 + r.int(2); n > 0; n--) {
+    extra.push(["cookie", Array.from({ length: r.int(4) }, () => `${r.chance(0.3) ? " " : ""}${r.pick(["lane", "x", "Lane", "lane "])}=${r.chance(0.2) ? `"${genLaneValue(r, cfg)}"` : genLaneValue(r, cfg)}`).join(r.pick([";", "; "]))]);
+  }
+  if (r.chance(0.3)) {
+    const params = Array.from({ length: r.int(4) }, () => `${r.pick(["lane", "%6Cane", "la+ne", "x", "lane%zz"])}${r.chance(0.9) ? `=${r.chance(0.3) ? genLaneValue(r, cfg).replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16)}`) : genLaneValue(r, cfg)}` : ""}`);
+    h[1] = [":path", `/p?${params.join("&")}${r.chance(0.1) ? "#lane=s2" : ""}`];
+  }
   for (const e of extra) h.splice(3 + r.int(h.length - 2), 0, e);
   if (r.chance(0.2)) {
     const i = r.int(h.length);
@@ -268,8 +335,20 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
     weights[r.pick(allowed)] = 1 + r.int(100);
     cfg.assign = { weights, ...(r.chance(0.6) ? { sticky_header: "x-user-id" } : {}) };
   }
+  if (r.chance(0.15)) {
+    const lf: NonNullable<Cfg["lane_from"]> = {};
+    if (r.chance(0.6)) lf.header = r.pick(["version", cfg.routing_header ?? "x-asm-prefer-tag"]);
+    if (r.chance(0.5)) lf.cookie = "lane";
+    if (r.chance(0.5) || (!lf.header && !lf.cookie)) lf.query = "lane";
+    if (r.chance(0.4)) lf.values = { v1: r.pick(allowed), v2: r.pick(allowed), [r.str(OCTETS, 1, 6)]: r.pick(allowed) };
+    if (r.chance(0.7)) lf.trusted = r.chance(0.8);
+    cfg.lane_from = lf;
+  }
   if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
-  return { text: JSON.stringify(cfg), cfg, valid: !/[#$%&+^`|]/.test(cfg.baggage_key ?? cfg.routing_header ?? "") };
+  // Keys OpenTelemetry rewrites are refused; so is lane_from where clients are not trusted and it is not.
+  const valid = !/[#$%&+^`|]/.test(cfg.baggage_key ?? cfg.routing_header ?? "") &&
+    !(cfg.lane_from && cfg.trust_client_lane === false && !cfg.lane_from.trusted);
+  return { text: JSON.stringify(cfg), cfg, valid };
 }
 
 // ---- oracles ---------------------------------------------------------------------------------------------
@@ -372,7 +451,7 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
     // A lane-less request on the outbound rules: trace correlation (any lane recorded for one of its
     // trace ids), else local_lane, else any lane with weight in assign, else default_lane.
     const assigned = cfg.assign ? Object.keys(cfg.assign.weights).filter((l) => cfg.assign!.weights[l] > 0) : [];
-    const exact = state.traceLane(cfg, input) ?? localLaneOf(cfg);
+    const exact = clientLaneOf(cfg, input) ?? state.traceLane(cfg, input) ?? localLaneOf(cfg);
     if (exact !== null || assigned.length === 0) want = exact ?? cfg.default_lane ?? null;
     else {
       if (got === null || !assigned.includes(got)) return `routing header ${JSON.stringify(got)}, expected a lane with weight: ${assigned.join(", ")}`;
@@ -443,7 +522,7 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
   let configs = 0, invalid = 0, requests = 0;
   const report = (extra: Partial<FuzzReport>): FuzzReport => ({
     seed, requests, configs, invalidConfigs: invalid, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(),
-    sources: Object.fromEntries(["lane_from_baggage", "lane_from_header", "lane_from_trace", "lane_from_local", "lane_from_assign", "lane_from_default", "no_lane", "trace_recorded"]
+    sources: Object.fromEntries(["lane_from_baggage", "lane_from_header", "lane_from_client", "lane_from_trace", "lane_from_local", "lane_from_assign", "lane_from_default", "no_lane", "trace_recorded"]
       .map((m) => [m, ["inbound", "outbound", "both"].reduce((n, d) => n + host.counter(`lane_tag.${d}.${m}`), 0)])),
     ...extra,
   });
