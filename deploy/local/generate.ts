@@ -42,6 +42,8 @@ function hcm(statPrefix: string, routeConfig: object, filters: object[]) {
     name: "envoy.filters.network.http_connection_manager",
     typed_config: any("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
       stat_prefix: statPrefix,
+      // WebSocket handshakes are proxied, then the stream (Envoy refuses Upgrade requests without this).
+      upgrade_configs: [{ upgrade_type: "websocket" }],
       route_config: routeConfig,
       http_filters: [...filters, { name: "envoy.filters.http.router", typed_config: any("envoy.extensions.filters.http.router.v3.Router") }],
     }),
