@@ -38,15 +38,32 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
   });
 }
 
-/**
- * Sends `n` requests to the gateway. Each carries a random value for the gateway's weighted choice (Envoy's
- * WeightedCluster.header_name), drawn from a seeded PRNG: the same seed gives the same split everywhere.
- */
-export async function sendRequests(url: string, n: number, { seed = 1, concurrency = 16, onResult, userHeader, users = 0 }: {
+/** What one call to the gateway gave back: the HTTP status (200 for a gRPC call that ended OK), the lane the
+ *  gateway answered, the chain text. */
+export interface Answer { status: number; lane: string; body: string }
+/** One call to the gateway, carrying `headers` (HTTP headers or gRPC metadata). */
+export type Call = (headers: Record<string, string>) => Promise<Answer>;
+
+export interface SendOptions {
   seed?: number; concurrency?: number; onResult?: (r: Result, i: number) => void;
   /** Also send `userHeader: user-<k>`, k drawn from `users` users (the sticky demo). */
   userHeader?: string; users?: number;
-} = {}): Promise<Result[]> {
+}
+
+/** Sends `n` GET requests to the gateway at `url`: see runRequests. */
+export function sendRequests(url: string, n: number, opts: SendOptions = {}): Promise<Result[]> {
+  return runRequests(async (headers) => {
+    const r = await get(url, headers);
+    return { status: r.status, lane: String(r.headers[LANE_HEADER] ?? ""), body: r.body };
+  }, n, opts);
+}
+
+/**
+ * Makes `n` calls to the gateway, whatever the transport. Each carries a random value for the gateway's
+ * weighted choice (Envoy's WeightedCluster.header_name), drawn from a seeded PRNG: the same seed gives the
+ * same split everywhere.
+ */
+export async function runRequests(call: Call, n: number, { seed = 1, concurrency = 16, onResult, userHeader, users = 0 }: SendOptions = {}): Promise<Result[]> {
   const rand = prng(seed);
   const values = Array.from({ length: n }, () => String(Math.floor(rand() * 2 ** 32)));
   const userOf = Array.from({ length: n }, () => (userHeader && users > 0 ? `user-${seed}-${Math.floor(rand() * users)}` : undefined));
@@ -58,9 +75,8 @@ export async function sendRequests(url: string, n: number, { seed = 1, concurren
     while (next < n) {
       const i = next++;
       const user = userOf[i];
-      const r = await get(url, { [RANDOM_HEADER]: values[i], ...(user ? { [userHeader!]: user } : {}) });
-      const lane = String(r.headers[LANE_HEADER] ?? "");
-      results[i] = { lane, status: r.status, body: r.body, hops: parseChain(r.body), ...(user ? { user } : {}) };
+      const r = await call({ [RANDOM_HEADER]: values[i], ...(user ? { [userHeader!]: user } : {}) });
+      results[i] = { lane: r.lane, status: r.status, body: r.body, hops: parseChain(r.body), ...(user ? { user } : {}) };
       done[i] = true;
       // Report in request order.
       for (; printed < n && done[printed]; printed++) onResult?.(results[printed], printed);

@@ -7,7 +7,10 @@
 //   correlation  the apps forward only traceparent; the gateway starts the trace; lane-tag correlates;
 //   strict       the apps forward nothing; every lane holds every service; lane-tag takes each
 //                workload's lane from its ASM_TRAFFIC_TAG label (node metadata);
-//   sticky       as baggage, but the gateway's lane-tag assigns lanes by weight, sticky per x-user-id.
+//   sticky       as baggage, but the gateway's lane-tag assigns lanes by weight, sticky per x-user-id;
+//   grpc         as baggage, but every hop is a gRPC call over h2c (grpc/: the apps, HTTP/2 sidecars);
+//   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
+//                (websocket/: its own mesh, spec and clients).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
@@ -16,9 +19,12 @@ import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../../test/host/emulator.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { randomBytes } from "node:crypto";
 import { sendRequests, summarize, formatSummary, check, prng, type Result } from "./client.ts";
+import { startGrpcMesh } from "./grpc/mesh.ts";
+import { sendGrpcRequests } from "./grpc/client.ts";
+import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
 
@@ -28,17 +34,18 @@ export const SPEC = join(ROOT, "deploy/lanes.example.yaml");
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "host", "content-length"]);
 
-/** Node request -> Envoy-style header pairs (lowercase, pseudo-headers first, repeated headers kept). */
-function pairs(req: http.IncomingMessage, authority: string, path: string): Header[] {
+/** Node request -> Envoy-style header pairs (lowercase, pseudo-headers first, repeated headers kept); `keep`:
+ *  hop-by-hop headers Envoy passes on (an upgrade request's `connection` and `upgrade`). */
+export function pairs(req: http.IncomingMessage, authority: string, path: string, keep: string[] = []): Header[] {
   const out: Header[] = [[":authority", authority], [":path", path], [":method", req.method ?? "GET"], [":scheme", "http"]];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const k = req.rawHeaders[i].toLowerCase();
-    if (!HOP_BY_HOP.has(k)) out.push([k, req.rawHeaders[i + 1]]);
+    if (!HOP_BY_HOP.has(k) || keep.includes(k)) out.push([k, req.rawHeaders[i + 1]]);
   }
   return out;
 }
 
-function outgoing(headers: Header[]): { authority: string; path: string; headers: Record<string, string[]> } {
+export function outgoing(headers: Header[]): { authority: string; path: string; headers: Record<string, string[]> } {
   const h: Record<string, string[]> = {};
   let authority = "";
   let path = "/";
@@ -52,7 +59,7 @@ function outgoing(headers: Header[]): { authority: string; path: string; headers
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function forward(res: http.ServerResponse, port: number, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}) {
+export function forward(res: http.ServerResponse, port: number, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}) {
   const up = http.request({ host: "127.0.0.1", port, path, method: "GET", agent, headers: { ...headers, host: authority } }, (r) => {
     res.writeHead(r.statusCode ?? 502, { ...r.headers, ...extra });
     r.pipe(res);
@@ -61,19 +68,19 @@ function forward(res: http.ServerResponse, port: number, path: string, authority
   up.end();
 }
 
-function listen(server: http.Server): Promise<number> {
+export function listen(server: http.Server): Promise<number> {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok((server.address() as AddressInfo).port)));
 }
 
 /** Runs the filter as Envoy would; returns the headers to forward, or null when the request is refused. */
-function filter(plugin: Plugin | null, headers: Header[], listenerDirection: number): Header[] | null {
+export function filter(plugin: Plugin | null, headers: Header[], listenerDirection: number): Header[] | null {
   if (!plugin) return headers;
   const r = plugin.request(headers, { listenerDirection });
   if (r.outcome === "failed") return null; // fail closed: Envoy answers 503
   return r.outcome === "passed-failed" ? headers : r.headers;
 }
 
-export const MODES = ["baggage", "correlation", "strict", "sticky"] as const;
+export const MODES = ["baggage", "correlation", "strict", "sticky", "grpc", "websocket"] as const;
 export type Mode = (typeof MODES)[number];
 /** The header the sticky demo's users send. */
 export const USER_HEADER = "x-user-id";
@@ -86,9 +93,9 @@ export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
   return spec;
 }
 
-const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage" };
+const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage" };
 
-async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
+export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
   // Istio puts the pod's labels in node.metadata.LABELS; one VM serves both listeners (one vm_id).
   // Header values come from and go back to Node's http as byte strings: "bytes" passes them on exactly.
   const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: labels ? { LABELS: labels } : undefined });
@@ -166,8 +173,7 @@ export async function startMesh(base: LanesSpec, { withFilter = true, weights, s
       // lane-tag assigned the lane; route on it (the generated gateway VirtualService does the same).
       lane = o.headers[spec.routingHeader]?.[0] ?? spec.baseline;
     } else {
-      const value = raw && /^\d{1,20}$/.test(raw) && BigInt(raw) < 2n ** 64n ? BigInt(raw) : BigInt(Math.floor(rand() * 2 ** 32));
-      lane = pickWeighted(choices, value).lane;
+      lane = pickWeighted(choices, weightedValue(raw, rand)).lane;
       o.headers[spec.routingHeader] = [lane];
     }
     forward(res, inboundPort.get(resolve(spec, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane });
@@ -183,15 +189,15 @@ export async function startMesh(base: LanesSpec, { withFilter = true, weights, s
   };
 }
 
-export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number }
+export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number; laneFrom?: LaneSource; messages?: number }
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
   const mode = opts.mode ?? "baggage";
   const spec = specForMode(base, mode);
-  const mesh = await startMesh(base, { withFilter: opts.withFilter, weights: opts.weights, mode });
+  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, { withFilter: opts.withFilter, weights: opts.weights, mode });
   try {
     const t0 = Date.now();
-    const results: Result[] = await sendRequests(mesh.gatewayUrl, opts.requests, {
+    const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
       seed: opts.seed, concurrency: opts.concurrency, onResult: opts.quiet ? undefined : (r) => print(r.body),
       ...(mode === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
     });
@@ -231,6 +237,12 @@ function parseArgs(argv: string[]): DemoOptions {
     else if (a === "--seed") o.seed = num(a, argv[++i]);
     else if (a === "--concurrency") o.concurrency = num(a, argv[++i]);
     else if (a === "--users") o.users = num(a, argv[++i]);
+    else if (a === "--messages") o.messages = num(a, argv[++i]);
+    else if (a === "--lane-from") {
+      const f = argv[++i];
+      if (!LANE_SOURCES.includes(f as LaneSource)) throw new Error(`--lane-from needs one of ${LANE_SOURCES.join(", ")}, got ${JSON.stringify(f)}`);
+      o.laneFrom = f as LaneSource;
+    }
     else if (a === "--mode") {
       const m = argv[++i];
       if (!MODES.includes(m as Mode)) throw new Error(`--mode needs one of ${MODES.join(", ")}, got ${JSON.stringify(m)}`);
@@ -247,6 +259,9 @@ function parseArgs(argv: string[]): DemoOptions {
   if (o.mode === "sticky" && o.weights) throw new Error("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
   if (o.mode === "sticky" && !o.withFilter) throw new Error("--mode sticky needs the filter: it is what assigns the lanes");
   if (o.users !== undefined && o.mode !== "sticky") throw new Error("--users applies only to --mode sticky");
+  if ((o.laneFrom || o.messages) && o.mode !== "websocket") throw new Error("--lane-from and --messages apply only to --mode websocket");
+  const unused = argv.find((a) => ["--requests", "-n", "--weights", "--seed", "--concurrency"].includes(a));
+  if (o.mode === "websocket" && unused) throw new Error(`${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
   return o;
 }
 
@@ -255,9 +270,10 @@ async function main() {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`${(e as Error).message}\nusage: npm run demo -- [--mode baggage|correlation|strict|sticky] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`);
+    console.error(`${(e as Error).message}\nusage: npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]\n       npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`);
     process.exit(2);
   }
+  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
   const spec = loadSpec(SPEC);
   try {
     gatewayWeights(spec, opts.weights);
@@ -291,6 +307,8 @@ const MODE_TEXT: Record<Mode, string> = {
   correlation: "apps forward only traceparent; lanes restored by trace id",
   strict: "apps forward nothing; every lane holds every service; lane from each workload's label",
   sticky: "lane-tag assigns lanes at the gateway by weight, sticky per x-user-id",
+  grpc: "every hop a gRPC call over h2c; apps forward the baggage metadata",
+  websocket: "the seed's socket.io app; clients name their lane on the handshake, wsk forwards its baggage",
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

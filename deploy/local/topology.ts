@@ -94,6 +94,11 @@ export function pickWeighted<T extends { weight: number }>(items: T[], value: bi
   return items[items.length - 1];
 }
 
+/** The value for pickWeighted: the `header_name` header's when it holds an unsigned 64-bit integer, else random. */
+export function weightedValue(header: string | undefined, rand: () => number): bigint {
+  return header && /^\d{1,20}$/.test(header) && BigInt(header) < 2n ** 64n ? BigInt(header) : BigInt(Math.floor(rand() * 2 ** 32));
+}
+
 /** The request header that carries the gateway's random value (Envoy's WeightedCluster.header_name). */
 export const RANDOM_HEADER = "x-lane-random";
 /** The response header the gateway adds to say which lane it assigned. */

@@ -23,7 +23,7 @@ function localIp() {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /** GETs `url` (through `proxy` when given, in absolute form as an HTTP proxy expects), sending `headers`. */
-function get(url, proxy, headers) {
+export function get(url, proxy, headers) {
   const target = new URL(url);
   const via = proxy ? new URL(proxy) : target;
   return new Promise((resolve, reject) => {
