@@ -259,6 +259,17 @@ describe("bad lanes specs", () => {
   });
 });
 
+/** Every resource is valid for its CRD, and every filter configuration in it configures the built module. */
+async function assertValidAndAccepted(out: ReturnType<typeof generate>, host: Host) {
+  const validator = new Validator();
+  for (const o of out) {
+    assert.deepEqual(validator.check(o.resource), [], o.path);
+    const r = o.resource;
+    const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
+    if (config !== null) assert.equal(host.configure({ configuration: config }).failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
+  }
+}
+
 describe("the WebSocket seed's lanes spec (deploy/lanes.websocket.yaml): lanes named by the client", () => {
   const ws = loadSpec(join(ROOT, "deploy/lanes.websocket.yaml"));
   const out = generate(ws);
@@ -291,14 +302,7 @@ describe("the WebSocket seed's lanes spec (deploy/lanes.websocket.yaml): lanes n
   });
 
   it("every filter config configures the built module, and the resources are valid", { skip: !existsSync(ISTIO_CRDS) && "no CRDs" }, async () => {
-    const host = await Host.load(wasmBytes());
-    const validator = new Validator();
-    for (const o of out) {
-      assert.deepEqual(validator.check(o.resource), [], o.path);
-      const r = o.resource;
-      const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
-      if (config !== null) assert.equal(host.configure({ configuration: config }).failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
-    }
+    await assertValidAndAccepted(out, await Host.load(wasmBytes()));
   });
 
   it("the gateway filter, as generated, puts `version: v2` clients in v2 and the others in no lane", async () => {
@@ -349,14 +353,7 @@ describe("modes: correlation, strict (local lane), sticky gateway", () => {
   });
 
   it("every filter config configures the built module, and the resources are valid", { skip: !existsSync(ISTIO_CRDS) && "no CRDs" }, async () => {
-    const host = await Host.load(wasmBytes(), { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
-    const validator = new Validator();
-    for (const o of out) {
-      assert.deepEqual(validator.check(o.resource), [], o.path);
-      const r = o.resource;
-      const config = r.kind === "ASMFilterDeployment" ? r.spec.filter.parameters : r.kind === "WasmPlugin" ? JSON.stringify(r.spec.pluginConfig) : null;
-      if (config !== null) assert.equal(host.configure({ configuration: config }).failed, false, `${o.path}: ${JSON.stringify(host.logs.at(-1))}`);
-    }
+    await assertValidAndAccepted(out, await Host.load(wasmBytes(), { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } }));
   });
 
   it("npm run manifests writes the notes as comments", () => {
