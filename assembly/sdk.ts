@@ -5,7 +5,7 @@
 // the build, and with them its known defects; what stands in for each, and the test that pins it:
 //  1. RootContext.onConfigure passes `configuration_size` as the size *pointer* of proxy_get_buffer_bytes
 //     (the host writes a word to address <size>: memory corruption). We read the plugin configuration with
-//     real out-pointers (glue.ts readPluginConfiguration).  Test: "configuration is read through real
+//     real out-pointers (host.ts readPluginConfiguration).  Test: "configuration is read through real
 //     out-pointers" in test/filter.test.ts.
 //  2. It aborts on an empty configuration (Envoy passes pointer 0, size 0 and does not call malloc), and
 //     an abort is proc_exit(255): a dead VM. Empty means defaults here, without a host read.
@@ -13,7 +13,7 @@
 //  3. Its `proxy_set_buffer_status` is bound to the `proxy_get_buffer_status` import. It is not re-exported
 //     below, so it can never be called. Test: "imports only ABI 0.2.x host functions" (import list).
 //  4. Its dispatch builds ~10 debug log strings per request (one joins every live context id). Our own
-//     dispatch (glue.ts) logs only at configure. Test: "never logs, whatever the request".
+//     dispatch (glue.ts, filter.ts) logs only at configure. Test: "never logs, whatever the request".
 // The SDK's malloc (an ArrayBuffer per host write, `__retain`) is replaced by an arena reset per callback.
 // Because nothing from the SDK's runtime.ts/malloc.ts is compiled, AS 0.27 needs no `rt/index-full` or
 // `bindings/wasi_unstable` shims here; `proc_exit` is declared below for the abort handler. (The full SDK
@@ -34,7 +34,7 @@ export {
   proxy_get_current_time_nanoseconds,
 } from "@solo-io/proxy-runtime/assembly/imports";
 
-// proxy-wasm enum values used by the glue (the SDK defines them in runtime.ts, which we do not compile).
+// proxy-wasm enum values used by host.ts (the SDK defines them in runtime.ts, which we do not compile).
 export const LOG_INFO: usize = 2;
 export const LOG_WARN: usize = 3;
 export const LOG_ERROR: usize = 4;

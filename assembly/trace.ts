@@ -1,5 +1,5 @@
 // Trace ids and the trace -> lane entries kept in proxy-wasm shared data, and the hashes both they and the
-// sticky lane choice use. Pure and allocation-free: the glue does the host calls.
+// sticky lane choice use. Pure and allocation-free: correlation.ts does the host calls.
 import { hexValue, isLaneRaw } from "./lane";
 
 /** A trace id header's kind: how its value holds the trace id. */
