@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Host, type Header, type Plugin } from "./host/emulator.ts";
+import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const WASM = `${root}build/lane-tag.wasm`;

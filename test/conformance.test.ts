@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, propagation, defaultTextMapGetter } from "@opentelemetry/api";
 import { W3CBaggagePropagator } from "@opentelemetry/core";
-import { Host } from "./host/emulator.ts";
+import { Host } from "../deploy/emulator/index.ts";
 import { wasmBytes } from "./helpers.ts";
 import { Rand } from "./fuzz.ts";
 

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Host, WasmResult, type HostOptions, type PluginOptions, type StreamOptions } from "./host/emulator.ts";
+import { Host, WasmResult, type HostOptions, type PluginOptions, type StreamOptions } from "../deploy/emulator/index.ts";
 import { filter, base, IN, OUT, ROOT } from "./helpers.ts";
 
 // ---- the probe: runs a list of host calls written into its memory, now, at configure or in a request ----

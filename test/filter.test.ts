@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Host, ProcExit } from "./host/emulator.ts";
+import { Host, ProcExit } from "../deploy/emulator/index.ts";
 import { filter, send, values, base, IN, OUT, UNSET, wasmBytes, ROOT } from "./helpers.ts";
 
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));

@@ -11,7 +11,7 @@
 // Seeded and reproducible; a failure prints the seed, the iteration and a minimized input.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Host, type Header, type Plugin } from "./host/emulator.ts";
+import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
 import { prng } from "../deploy/local/client.ts";
 import { hash64 } from "./helpers.ts";
 

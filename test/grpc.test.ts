@@ -11,7 +11,7 @@ import { check, type Result } from "../deploy/local/client.ts";
 import { gatewayWeights, LANE_HEADER } from "../deploy/local/topology.ts";
 import { startGrpcMesh, grpcMessage } from "../deploy/local/grpc/mesh.ts";
 import { startGrpcMock, callChain, encodeChain, decodeChain, CHAIN_METHOD, MockService, type Chain } from "../deploy/local/grpc/app.ts";
-import type { Header } from "./host/emulator.ts";
+import type { Header } from "../deploy/emulator/index.ts";
 import { ROOT, wasmBytes, values } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));

@@ -1,7 +1,7 @@
 // Shared by the integration tests: where the built module is, and small header helpers.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Host, type Header, type HostOptions, type Plugin, type PluginOptions, type StreamOptions } from "./host/emulator.ts";
+import { Host, type Header, type HostOptions, type Plugin, type PluginOptions, type StreamOptions } from "../deploy/emulator/index.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WASM = `${ROOT}build/lane-tag.wasm`;

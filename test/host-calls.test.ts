@@ -3,7 +3,7 @@
 // and logs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Host, WasmResult, type HostOptions } from "./host/emulator.ts";
+import { Host, WasmResult, type HostOptions } from "../deploy/emulator/index.ts";
 import { wasmBytes, send, base, IN, OUT, UNSET, values } from "./helpers.ts";
 
 const KEY = "x-asm-prefer-tag";

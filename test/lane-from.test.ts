@@ -3,7 +3,7 @@
 // request; and a WebSocket upgrade request handled like any other.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Header } from "./host/emulator.ts";
+import type { Header } from "../deploy/emulator/index.ts";
 import { filter, send, base, IN, OUT, values } from "./helpers.ts";
 import { Rand } from "./fuzz.ts";
 

@@ -3,7 +3,7 @@
 // lane leaves it, whatever the header-map size.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Header } from "./host/emulator.ts";
+import type { Header } from "../deploy/emulator/index.ts";
 import { filter, send, base, OUT, slotKey, values } from "./helpers.ts";
 
 const KEY = "x-asm-prefer-tag";

@@ -10,7 +10,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
 import { generate, filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
 import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
-import { Host } from "./host/emulator.ts";
+import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
 
 const EXAMPLE = join(ROOT, "deploy/lanes.example.yaml");

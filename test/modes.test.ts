@@ -2,7 +2,7 @@
 // assignment. All on the built module in the host emulator.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Host, SharedData, type Header, type Plugin } from "./host/emulator.ts";
+import { Host, SharedData, type Header, type Plugin } from "../deploy/emulator/index.ts";
 import { wasmBytes, send, base, IN, OUT, slotKey, traceparent } from "./helpers.ts";
 
 const LANES = ["s1", "s2", "s3"];

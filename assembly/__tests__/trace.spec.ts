@@ -55,7 +55,7 @@ describe("hash and slots", () => {
     const b = buf("4bf92f3577b34da6a3ce929d0e0e4737");
     expect(hash64(ptr(a), a.byteLength)).toBe(hash64(ptr(a), a.byteLength));
     expect(hash64(ptr(a), a.byteLength) != hash64(ptr(b), b.byteLength)).toBe(true);
-    // Pinned (FNV-1a + splitmix64, computed independently in test/host): workers running different
+    // Pinned (FNV-1a + splitmix64, computed independently in test/helpers.ts): workers running different
     // releases share one sidecar's shared data, so a trace must keep its slot and hash.
     expect(hash64(ptr(a), a.byteLength)).toBe(HASH_A);
   });

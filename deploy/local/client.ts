@@ -50,12 +50,17 @@ export interface SendOptions {
   userHeader?: string; users?: number;
 }
 
-/** Sends `n` GET requests to the gateway at `url`: see runRequests. */
-export function sendRequests(url: string, n: number, opts: SendOptions = {}): Promise<Result[]> {
-  return runRequests(async (headers) => {
+/** A GET request to the gateway at `url`, as a Call. */
+export function httpCall(url: string): Call {
+  return async (headers) => {
     const r = await get(url, headers);
     return { status: r.status, lane: String(r.headers[LANE_HEADER] ?? ""), body: r.body };
-  }, n, opts);
+  };
+}
+
+/** Sends `n` GET requests to the gateway at `url`: see runRequests. */
+export function sendRequests(url: string, n: number, opts: SendOptions = {}): Promise<Result[]> {
+  return runRequests(httpCall(url), n, opts);
 }
 
 /**
@@ -153,9 +158,10 @@ export function check(spec: LanesSpec, results: Result[], opts: { filter: boolea
 
 /**
  * Ready when every lane answers its expected chain: a lane whose DNS-resolved cluster is still empty would
- * quietly fall back to the baseline, so one good answer is not enough.
+ * quietly fall back to the baseline, so one good answer is not enough. `gateway`: its URL, or a Call to it.
  */
-export async function waitForLanes(url: string, spec: LanesSpec, timeoutMs = 120_000): Promise<void> {
+export async function waitForLanes(gateway: string | Call, spec: LanesSpec, timeoutMs = 120_000): Promise<void> {
+  const call = typeof gateway === "string" ? httpCall(gateway) : gateway;
   const until = Date.now() + timeoutMs;
   const lanes = gatewayWeights(spec).filter((w) => w.weight > 0);
   let pending = lanes.map((l) => l.lane);
@@ -169,11 +175,10 @@ export async function waitForLanes(url: string, spec: LanesSpec, timeoutMs = 120
       start += l.weight;
       if (!pending.includes(l.lane)) continue;
       try {
-        const r = await fetch(url, { headers: { [RANDOM_HEADER]: String(value) } });
-        const body = await r.text();
-        const got = parseChain(body).map((h) => h.version).join("→");
-        last = `${l.lane}: ${r.status} ${body}`;
-        if (r.status !== 200 || r.headers.get(LANE_HEADER) !== l.lane || got !== expectedChain(spec, l.lane).join("→")) still.push(l.lane);
+        const r = await call({ [RANDOM_HEADER]: String(value) });
+        const got = parseChain(r.body).map((h) => h.version).join("→");
+        last = `${l.lane}: ${r.status} ${r.body}`;
+        if (r.status !== 200 || r.lane !== l.lane || got !== expectedChain(spec, l.lane).join("→")) still.push(l.lane);
       } catch (e) {
         last = `${l.lane}: ${(e as Error).message}`;
         still.push(l.lane);
@@ -186,3 +191,26 @@ export async function waitForLanes(url: string, spec: LanesSpec, timeoutMs = 120
   throw new Error(`lanes ${pending.join(", ")} did not answer their expected chain within ${timeoutMs / 1000}s (last: ${last})`);
 }
 
+/**
+ * Without the filter the lanes collapse by design: ready when the gateway answers any full chain, and then a
+ * few seconds more for the sidecars' DNS clusters to resolve, as they did for the filtered run.
+ */
+export async function waitForAnyChain(gateway: string | Call, spec: LanesSpec, timeoutMs = 120_000, settleMs = 6000): Promise<void> {
+  const call = typeof gateway === "string" ? httpCall(gateway) : gateway;
+  const until = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < until) {
+    try {
+      const r = await call({});
+      last = `${r.status} ${r.body}`;
+      if (r.status === 200 && parseChain(r.body).length === chain(spec).length) {
+        await new Promise((ok) => setTimeout(ok, settleMs));
+        return;
+      }
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`the gateway did not answer a full chain within ${timeoutMs / 1000}s (last: ${last})`);
+}

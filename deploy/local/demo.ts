@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Host, type Header, type Plugin } from "../../test/host/emulator.ts";
+import { Host, type Header, type Plugin } from "../emulator/index.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
 import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";

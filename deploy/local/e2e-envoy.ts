@@ -1,63 +1,140 @@
-// npm run e2e:envoy: the three-lane demo with real Envoy in docker-compose. Brings it up, waits until the
-// gateway answers full chains, sends 1000 requests and checks them (the same checks as the Docker-less
-// demo), then does the same with the filter removed; dumps the Envoy logs on failure; always tears down.
-// Without a reachable Docker engine it says so and exits 0 (skipped).
+// npm run e2e:envoy [-- --variant http,websocket,grpc]: the docker-compose variants with real Envoy. For each
+// (all three by default) it brings the project up, waits until the gateway answers as the lanes say, runs
+// the Docker-less demo's client and checks against it, then does the same with the filter removed
+// (envoy-nofilter); dumps the containers' logs on failure; always tears down. Without a reachable Docker
+// engine it says so and exits 0 (skipped).
+//   http       1000 requests (deploy/local/docker-compose.yml)
+//   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
+//   grpc       1000 gRPC calls over h2c (grpc/)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../lib/spec.ts";
-import { gatewayWeights, chain } from "./topology.ts";
-import { sendRequests, summarize, formatSummary, check, parseChain, waitForLanes } from "./client.ts";
+import { gatewayWeights } from "./topology.ts";
+import { GATEWAY_PORT } from "./builders.ts";
+import { httpCall, runRequests, summarize, formatSummary, check, waitForLanes, waitForAnyChain, type Call } from "./client.ts";
+import { grpcCall } from "./grpc/client.ts";
+import { runClients, report, waitForWebSocket, WS_SPEC, LANE_SOURCES } from "./websocket/client.ts";
 import { HERE, SPEC } from "./generate.ts";
+import { WS_DIR, WS_GATEWAY_PORT } from "./websocket/generate.ts";
+import { GRPC_DIR, GRPC_GATEWAY_PORT } from "./grpc/generate.ts";
 
-const COMPOSE = join(HERE, "docker-compose.yml");
-const GATEWAY = "http://127.0.0.1:8080/mock";
 const REQUESTS = Number(process.env.E2E_REQUESTS ?? 1000);
+type Config = "envoy" | "envoy-nofilter";
+
+export interface Variant {
+  compose: string;
+  /** Waits until the project brought up with `config` is ready, runs the client; the checks that failed. */
+  check(config: Config): Promise<string[]>;
+}
+
+/** Where each variant's gateway is: the compose projects' published ports. */
+export interface Gateways { http: string; websocket: string; grpc: string }
+const COMPOSE_GATEWAYS: Gateways = { http: `http://127.0.0.1:${GATEWAY_PORT}/mock`, websocket: `http://127.0.0.1:${WS_GATEWAY_PORT}`, grpc: `127.0.0.1:${GRPC_GATEWAY_PORT}` };
+interface Tuning { requests?: number; readyMs?: number; settleMs?: number; print?: (s: string) => void }
+
+/** The three-lane chain through `connect()`'s calls: lane shares and chains as the Docker-less demo checks them. */
+function chainVariant(compose: string, connect: () => { call: Call; close(): void }, { requests = REQUESTS, readyMs = 120_000, settleMs = 6000, print = console.log }: Tuning): Variant {
+  return {
+    compose,
+    async check(config) {
+      const spec = loadSpec(SPEC);
+      const withFilter = config === "envoy";
+      const { call, close } = connect();
+      try {
+        await (withFilter ? waitForLanes(call, spec, readyMs) : waitForAnyChain(call, spec, readyMs, settleMs));
+        const results = await runRequests(call, requests, { seed: 1, concurrency: 16 });
+        print(formatSummary(spec, summarize(spec, results)));
+        return check(spec, results, { filter: withFilter, weights: withFilter ? gatewayWeights(spec) : undefined });
+      } finally {
+        close();
+      }
+    },
+  };
+}
+
+/** The seed's socket.io clients, naming their lane by header, cookie and query (the first only without the filter). */
+function websocketVariant(compose: string, url: string, { readyMs = 120_000, print = console.log }: Tuning): Variant {
+  return {
+    compose,
+    async check(config) {
+      const spec = loadSpec(WS_SPEC);
+      const withFilter = config === "envoy";
+      // wsk counts acks since it started (the readiness probe's too): each run counts its own.
+      const acks = async () => Number(await (await fetch(`${url}/acks`)).text());
+      await waitForWebSocket(url, spec, withFilter, readyMs);
+      const failures: string[] = [];
+      for (const laneFrom of withFilter ? LANE_SOURCES : (["header"] as const)) {
+        const before = await acks();
+        const run = await runClients(url, spec, { withFilter, laneFrom, quiet: true }, async () => (await acks()) - before, print);
+        report(run, "Envoy in docker-compose", print);
+        failures.push(...run.failures.map((f) => `lane named by ${laneFrom}: ${f}`));
+      }
+      return failures;
+    },
+  };
+}
+
+/** The variants, checking the gateways at `g` (the compose projects' by default; the tests pass the Docker-less meshes'). */
+export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): Record<string, Variant> {
+  return {
+    http: chainVariant(join(HERE, "docker-compose.yml"), () => ({ call: httpCall(g.http), close: () => {} }), tuning),
+    websocket: websocketVariant(join(WS_DIR, "docker-compose.yml"), g.websocket, tuning),
+    grpc: chainVariant(join(GRPC_DIR, "docker-compose.yml"), () => {
+      // Reconnect quickly while the gateway comes up (grpc-js backs off up to 2 minutes by default).
+      const client = new grpc.Client(g.grpc, grpc.credentials.createInsecure(), { "grpc.max_reconnect_backoff_ms": 2000 });
+      return { call: grpcCall(client), close: () => client.close() };
+    }, tuning),
+  };
+}
+const VARIANTS = variants();
 
 function docker(args: string[], env: Record<string, string> = {}, inherit = false) {
   const r = spawnSync("docker", args, { encoding: "utf8", env: { ...process.env, ...env }, stdio: inherit ? "inherit" : "pipe" });
   return { code: r.error ? -1 : r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, error: r.error };
 }
 
-const compose = (args: string[], env: Record<string, string> = {}, inherit = false) => docker(["compose", "-f", COMPOSE, ...args], env, inherit);
-
-/** Without the filter the lanes collapse by design: wait for every gateway lane to answer any full chain. */
-async function waitForAnyChain(timeoutMs = 120_000): Promise<void> {
-  const spec = loadSpec(SPEC);
-  const until = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < until) {
-    try {
-      const r = await fetch(GATEWAY);
-      last = `${r.status} ${await r.text()}`;
-      if (r.status === 200 && parseChain(last).length === chain(spec).length) {
-        // Let the STRICT_DNS clusters of every sidecar resolve, as they did for the first variant.
-        await new Promise((ok) => setTimeout(ok, 6000));
-        return;
-      }
-    } catch (e) {
-      last = (e as Error).message;
+/** Runs a variant with and without the filter; its failures. */
+async function runVariant(name: string, v: Variant): Promise<string[]> {
+  const compose = (args: string[], env: Record<string, string> = {}) => docker(["compose", "-f", v.compose, ...args], env, true);
+  const failures: string[] = [];
+  let config: Config = "envoy";
+  try {
+    for (config of ["envoy", "envoy-nofilter"] as const) {
+      console.log(`\n== ${name}, ${config}: docker compose up`);
+      const up = compose(["up", "-d", "--force-recreate", "--remove-orphans"], { ENVOY_CONFIG: config });
+      const f = up.code === 0 ? await v.check(config) : [`docker compose up failed (exit ${up.code})`];
+      failures.push(...f.map((x) => `${name}, ${config}: ${x}`));
+      if (f.length) break;
     }
-    await new Promise((r) => setTimeout(r, 1000));
+  } catch (e) {
+    failures.push(`${name}, ${config}: ${(e as Error).message}`);
+  } finally {
+    if (failures.length) compose(["logs", "--no-color", "--tail", "200"]);
+    compose(["down", "-v", "--remove-orphans"]);
   }
-  throw new Error(`the gateway did not answer a full chain within ${timeoutMs / 1000}s (last: ${last})`);
+  return failures;
 }
 
-async function run(variant: "envoy" | "envoy-nofilter"): Promise<string[]> {
-  const env = { ENVOY_CONFIG: variant };
-  const spec = loadSpec(SPEC);
-  console.log(`\n== ${variant}: docker compose up`);
-  const up = compose(["up", "-d", "--force-recreate", "--remove-orphans"], env, true);
-  if (up.code !== 0) return [`docker compose up failed (exit ${up.code})`];
-  if (variant === "envoy") await waitForLanes(GATEWAY, spec);
-  else await waitForAnyChain();
-  const results = await sendRequests(GATEWAY, REQUESTS, { seed: 1, concurrency: 16 });
-  console.log(formatSummary(spec, summarize(spec, results)));
-  const withFilter = variant === "envoy";
-  return check(spec, results, { filter: withFilter, weights: withFilter ? gatewayWeights(spec) : undefined });
+/** The variants `--variant a,b` names (all by default); throws on anything else. */
+export function parseVariants(argv: string[]): string[] {
+  if (argv.length === 0) return Object.keys(VARIANTS);
+  const names = argv.length === 2 && argv[0] === "--variant" ? argv[1].split(",") : [];
+  if (names.length === 0 || names.some((n) => !(n in VARIANTS))) {
+    throw new Error(`usage: npm run e2e:envoy [-- --variant ${Object.keys(VARIANTS).join(",")}] (one or more, comma-separated; all by default)`);
+  }
+  return names;
 }
 
 async function main(): Promise<number> {
+  let names: string[];
+  try {
+    names = parseVariants(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   const info = docker(["info", "--format", "{{.ServerVersion}}"]);
   if (info.code !== 0) {
     const why = info.error ? `docker: ${info.error.message}` : info.out.trim().split("\n").pop();
@@ -68,25 +145,16 @@ async function main(): Promise<number> {
     const b = spawnSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
     if (b.status !== 0) return 1;
   }
-  let failures: string[] = [];
-  try {
-    for (const variant of ["envoy", "envoy-nofilter"] as const) {
-      const f = await run(variant);
-      failures.push(...f.map((x) => `${variant}: ${x}`));
-      if (f.length) break;
-    }
-  } catch (e) {
-    failures.push((e as Error).message);
-  } finally {
-    if (failures.length) compose(["logs", "--no-color", "--tail", "200"], {}, true);
-    compose(["down", "-v", "--remove-orphans"], {}, true);
-  }
+  const failures: string[] = [];
+  for (const name of names) failures.push(...await runVariant(name, VARIANTS[name]));
   if (failures.length) {
     console.log(`\ne2e:envoy FAILED:\n${failures.slice(0, 20).map((f) => `  ${f}`).join("\n")}`);
     return 1;
   }
-  console.log("\ne2e:envoy passed: every lane kept with lane-tag; lanes lost after the first hop without it");
+  console.log(`\ne2e:envoy passed (${names.join(", ")}): every lane kept with lane-tag, and lost without it`);
   return 0;
 }
 
-main().then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); });
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); });
+}

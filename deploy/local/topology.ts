@@ -36,6 +36,11 @@ export function workloads(spec: LanesSpec): Workload[] {
   return out;
 }
 
+/** One workload per lane that lists a service (the WebSocket seed deploys wsk in v1 only; helloworld in v1 and v2). */
+export function deployments(spec: LanesSpec): Workload[] {
+  return chain(spec).flatMap((service) => spec.lanes.filter((l) => l.services.includes(service)).map((l) => ({ service, version: l.label, name: `${service}-${l.label}` })));
+}
+
 /** The service each service calls, or undefined for the last one. */
 export function upstreamOf(spec: LanesSpec, service: string): string | undefined {
   const c = chain(spec);

@@ -63,11 +63,11 @@ export function callChain(client: grpc.Client, metadata: grpc.Metadata, timeoutM
 export interface GrpcMock { port: number; close(): void }
 
 /**
- * Starts the service on 127.0.0.1. `upstream` is the name it dials (e.g. mockb:8000, the `:authority` its
- * calls carry); `via` the address those calls land on (its sidecar's outbound listener, where a mesh's
- * traffic capture would put them).
+ * Starts the service on `host`:`port` (127.0.0.1, any free port). `upstream` is the name it dials (e.g.
+ * mockb:8000, the `:authority` its calls carry); `via` the address those calls land on (its sidecar's
+ * outbound listener, where a mesh's traffic capture would put them).
  */
-export async function startGrpcMock({ app, version, ip = "127.0.0.1", upstream, via }: { app: string; version: string; ip?: string; upstream?: string; via?: string }): Promise<GrpcMock> {
+export async function startGrpcMock({ app, version, ip = "127.0.0.1", upstream, via, host = "127.0.0.1", port = 0 }: { app: string; version: string; ip?: string; upstream?: string; via?: string; host?: string; port?: number }): Promise<GrpcMock> {
   const line = `-> ${app}(version: ${version}, ip: ${ip})`;
   const client = upstream ? new grpc.Client(via ?? upstream, grpc.credentials.createInsecure(), { "grpc.default_authority": upstream }) : null;
   const server = new grpc.Server();
@@ -83,6 +83,6 @@ export async function startGrpcMock({ app, version, ip = "127.0.0.1", upstream, 
       );
     },
   });
-  const port = await new Promise<number>((ok, fail) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
-  return { port, close: () => { client?.close(); server.forceShutdown(); } };
+  const bound = await new Promise<number>((ok, fail) => server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
+  return { port: bound, close: () => { client?.close(); server.forceShutdown(); } };
 }

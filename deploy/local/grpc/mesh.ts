@@ -7,7 +7,7 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
-import type { Header, Plugin } from "../../../test/host/emulator.ts";
+import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
 import { prng } from "../client.ts";

@@ -13,7 +13,8 @@ import http from "node:http";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 
-function localIp() {
+/** The first non-internal IPv4 address: the container's, in the docker-compose variants. */
+export function localIp() {
   for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   }

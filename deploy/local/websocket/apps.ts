@@ -5,10 +5,14 @@
 //               (acknowledged by the client); on a timer it calls helloworld with no client context at all
 //               and broadcasts the answer as `okok`.
 //   helloworld  answers `Hello version: vN, instance: helloworld-vN`, as the seed's images do.
+// serve.ts starts either from environment variables, as the docker-compose variant's containers do.
 import http from "node:http";
 import { Server } from "socket.io";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { get } from "../mock/server.mjs";
+
+/** The seed's service port (wsk-svc and helloworld). */
+export const WS_PORT = 5000;
 
 /** The answer of helloworld `version`. */
 export const helloText = (version: string) => `Hello version: ${version}, instance: helloworld-${version}`;
@@ -39,9 +43,16 @@ export interface Wsk {
  * outbound listener (the stand-in for traffic capture), `broadcastMs` the period of the `okok` broadcast.
  */
 export function createWsk({ helloworldUrl, proxy, broadcastMs }: { helloworldUrl: string; proxy: string; broadcastMs: number }): Wsk {
-  const server = http.createServer();
-  const io = new Server(server, { transports: ["websocket"] });
   let acks = 0;
+  // socket.io answers its own path; GET /acks tells the count to npm run e2e:envoy, which cannot reach into
+  // wsk's container.
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const found = (req.url ?? "").split("?")[0] === "/acks";
+    res.writeHead(found ? 200 : 404, { "content-type": "text/plain" });
+    res.end(found ? String(acks) : "not found");
+  });
+  const io = new Server(server, { transports: ["websocket"] });
   const hello = async (headers: Record<string, string | string[]>): Promise<string> => {
     try {
       const r: { status: number; body: string } = await get(helloworldUrl, proxy, headers);

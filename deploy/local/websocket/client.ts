@@ -136,42 +136,77 @@ export function checkRuns(runs: ClientRun[], rows: Row[], messages: number, acks
   return failures;
 }
 
-/** Runs the seed's scenario: the mesh, a client asking for the first non-baseline lane and one naming none. */
-export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log) {
+export type Run = Awaited<ReturnType<typeof runClients>>;
+
+/**
+ * The seed's clients against the gateway at `url`: one asking for the first non-baseline lane, one naming
+ * none; their rows and the checks. `acks` tells how many of this run's `hello`s wsk got acknowledged.
+ */
+export async function runClients(url: string, spec: LanesSpec, opts: WebSocketOptions, acks: () => number | Promise<number>, print: (s: string) => void = console.log) {
   const from = opts.laneFrom ?? "header";
   const messages = opts.messages ?? 3;
   const lane = spec.lanes.find((l) => l.name !== spec.baseline)!.name;
+  const t0 = Date.now();
+  const log = opts.quiet ? undefined : print;
+  const runs: ClientRun[] = await Promise.all([lane, undefined].map(async (l) =>
+    ({ lane: l, ...await runClient(url, l ?? "none", laneOptions(spec, l, from), { messages, intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, log }) })));
+  const ms = Date.now() - t0;
+  const rows = summarizeRuns(spec, runs, from, opts.withFilter);
+  // The last acks may still be on their way to wsk through the gateway and its sidecar.
+  const responses = rows.filter((r) => r.kind === "response").reduce((a, r) => a + r.count, 0);
+  let got = await acks();
+  for (const until = Date.now() + 2000; got < responses && Date.now() < until; got = await acks()) await new Promise((r) => setTimeout(r, 20));
+  return { runs, rows, failures: checkRuns(runs, rows, messages, got), acks: got, ms, spec, lane, from, messages, withFilter: opts.withFilter };
+}
+
+/** Runs the seed's scenario on the Docker-less mesh. */
+export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log): Promise<Run> {
   const mesh = await startWebSocketMesh(spec, { withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
   try {
-    const t0 = Date.now();
-    const log = opts.quiet ? undefined : print;
-    const runs: ClientRun[] = await Promise.all([lane, undefined].map(async (l) =>
-      ({ lane: l, ...await runClient(mesh.gatewayUrl, l ?? "none", laneOptions(spec, l, from), { messages, intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, log }) })));
-    const ms = Date.now() - t0;
-    const rows = summarizeRuns(spec, runs, from, opts.withFilter);
-    // The last acks may still be on their way to wsk through the gateway and its sidecar.
-    const responses = rows.filter((r) => r.kind === "response").reduce((a, r) => a + r.count, 0);
-    for (const until = Date.now() + 2000; mesh.acks() < responses && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
-    return { runs, rows, failures: checkRuns(runs, rows, messages, mesh.acks()), acks: mesh.acks(), ms, spec, lane, from, messages };
+    return await runClients(mesh.gatewayUrl, spec, opts, () => mesh.acks(), print);
   } finally {
     await mesh.close();
   }
 }
 
-/** The demo's output for --mode websocket; returns the exit code. */
-export async function websocketMain(opts: WebSocketOptions, modeText: string, print: (s: string) => void = console.log): Promise<number> {
-  const { runs, rows, failures, acks, ms, spec, lane, from, messages } = await runWebSocketDemo(opts, undefined, print);
-  print(`\n${runs.length} socket.io clients through the gateway, ${messages} messages each, in ${ms} ms (mode websocket: ${modeText}; lane named by ${from} "${spec.gateway!.laneFrom![from]}"; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
+/** Prints a run's table and verdict; returns the exit code. */
+export function report({ runs, rows, failures, acks, ms, spec, lane, from, messages, withFilter }: Run, modeText: string, print: (s: string) => void = console.log): number {
+  print(`\n${runs.length} socket.io clients through the gateway, ${messages} messages each, in ${ms} ms (mode websocket: ${modeText}; lane named by ${from} "${spec.gateway!.laneFrom![from]}"; lane-tag ${withFilter ? "on" : "OFF"}):\n`);
   print(formatRows(rows));
   print(`\nwsk got ${acks} "got it" acks`);
   if (failures.length) {
-    print(`\n${failures.length} check(s) failed${opts.withFilter ? "" : " without the filter"}:`);
+    print(`\n${failures.length} check(s) failed${withFilter ? "" : " without the filter"}:`);
     for (const f of failures.slice(0, 10)) print(`  ${f}`);
     return 1;
   }
   const callee = upstreamOf(spec, chain(spec)[0]);
-  print(opts.withFilter
+  print(withFilter
     ? `\nevery message went where the lanes say: the ${lane} client's responses from ${callee} ${expectedVersion(spec, lane, "response", true)} (its lane rides the handshake's baggage, which wsk forwards); broadcasts (no client context) and the other client's from the baseline ${spec.baseline}`
     : `\nwithout lane-tag the ${lane} client's lane is lost: nothing puts it into the handshake's baggage, so wsk forwards none and its responses come from ${callee} ${spec.baseline} too`);
   return 0;
+}
+
+/** The demo's output for --mode websocket; returns the exit code. */
+export async function websocketMain(opts: WebSocketOptions, modeText: string, print: (s: string) => void = console.log): Promise<number> {
+  return report(await runWebSocketDemo(opts, undefined, print), modeText, print);
+}
+
+/**
+ * Ready when a client asking for the first non-baseline lane gets its response and a broadcast from the
+ * versions expected (`withFilter`: with lane-tag or without): until then a cluster may be unresolved, or an
+ * app not yet up.
+ */
+export async function waitForWebSocket(url: string, spec: LanesSpec, withFilter: boolean, timeoutMs = 120_000): Promise<void> {
+  const lane = spec.lanes.find((l) => l.name !== spec.baseline)!.name;
+  const want = (kind: Kind) => expectedVersion(spec, lane, kind, withFilter);
+  const until = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < until) {
+    const r = await runClient(url, lane, laneOptions(spec, lane, "header"), { messages: 1, broadcasts: 1, timeoutMs: Math.min(5000, Math.max(until - Date.now(), 1)) });
+    const got = (kind: Kind) => r.seen.find((s) => s.kind === kind)?.version;
+    last = r.error ?? `response from ${got("response")}, broadcast from ${got("broadcast")}`;
+    if (!r.error && got("response") === want("response") && got("broadcast") === want("broadcast")) return;
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+  throw new Error(`the gateway did not serve the ${lane} client as expected within ${timeoutMs / 1000}s (last: ${last})`);
 }

@@ -8,14 +8,15 @@
 import http from "node:http";
 import type { Duplex } from "node:stream";
 import { existsSync, readFileSync } from "node:fs";
-import type { Header, Plugin } from "../../../test/host/emulator.ts";
+import type { Header, Plugin } from "../../emulator/index.ts";
 import { workloadOf, type LanesSpec } from "../../lib/spec.ts";
-import { chain, upstreamOf, resolve, type Workload } from "../topology.ts";
+import { chain, upstreamOf, resolve, deployments } from "../topology.ts";
 import { plugins, filter, pairs, outgoing, forward, listen, WASM, type Mesh } from "../demo.ts";
-import { createHelloworld, createWsk, type Wsk } from "./apps.ts";
+import { createHelloworld, createWsk, WS_PORT, type Wsk } from "./apps.ts";
 
-/** The seed's service port (wsk-svc and helloworld). */
-export const WS_PORT = 5000;
+// Re-exported for the tests; they live in topology.ts and apps.ts, which the compose generator and the
+// containers load without this module's emulator.
+export { deployments, WS_PORT };
 /** Hop-by-hop headers Envoy keeps on an upgrade request, so the upstream sees the upgrade. */
 const UPGRADE_HEADERS = ["connection", "upgrade"];
 
@@ -113,11 +114,6 @@ export async function startListener(name: string, plugin: Plugin | null, listene
       return new Promise((ok) => server.close(() => ok()));
     },
   };
-}
-
-/** The seed's deployments: one workload per lane that lists a service (wsk v1; helloworld v1 and v2). */
-export function deployments(spec: LanesSpec): Workload[] {
-  return chain(spec).flatMap((service) => spec.lanes.filter((l) => l.services.includes(service)).map((l) => ({ service, version: l.label, name: `${service}-${l.label}` })));
 }
 
 export interface WebSocketMesh extends Mesh {

@@ -1,0 +1,245 @@
+// A proxy-wasm host that behaves like Envoy (proxy-wasm-cpp-host + Envoy's Wasm context) for ABI 0.2.x,
+// quirks included, so that tests, the benchmark, the fuzzer and the demo all drive the built .wasm the
+// way a sidecar would. Checked against Envoy's source/extensions/common/wasm/context.cc and
+// filters/common/expr/context.cc of the 1.38-era main branch ("1.38" in the notes) with the
+// proxy-wasm-cpp-host it pins, and against Envoy ≤ 1.32 for the legacy property names ("≤1.32"). Each
+// file notes the quirks it emulates: host-functions.ts (what the module links against, buffers),
+// memory.ts (malloc, out-pointers), headers.ts, properties.ts, metrics.ts, shared-data.ts.
+// This file is the public API and the lifecycles. A trap or proc_exit marks the VM failed: from then on
+// every request fails closed (503), or passes untouched when the plugin is fail-open; a plugin whose
+// on_configure returned false does the same.
+// Header strings given to and returned by `Plugin.request` are text (UTF-8 on the wire) by default, or
+// byte strings (HostOptions.headerStrings "bytes", one char per byte as Node's http module has them);
+// `RequestResult.raw` has the exact bytes either way.
+import { readFileSync } from "node:fs";
+import { LogLevel, ProcExit } from "./abi.ts";
+import { bytes } from "./bytes.ts";
+import { HeaderStrings, type Header, type HeaderInput, type RawHeader } from "./headers.ts";
+import { imports, type CallState, type HostContext } from "./host-functions.ts";
+import { ModuleMemory } from "./memory.ts";
+import { Metrics, type Metric } from "./metrics.ts";
+import { Properties } from "./properties.ts";
+import { SharedData } from "./shared-data.ts";
+
+export { WasmResult, LogLevel, ProcExit } from "./abi.ts";
+export { SharedData } from "./shared-data.ts";
+export type { Header, HeaderInput, RawHeader } from "./headers.ts";
+export type { Metric } from "./metrics.ts";
+
+export interface PluginOptions {
+  /** Plugin configuration bytes as Envoy delivers them (Istio's pluginConfig, ASM's parameters). */
+  configuration?: string | Uint8Array;
+  /** Envoy's root_id (Istio pluginName, ASM rootID). */
+  rootId?: string;
+  name?: string;
+  /** Envoy's fail_open (Istio failStrategy FAIL_OPEN): a failed VM or plugin lets requests through. */
+  failOpen?: boolean;
+  /** The traffic_direction of the listener the plugin is on (1 inbound, 2 outbound, 0 or undefined:
+   *  unset). Envoy ≤ 1.32 gave it as listener_direction, also at configure; a stream's own
+   *  StreamOptions.listenerDirection takes precedence during requests. */
+  listenerDirection?: number;
+}
+
+export interface StreamOptions {
+  /** The stream's listener traffic_direction: 1 inbound, 2 outbound (sidecars and gateways); 0 or
+   *  undefined: the listener sets none, which Envoy reports as 0 (8 zero bytes). */
+  listenerDirection?: number;
+}
+
+export interface RequestResult {
+  /** "continue": the filter chain goes on; "failed": the VM or plugin is failed and the request is refused
+   *  (503) unless fail-open, in which case it passes untouched ("passed-failed"). */
+  outcome: "continue" | "stop" | "failed" | "passed-failed";
+  /** The resulting headers: text (UTF-8 decoded, a BOM kept, invalid UTF-8 as U+FFFD) or byte strings,
+   *  per HostOptions.headerStrings. */
+  headers: Header[];
+  /** Header-map mutations the filter made (Envoy clears the route cache on any of them for ABI <= 0.2.1). */
+  mutations: number;
+  /** The resulting headers' exact bytes (names as in `headers`); computed on first read. */
+  readonly raw: RawHeader[];
+}
+
+export interface LogLine { level: (typeof LogLevel)[number]; message: string }
+
+export class Plugin {
+  failed = false;
+  constructor(public readonly host: Host, public readonly rootContextId: number, public readonly options: PluginOptions) {}
+
+  /** One request through this plugin's filter: headers in, headers out. */
+  request(headers: readonly HeaderInput[], opts: StreamOptions = {}): RequestResult {
+    return this.host.runRequest(this, headers, opts);
+  }
+}
+
+export interface HostOptions {
+  vmConfiguration?: string;
+  vmId?: string;
+  /** The Envoy version mimicked, "1.38" by default. "1.32" or lower answers the legacy property names
+   *  (listener_direction, node...), "1.33" or higher the xds ones (xds\0listener_direction, xds\0node...). */
+  envoy?: string;
+  /** How Plugin.request's header strings are read and RequestResult.headers written: "utf8" (default)
+   *  text, UTF-8 on the wire; "bytes" byte strings (one char per byte), as Node's http module has them. */
+  headerStrings?: "utf8" | "bytes";
+  /** Fault injection: asked before every env.proxy_* call with its name (e.g. "proxy_log") and how many
+   *  calls of that name this Host has seen (1-based); a number it returns is the call's status, and the
+   *  call is not made (no side effect); undefined lets it run. */
+  faults?: (call: string, n: number) => number | undefined;
+  /** Count host calls by name (for tests that pin what the request path does). */
+  countCalls?: boolean;
+  /** Record every host call with its arguments in `trace`. */
+  traceCalls?: boolean;
+  /** Envoy's log level for Wasm (default info): lower levels are dropped without reading the message. */
+  logLevel?: (typeof LogLevel)[number];
+  /** The shared data store; pass one to several Hosts to make them workers of one proxy. */
+  sharedData?: SharedData;
+  /** Envoy's node.metadata (Istio puts the pod's labels under LABELS). */
+  nodeMetadata?: Record<string, unknown>;
+}
+
+export class Host {
+  /** Nanoseconds since the epoch, as get_current_time_nanoseconds returns them; tests may set it. */
+  now: () => bigint = () => BigInt(Date.now()) * 1_000_000n;
+  readonly sharedData: SharedData;
+  readonly logs: LogLine[] = [];
+  private readonly stats = new Metrics();
+  /** Stats by name (Envoy shows them as wasmcustom.<name>); a name defined with several types maps to
+   *  the first one's stat. */
+  readonly metrics: Map<string, Metric> = this.stats.byName;
+  readonly calls = new Map<string, number>();
+  readonly trace: { name: string; args: number[] }[] = [];
+  /** The Envoy version mimicked (HostOptions.envoy). */
+  readonly envoy: string;
+  /** Set when the VM trapped or called proc_exit: Envoy marks it failed for good. */
+  vmFailed: string | null = null;
+  private readonly headers: HeaderStrings;
+  /** What the host functions see; `ctx.cur` is the call in progress. */
+  private readonly ctx: HostContext;
+  private nextContextId = 1;
+  private instance!: WebAssembly.Instance;
+  private ex!: Record<string, any>;
+  private plugins: Plugin[] = [];
+
+  private constructor(private readonly opts: HostOptions) {
+    this.sharedData = opts.sharedData ?? new SharedData();
+    this.envoy = opts.envoy ?? "1.38";
+    const properties = new Properties(this.envoy, opts);
+    this.headers = new HeaderStrings(opts.headerStrings ?? "utf8");
+    // The allocator is looked up on every call, as the exports are the Host's.
+    const mem = new ModuleMemory((size) => (this.ex.malloc ?? this.ex.proxy_on_memory_allocate)(size));
+    this.ctx = {
+      opts, mem, cur: { mutations: 0 }, headers: this.headers, properties, metrics: this.stats,
+      sharedData: this.sharedData, logs: this.logs, calls: this.calls, trace: this.trace, now: () => this.now(),
+    };
+  }
+
+  static async load(wasm: string | Uint8Array, opts: HostOptions = {}): Promise<Host> {
+    const host = new Host(opts);
+    const code = new Uint8Array(typeof wasm === "string" ? readFileSync(wasm) : wasm);
+    const module = await WebAssembly.compile(code);
+    host.instance = await WebAssembly.instantiate(module, imports(module, host.ctx));
+    host.ex = host.instance.exports as Record<string, any>;
+    const memory = host.ex.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new Error("module exports no memory");
+    host.ctx.mem.attach(memory);
+    const abi = WebAssembly.Module.exports(module).map((e) => e.name).filter((n) => n.startsWith("proxy_abi_version_"));
+    if (abi.length !== 1 || !["proxy_abi_version_0_2_0", "proxy_abi_version_0_2_1"].includes(abi[0])) {
+      throw new Error(`module must export exactly one ABI 0.2.x version, found: ${abi.join(", ") || "none"}`);
+    }
+    if (!host.ex.malloc && !host.ex.proxy_on_memory_allocate) throw new Error("Wasm module is missing malloc function.");
+    if (host.ex._initialize) host.call("_initialize");
+    else if (host.ex._start) host.call("_start");
+    return host;
+  }
+
+  /** Linear memory size in bytes. */
+  memoryBytes(): number { return this.ctx.mem.byteLength; }
+
+  /** The module's exports (tests drive hand-made modules through them). */
+  get exports(): WebAssembly.Exports { return this.instance.exports; }
+
+  /**
+   * Creates a root context for a plugin and configures it, as Envoy does when a filter config arrives:
+   * on_context_create(root, 0), on_vm_start, on_configure. Returns the plugin; `plugin.failed` tells
+   * whether configure failed.
+   */
+  configure(options: PluginOptions = {}): Plugin {
+    const id = this.nextContextId++;
+    const plugin = new Plugin(this, id, { rootId: "lane-tag", name: "lane-tag", ...options });
+    this.plugins.push(plugin);
+    if (this.vmFailed) { plugin.failed = true; return plugin; }
+    const config = options.configuration === undefined ? new Uint8Array(0) : bytes(options.configuration);
+    this.ctx.cur = { mutations: 0, plugin };
+    this.call("proxy_on_context_create", id, 0);
+    if (!this.vmFailed && this.ex.proxy_on_vm_start) {
+      const vmc = bytes(this.opts.vmConfiguration ?? "");
+      this.ctx.cur = { mutations: 0, plugin, vmConfiguration: vmc };
+      const ok = this.call("proxy_on_vm_start", id, vmc.length);
+      if (ok === 0) plugin.failed = true;
+    }
+    if (!this.vmFailed && !plugin.failed && this.ex.proxy_on_configure) {
+      this.ctx.cur = { mutations: 0, plugin, pluginConfiguration: config };
+      const ok = this.call("proxy_on_configure", id, config.length);
+      if (ok === 0) plugin.failed = true;
+    }
+    if (this.vmFailed) plugin.failed = true;
+    this.ctx.cur = { mutations: 0 };
+    return plugin;
+  }
+
+  /** Deletes a plugin's root context (config update or removal). */
+  removePlugin(plugin: Plugin): void {
+    if (this.vmFailed) return;
+    this.ctx.cur = { mutations: 0, plugin };
+    if (this.ex.proxy_on_done) this.call("proxy_on_done", plugin.rootContextId);
+    if (this.ex.proxy_on_delete) this.call("proxy_on_delete", plugin.rootContextId);
+    this.ctx.cur = { mutations: 0 };
+  }
+
+  runRequest(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): RequestResult {
+    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream };
+    const copy = this.headers.import(headers, state);
+    if (this.vmFailed || plugin.failed) {
+      return this.headers.result(plugin.options.failOpen ? "passed-failed" : "failed", copy, 0, state.convert);
+    }
+    const id = this.nextContextId++;
+    state.headers = copy;
+    const ctx = this.ctx;
+    ctx.cur = state;
+    let status = 0;
+    this.call("proxy_on_context_create", id, plugin.rootContextId);
+    if (!this.vmFailed && this.ex.proxy_on_request_headers) {
+      status = this.call("proxy_on_request_headers", id, copy.length, 0) ?? 0;
+    }
+    const mutations = ctx.cur.mutations;
+    if (!this.vmFailed) {
+      ctx.cur = { headers: copy, convert: state.convert, mutations: 0, plugin, stream };
+      if (this.ex.proxy_on_done) this.call("proxy_on_done", id);
+      if (!this.vmFailed && this.ex.proxy_on_log) this.call("proxy_on_log", id);
+      if (!this.vmFailed && this.ex.proxy_on_delete) this.call("proxy_on_delete", id);
+    }
+    const convert = ctx.cur.convert;
+    ctx.cur = { mutations: 0 };
+    if (this.vmFailed) {
+      // The stream that hit the trap is reset; later ones fail per the plugin's fail-open setting.
+      return this.headers.result("failed", copy, mutations, convert);
+    }
+    return this.headers.result(status === 0 ? "continue" : "stop", copy, mutations, convert);
+  }
+
+  /** Counter value by name, as Envoy would show it (without the wasmcustom. prefix). */
+  counter(name: string): number { return this.stats.counter(name); }
+
+  /** Every stat under the name Envoy gives it (wasmcustom.<name>), with its value. */
+  envoyStats(): Map<string, bigint> { return this.stats.envoyStats(); }
+
+  private call(name: string, ...args: number[]): number | undefined {
+    try {
+      const r = this.ex[name](...args);
+      return typeof r === "bigint" ? Number(r) : r;
+    } catch (e) {
+      this.vmFailed = e instanceof ProcExit ? `proc_exit(${e.code}) in ${name}` : `trap in ${name}: ${(e as Error).message}`;
+      this.logs.push({ level: "critical", message: `Function: ${name} failed: ${this.vmFailed}` });
+      return undefined;
+    }
+  }
+}
