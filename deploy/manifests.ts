@@ -48,7 +48,10 @@ export function main(argv: string[]): number {
   }
   const outputs = generate(spec);
   const validator = new Validator();
-  if (!validator.hasIstio) console.error(`warning: ${ISTIO_CRDS} not found: Istio resources were not checked against their CRDs`);
+  if (!validator.hasIstio) {
+    console.error(`${ISTIO_CRDS} is missing: the Istio resources cannot be checked against their CRDs (the file is part of the project; restore it with git)\nnothing was written`);
+    return 1;
+  }
   const problems: string[] = [];
   for (const o of outputs) for (const p of validator.check(o.resource)) problems.push(`${o.path}: ${p}`);
   if (problems.length) {

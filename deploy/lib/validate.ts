@@ -1,5 +1,5 @@
-// Validates generated resources: Istio kinds against the OpenAPI schema of their CRD (Istio's own CRDs in
-// ../shared/schemas/istio-crds.yaml), ASMFilterDeployment against a schema written from ASM's documented
+// Validates generated resources: Istio kinds against the OpenAPI schema of their CRD (Istio's own CRDs, kept
+// in deploy/schemas/istio-crds.yaml with their source), ASMFilterDeployment against a schema written from ASM's documented
 // fields (deploy/schemas/asmfilterdeployment.schema.json). Unknown fields are errors, as with
 // `kubectl apply` and its strict field validation. CEL rules (x-kubernetes-validations) are not evaluated.
 import { existsSync, readFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
 import type { Resource } from "./generate.ts";
 
-export const ISTIO_CRDS = fileURLToPath(new URL("../../../shared/schemas/istio-crds.yaml", import.meta.url));
+export const ISTIO_CRDS = fileURLToPath(new URL("../schemas/istio-crds.yaml", import.meta.url));
 const ASM_SCHEMA = fileURLToPath(new URL("../schemas/asmfilterdeployment.schema.json", import.meta.url));
 
 /** Object schemas without preserve-unknown-fields get additionalProperties: false (strict field validation). */
@@ -51,7 +51,7 @@ export class Validator {
     this.validators.set("istio.alibabacloud.com/v1beta1/ASMFilterDeployment", ajv.compile(asm));
   }
 
-  /** Whether schemas for Istio kinds are loaded (they need ../shared). */
+  /** Whether schemas for Istio kinds are loaded. */
   get hasIstio(): boolean { return [...this.validators.keys()].some((k) => k.includes("istio.io")); }
 
   /** Problems with one resource, as "path: message" strings; empty when valid. */
