@@ -6,6 +6,7 @@
 // Reproducible: the creation annotation comes from SOURCE_DATE_EPOCH or the last commit's time, so the same
 // build pushed twice has one digest.
 import { spawnSync } from "node:child_process";
+import { ensureBuilt } from "./lib/build.ts";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,19 +46,6 @@ function checkOras(): void {
       `the oras CLI was not found (${oras()}): install it from https://oras.land/docs/installation ` +
       "(Debian: the `oras` package from trixie; this project's CI uses ../shared/tools/install-oras.sh)", 127);
   }
-}
-
-/** Builds the module when it is missing or older than any source it is made from. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-    const p = join(dir, e.name);
-    return Math.max(m, e.isDirectory() ? (e.name === "__tests__" ? 0 : newest(p)) : statSync(p).mtimeMs);
-  }, 0);
-  const sources = Math.max(newest(join(ROOT, "assembly")), statSync(join(ROOT, "asconfig.json")).mtimeMs);
-  if (existsSync(WASM) && statSync(WASM).mtimeMs >= sources) return;
-  console.error("building build/lane-tag.wasm ...");
-  const r = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) throw new PushError("the build failed: nothing was pushed");
 }
 
 /** Pushes one layout with oras; returns the manifest digest. */
@@ -106,7 +94,7 @@ export function main(argv: string[]): number {
   const pushed: Pushed[] = [];
   try {
     checkOras();
-    ensureBuilt();
+    if (!ensureBuilt()) throw new PushError("the build failed: nothing was pushed");
     const plan: [string, Layout][] = layout === "both" ? [[ref, "asm"], [`${ref}-istio`, "istio"]] : [[ref, layout as Layout]];
     const created = createdAt();
     for (const [r, l] of plan) {

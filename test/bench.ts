@@ -1,6 +1,7 @@
 // npm run bench: per-request cost of build/lane-tag.wasm against ../shared/bench/floor.wasm (the least a
 // correct lane filter can do), both driven through the same host emulator in the same run.
 import { existsSync, statSync } from "node:fs";
+import { ensureBuilt } from "../deploy/lib/build.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
@@ -81,7 +82,7 @@ function run(p: Plugin, s: Scenario, n: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
+  if (!ensureBuilt()) throw new Error("the build failed");
   if (!existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: the benchmark needs ../shared beside the project`);
   const filterHost = await Host.load(WASM, { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
   const floorHost = await Host.load(FLOOR);

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
 import { prng } from "../deploy/local/client.ts";
 import { hash64 } from "./helpers.ts";
+import { ensureBuilt } from "../deploy/lib/build.ts";
 
 const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
 
@@ -580,6 +581,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const iterations = opt("iterations", 100_000);
   const seed = opt("seed", Date.now() % 1_000_000);
+  if (!ensureBuilt()) process.exit(1);
   console.log(`lane-tag fuzz: seed ${seed}, ${iterations} requests`);
   const rep = await fuzz(iterations, seed, console.log);
   console.log(`${rep.requests} requests, ${rep.configs} configurations (${rep.invalidConfigs} invalid, all refused without a trap) in ${(rep.ms / 1000).toFixed(1)} s; linear memory ${rep.memoryAfterWarmup / 1024} KiB after warm-up, ${rep.memoryAtEnd / 1024} KiB at the end`);

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../emulator/index.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
+import { ensureBuilt } from "../lib/build.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
 import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { randomBytes } from "node:crypto";
@@ -273,6 +274,7 @@ async function main() {
     console.error(`${(e as Error).message}\nusage: npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]\n       npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`);
     process.exit(2);
   }
+  if (!ensureBuilt()) process.exit(1);
   if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
   const spec = loadSpec(SPEC);
   try {

@@ -6,6 +6,7 @@
 //   http       1000 requests (deploy/local/docker-compose.yml)
 //   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
 //   grpc       1000 gRPC calls over h2c (grpc/)
+import { ensureBuilt } from "../lib/build.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -141,10 +142,7 @@ async function main(): Promise<number> {
     console.log(`e2e:envoy skipped: no Docker engine is reachable (${why})`);
     return 0;
   }
-  if (!existsSync(join(HERE, "../../build/lane-tag.wasm"))) {
-    const b = spawnSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
-    if (b.status !== 0) return 1;
-  }
+  if (!ensureBuilt()) return 1;
   const failures: string[] = [];
   for (const name of names) failures.push(...await runVariant(name, VARIANTS[name]));
   if (failures.length) {
