@@ -8,7 +8,8 @@ import { filterConfig, ROOT_ID, type FilterRole } from "../lib/generate.ts";
 import { chain, upstreamOf, laneCluster, routeCluster, laneMember, gatewayWeights, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const ENVOY_IMAGE = "envoyproxy/envoy:v1.38.0";
-export const NODE_IMAGE = "node:20-alpine";
+// A Node LTS in support (20 reached its end of life in April 2026).
+export const NODE_IMAGE = "node:24-alpine";
 /** Where an app listens, in its sidecar's network namespace. */
 export const APP_PORT = 8080;
 /** The sidecar's outbound listener (on 127.0.0.1): the app's HTTP proxy, or where gRPC apps dial. */
