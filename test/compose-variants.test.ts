@@ -192,7 +192,7 @@ describe("docker-compose variants: websocket/ and grpc/", () => {
         const config = load(v.dir, `envoy/${sidecar}.yaml`);
         const listener = (n: string) => config.static_resources.listeners.find((l: any) => l.name === n).address.socket_address;
         assert.equal(s.network_mode, `service:${sidecar}`);
-        assert.match(s.image, /^node:20(-alpine)?$/);
+        assert.match(s.image, /^node:(2[24]|26)(-alpine)?$/);
         assert.deepEqual(s.volumes.map((x: string) => resolvePath(v.dir, hostPath(x))), [ROOT.replace(/\/$/, "")]);
         assert.deepEqual(s.command.slice(0, 3), ["node", "--import", "tsx"]);
         assert.ok(existsSync(join(ROOT, s.command[3])), s.command[3]);
