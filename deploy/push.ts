@@ -7,6 +7,7 @@
 // build pushed twice has one digest.
 import { spawnSync } from "node:child_process";
 import { ensureBuilt } from "./lib/build.ts";
+import { readCommand, oneOf, UsageError } from "./lib/cli.ts";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,30 +73,30 @@ export function pushLayout(ref: string, layout: Layout, plainHttp: boolean, crea
   }
 }
 
+const PUSH = {
+  usage: "npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]",
+  description: `Pushes build/lane-tag.wasm (built first when stale) as an OCI artifact with the oras CLI.
+  --layout asm    runtime-config.json as the manifest config, one Wasm layer (ASM's documented push; the default)
+  --layout istio  two layers, runtime-config.json and the module (what Istio's image fetcher requires)
+  --layout both   asm at <tag>, istio at <tag>-istio
+  --plain-http    talk HTTP to the registry (a local one)`,
+  options: { layout: { type: "string", default: "asm" }, "plain-http": { type: "boolean", default: false } },
+  positionals: ["the image reference"],
+} as const;
+
 export function main(argv: string[]): number {
-  let ref: string | undefined;
-  let layout = "asm";
-  let plainHttp = false;
-  const usage = "usage: npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]";
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--layout") layout = argv[++i] ?? "";
-    else if (a.startsWith("--layout=")) layout = a.slice(9);
-    else if (a === "--plain-http") plainHttp = true;
-    else if (a.startsWith("-")) { console.error(`unknown option ${a}\n${usage}`); return 2; }
-    else if (ref) { console.error(`one reference at a time\n${usage}`); return 2; }
-    else ref = a;
-  }
-  if (!ref) { console.error(`missing the image reference\n${usage}`); return 2; }
-  if (!REF.test(ref)) { console.error(`${JSON.stringify(ref)} is not <registry>/<repository>:<tag>\n${usage}`); return 2; }
-  if (!["asm", "istio", "both"].includes(layout)) { console.error(`--layout must be asm, istio or both (got ${JSON.stringify(layout)})\n${usage}`); return 2; }
-  if (layout === "both" && ref.length - ref.lastIndexOf(":") - 1 + 6 > 128) { console.error(`the tag of ${ref} is too long to add "-istio"`); return 2; }
+  const { ref, layout, plainHttp } = readCommand(PUSH, argv, ({ values, positionals: [ref] }) => {
+    if (!REF.test(ref)) throw new UsageError(`${JSON.stringify(ref)} is not <registry>/<repository>:<tag>`);
+    const layout = oneOf("layout", values.layout, ["asm", "istio", "both"] as const)!;
+    if (layout === "both" && ref.length - ref.lastIndexOf(":") - 1 + 6 > 128) throw new UsageError(`the tag of ${ref} is too long to add "-istio"`);
+    return { ref, layout, plainHttp: values["plain-http"] };
+  });
 
   const pushed: Pushed[] = [];
   try {
     checkOras();
     if (!ensureBuilt()) throw new PushError("the build failed: nothing was pushed");
-    const plan: [string, Layout][] = layout === "both" ? [[ref, "asm"], [`${ref}-istio`, "istio"]] : [[ref, layout as Layout]];
+    const plan: [string, Layout][] = layout === "both" ? [[ref, "asm"], [`${ref}-istio`, "istio"]] : [[ref, layout]];
     const created = createdAt();
     for (const [r, l] of plan) {
       const p = pushLayout(r, l, plainHttp, created);

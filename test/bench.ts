@@ -2,6 +2,7 @@
 // correct lane filter can do), both driven through the same host emulator in the same run.
 import { existsSync, statSync } from "node:fs";
 import { ensureBuilt } from "../deploy/lib/build.ts";
+import { readCommand, integer } from "../deploy/lib/cli.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
@@ -10,14 +11,20 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const WASM = `${root}build/lane-tag.wasm`;
 const FLOOR = `${root}../shared/bench/floor.wasm`;
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const REQUESTS = opt("requests", 200_000);
-const REPS = opt("reps", 5);
-const MEMORY_REQUESTS = opt("memory-requests", 1_000_000);
+// Parsed at load, before main() builds anything, so --help and option errors answer at once.
+const { REQUESTS, REPS, MEMORY_REQUESTS } = readCommand({
+  usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M]",
+  description: `Per-request cost of build/lane-tag.wasm (built first when stale) against ../shared/bench/floor.wasm, both
+in the same host emulator in the same run; cost vs baggage size, module size, memory after many requests.
+  --requests N         requests per scenario per repetition (200000 by default)
+  --reps R             repetitions, the median reported (5 by default)
+  --memory-requests M  requests for the memory check (1000000 by default)`,
+  options: { requests: { type: "string" }, reps: { type: "string" }, "memory-requests": { type: "string" } },
+}, process.argv.slice(2), ({ values }) => ({
+  REQUESTS: integer("requests", values.requests, 1) ?? 200_000,
+  REPS: integer("reps", values.reps, 1) ?? 5,
+  MEMORY_REQUESTS: integer("memory-requests", values["memory-requests"], 1) ?? 1_000_000,
+}));
 
 const common: Header[] = [
   [":authority", "mockb.default.svc.cluster.local:8000"], [":path", "/api/v1/items?id=42"], [":method", "GET"],

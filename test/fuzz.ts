@@ -15,6 +15,7 @@ import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
 import { prng } from "../deploy/local/client.ts";
 import { hash64 } from "./helpers.ts";
 import { ensureBuilt } from "../deploy/lib/build.ts";
+import { readCommand, integer } from "../deploy/lib/cli.ts";
 
 const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
 
@@ -572,15 +573,18 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    const v = i >= 0 ? Number(args[i + 1]) : def;
-    if (!Number.isInteger(v) || v < 0) { console.error(`--${name} needs a non-negative integer`); process.exit(2); }
-    return v;
-  };
-  const iterations = opt("iterations", 100_000);
-  const seed = opt("seed", Date.now() % 1_000_000);
+  const { iterations, seed } = readCommand({
+    usage: "npm run fuzz -- [--iterations N] [--seed S]",
+    description: `Fuzzes build/lane-tag.wasm (built first when stale) in the host emulator: generated and mutated requests
+and configurations, checked for traps, valid routing headers, no CR/LF/NUL, kept baggage members, lanes as a
+reference model, and flat memory. Seeded: a failure prints the command that reruns it.
+  --iterations N  requests to send (100000 by default)
+  --seed S        the seed (from the clock by default)`,
+    options: { iterations: { type: "string" }, seed: { type: "string" } },
+  }, process.argv.slice(2), ({ values }) => ({
+    iterations: integer("iterations", values.iterations) ?? 100_000,
+    seed: integer("seed", values.seed) ?? Date.now() % 1_000_000,
+  }));
   if (!ensureBuilt()) process.exit(1);
   console.log(`lane-tag fuzz: seed ${seed}, ${iterations} requests`);
   const rep = await fuzz(iterations, seed, console.log);

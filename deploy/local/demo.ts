@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { Host, type Header, type Plugin } from "../emulator/index.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
+import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
 import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { randomBytes } from "node:crypto";
@@ -225,64 +226,64 @@ export function checkSticky(results: Result[]): string[] {
   return out;
 }
 
-function parseArgs(argv: string[]): DemoOptions {
-  const o: DemoOptions = { requests: 100, seed: 1, withFilter: true, quiet: false, concurrency: 8 };
-  const num = (name: string, v: string | undefined) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer, got ${JSON.stringify(v)}`);
-    return n;
+// Built on demand: websocket/client.ts (LANE_SOURCES) imports this module, so at load time it may not be ready.
+const demoCommand = () => ({
+  usage: [
+    `npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`,
+    `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
+  ],
+  description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
+build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weight; every chain checked.
+  --mode M           ${MODES.join(", ")} (baggage by default)
+  --requests N, -n N requests through the gateway (100)
+  --weights A,B,C    the gateway's lane weights (the spec's by default; not with sticky)
+  --users U          sticky only: distinct x-user-id values (200)
+  --seed S           the client's seed (1)
+  --concurrency C    requests in flight (8)
+  --no-filter        the same mesh without lane-tag: lanes are lost after the first hop
+  --quiet, -q        no line per request
+  --lane-from F      websocket only: how clients name their lane (${LANE_SOURCES.join(", ")}; header by default)
+  --messages N       websocket only: messages per client (3)`,
+  options: {
+    mode: { type: "string" }, requests: { type: "string", short: "n" }, weights: { type: "string" }, users: { type: "string" },
+    seed: { type: "string" }, concurrency: { type: "string" }, "no-filter": { type: "boolean", default: false },
+    quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
+  },
+} as const);
+
+/** The options' values, and the checks across options; a UsageError names what is wrong. */
+function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options"]>): DemoOptions {
+  const o: DemoOptions = {
+    requests: integer("requests", v.requests, 1) ?? 100, seed: integer("seed", v.seed, 1) ?? 1,
+    concurrency: integer("concurrency", v.concurrency, 1) ?? 8, users: integer("users", v.users, 1),
+    messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
+    mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--requests" || a === "-n") o.requests = num(a, argv[++i]);
-    else if (a === "--seed") o.seed = num(a, argv[++i]);
-    else if (a === "--concurrency") o.concurrency = num(a, argv[++i]);
-    else if (a === "--users") o.users = num(a, argv[++i]);
-    else if (a === "--messages") o.messages = num(a, argv[++i]);
-    else if (a === "--lane-from") {
-      const f = argv[++i];
-      if (!LANE_SOURCES.includes(f as LaneSource)) throw new Error(`--lane-from needs one of ${LANE_SOURCES.join(", ")}, got ${JSON.stringify(f)}`);
-      o.laneFrom = f as LaneSource;
-    }
-    else if (a === "--mode") {
-      const m = argv[++i];
-      if (!MODES.includes(m as Mode)) throw new Error(`--mode needs one of ${MODES.join(", ")}, got ${JSON.stringify(m)}`);
-      o.mode = m as Mode;
-    }
-    else if (a === "--weights") {
-      const w = (argv[++i] ?? "").split(",").map(Number);
-      if (w.some((x) => !Number.isInteger(x) || x < 0) || w.reduce((a, b) => a + b, 0) === 0) throw new Error(`--weights needs non-negative integers like 60,20,20`);
-      o.weights = w;
-    } else if (a === "--no-filter") o.withFilter = false;
-    else if (a === "--quiet" || a === "-q") o.quiet = true;
-    else throw new Error(`unknown option ${a}`);
+  if (v.weights !== undefined) {
+    const w = v.weights.split(",").map(Number);
+    if (w.some((x) => !Number.isInteger(x) || x < 0) || w.reduce((a, b) => a + b, 0) === 0) throw new UsageError(`--weights needs non-negative integers like 60,20,20`);
+    o.weights = w;
   }
-  if (o.mode === "sticky" && o.weights) throw new Error("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
-  if (o.mode === "sticky" && !o.withFilter) throw new Error("--mode sticky needs the filter: it is what assigns the lanes");
-  if (o.users !== undefined && o.mode !== "sticky") throw new Error("--users applies only to --mode sticky");
-  if ((o.laneFrom || o.messages) && o.mode !== "websocket") throw new Error("--lane-from and --messages apply only to --mode websocket");
-  const unused = argv.find((a) => ["--requests", "-n", "--weights", "--seed", "--concurrency"].includes(a));
-  if (o.mode === "websocket" && unused) throw new Error(`${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
+  if (o.mode === "sticky" && o.weights) throw new UsageError("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
+  if (o.mode === "sticky" && !o.withFilter) throw new UsageError("--mode sticky needs the filter: it is what assigns the lanes");
+  if (o.users !== undefined && o.mode !== "sticky") throw new UsageError("--users applies only to --mode sticky");
+  if ((o.laneFrom || o.messages) && o.mode !== "websocket") throw new UsageError("--lane-from and --messages apply only to --mode websocket");
+  const unused = (["requests", "weights", "seed", "concurrency"] as const).find((k) => v[k] !== undefined);
+  if (o.mode === "websocket" && unused) throw new UsageError(`--${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
+  try {
+    // One weight per lane of the spec: checked here, not after the build, so the answer is immediate.
+    if (o.weights) gatewayWeights(loadSpec(SPEC), o.weights);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return o;
 }
 
 async function main() {
-  let opts: DemoOptions;
-  try {
-    opts = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    console.error(`${(e as Error).message}\nusage: npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]\n       npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`);
-    process.exit(2);
-  }
+  const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
   if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
   const spec = loadSpec(SPEC);
-  try {
-    gatewayWeights(spec, opts.weights);
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(2);
-  }
   const mode = opts.mode ?? "baggage";
   const { results, failures, summary, weights, ms, spec: ran } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");

@@ -7,6 +7,7 @@
 //   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
 //   grpc       1000 gRPC calls over h2c (grpc/)
 import { ensureBuilt } from "../lib/build.ts";
+import { parseCommand, readCommand, someOf, type Args } from "../lib/cli.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -118,24 +119,23 @@ async function runVariant(name: string, v: Variant): Promise<string[]> {
   return failures;
 }
 
-/** The variants `--variant a,b` names (all by default); throws on anything else. */
+const E2E = {
+  usage: `npm run e2e:envoy [-- --variant ${Object.keys(VARIANTS).join(",")}]`,
+  description: `Runs the docker-compose variants with real Envoy, each with and without the filter, checked with the
+Docker-less demo's client; skipped (exit 0) without a reachable Docker engine.
+  --variant  one or more of ${Object.keys(VARIANTS).join(", ")}, comma-separated (all by default)`,
+  options: { variant: { type: "string" } },
+} as const;
+
+const pickVariants = ({ values }: Args<typeof E2E.options>) => someOf("variant", values.variant, Object.keys(VARIANTS)) ?? Object.keys(VARIANTS);
+
+/** The variants `--variant a,b` names (all by default); throws UsageError (with the usage) on anything else. */
 export function parseVariants(argv: string[]): string[] {
-  if (argv.length === 0) return Object.keys(VARIANTS);
-  const names = argv.length === 2 && argv[0] === "--variant" ? argv[1].split(",") : [];
-  if (names.length === 0 || names.some((n) => !(n in VARIANTS))) {
-    throw new Error(`usage: npm run e2e:envoy [-- --variant ${Object.keys(VARIANTS).join(",")}] (one or more, comma-separated; all by default)`);
-  }
-  return names;
+  return parseCommand(E2E, argv, pickVariants);
 }
 
 async function main(): Promise<number> {
-  let names: string[];
-  try {
-    names = parseVariants(process.argv.slice(2));
-  } catch (e) {
-    console.error((e as Error).message);
-    return 2;
-  }
+  const names = readCommand(E2E, process.argv.slice(2), pickVariants);
   const info = docker(["info", "--format", "{{.ServerVersion}}"]);
   if (info.code !== 0) {
     const why = info.error ? `docker: ${info.error.message}` : info.out.trim().split("\n").pop();

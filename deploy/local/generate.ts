@@ -6,6 +6,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
+import { readCommand } from "../lib/cli.ts";
 import { workloads, upstreamOf, SERVICE_PORT } from "./topology.ts";
 import { sidecarConfig, gatewayConfig, envoyService, variantFiles, writeVariant, NODE_IMAGE, APP_PORT, OUTBOUND_PORT, GATEWAY_PORT, type Proxies } from "./builders.ts";
 import { websocketFiles, WS_DIR } from "./websocket/generate.ts";
@@ -47,7 +48,16 @@ export function localFiles(spec: LanesSpec): Record<string, string> {
   ]);
 }
 
+const LOCAL_CONFIGS = {
+  usage: "npm run local-configs",
+  description: `Regenerates the docker-compose variants in deploy/local/: the HTTP demo (from deploy/lanes.example.yaml),
+websocket/ (from deploy/lanes.websocket.yaml) and grpc/ (from deploy/lanes.example.yaml), each a compose file and
+one Envoy config per proxy in envoy/ and envoy-nofilter/.`,
+  options: {},
+} as const;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  readCommand(LOCAL_CONFIGS, process.argv.slice(2), () => undefined);
   const spec = loadSpec(SPEC);
   const variants: [string, Record<string, string>][] = [[HERE, localFiles(spec)], [WS_DIR, websocketFiles(loadSpec(WS_SPEC))], [GRPC_DIR, grpcFiles(spec)]];
   for (const [dir, files] of variants) {
