@@ -10,7 +10,7 @@ import { ROOT_CONTEXT, propagation, defaultTextMapGetter } from "@opentelemetry/
 import { W3CBaggagePropagator } from "@opentelemetry/core";
 import { Host } from "../deploy/emulator/index.ts";
 import { wasmBytes } from "./helpers.ts";
-import { Rand } from "./fuzz.ts";
+import { Rand } from "./fuzz/generate.ts";
 
 const KEY = "x-asm-prefer-tag";
 const otel = new W3CBaggagePropagator();

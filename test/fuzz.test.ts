@@ -1,7 +1,8 @@
 // A bounded fuzz run in npm test (npm run fuzz runs longer ones), and the fuzzer's own oracles.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fuzz, judge, referenceLane, keptMembers, CorrelationModel, traceIdOf } from "./fuzz.ts";
+import { fuzz } from "./fuzz.ts";
+import { judge, referenceLane, keptMembers, CorrelationModel, traceIdOf } from "./fuzz/model.ts";
 
 describe("fuzzing the built module", () => {
   it("100k generated and mutated requests: no trap, every oracle holds, memory flat", async () => {

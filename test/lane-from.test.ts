@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Header } from "../deploy/emulator/index.ts";
 import { filter, send, base, IN, OUT, values } from "./helpers.ts";
-import { Rand } from "./fuzz.ts";
+import { Rand } from "./fuzz/generate.ts";
 
 const KEY = "x-asm-prefer-tag";
 const LANES = ["s1", "s2", "s3"];
