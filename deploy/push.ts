@@ -1,13 +1,14 @@
-// npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]
+// npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http] [--digest-file F]
 // Pushes build/lane-tag.wasm as an OCI artifact with the real `oras` CLI:
 //  asm    runtime-config.json as the manifest config, one Wasm layer (ASM's documented push);
 //  istio  two layers, runtime-config.json and the module (what Istio's image fetcher requires);
 //  both   asm at <tag>, istio at <tag>-istio.
 // Reproducible: the creation annotation comes from SOURCE_DATE_EPOCH or the last commit's time, so the same
-// build pushed twice has one digest.
+// build pushed twice has one digest. --digest-file records the digests for `npm run manifests --digests`.
 import { spawnSync } from "node:child_process";
 import { ensureBuilt } from "./lib/build.ts";
 import { readCommand, oneOf, UsageError } from "./lib/cli.ts";
+import { writeDigestFile, type DigestFile } from "./lib/digests.ts";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,22 +75,25 @@ export function pushLayout(ref: string, layout: Layout, plainHttp: boolean, crea
 }
 
 const PUSH = {
-  usage: "npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http]",
+  usage: "npm run push -- <registry>/<repo>:<tag> [--layout asm|istio|both] [--plain-http] [--digest-file F]",
   description: `Pushes build/lane-tag.wasm (built first when stale) as an OCI artifact with the oras CLI.
   --layout asm    runtime-config.json as the manifest config, one Wasm layer (ASM's documented push; the default)
   --layout istio  two layers, runtime-config.json and the module (what Istio's image fetcher requires)
   --layout both   asm at <tag>, istio at <tag>-istio
-  --plain-http    talk HTTP to the registry (a local one)`,
-  options: { layout: { type: "string", default: "asm" }, "plain-http": { type: "boolean", default: false } },
+  --plain-http    talk HTTP to the registry (a local one)
+  --digest-file F after every push succeeded, write the pushed digests to F (JSON, per layout {ref, digest});
+                  npm run manifests --digests F pins the manifests with it`,
+  options: { layout: { type: "string", default: "asm" }, "plain-http": { type: "boolean", default: false }, "digest-file": { type: "string" } },
   positionals: ["the image reference"],
 } as const;
 
 export function main(argv: string[]): number {
-  const { ref, layout, plainHttp } = readCommand(PUSH, argv, ({ values, positionals: [ref] }) => {
+  const { ref, layout, plainHttp, digestFile } = readCommand(PUSH, argv, ({ values, positionals: [ref] }) => {
     if (!REF.test(ref)) throw new UsageError(`${JSON.stringify(ref)} is not <registry>/<repository>:<tag>`);
     const layout = oneOf("layout", values.layout, ["asm", "istio", "both"] as const)!;
     if (layout === "both" && ref.length - ref.lastIndexOf(":") - 1 + 6 > 128) throw new UsageError(`the tag of ${ref} is too long to add "-istio"`);
-    return { ref, layout, plainHttp: values["plain-http"] };
+    if (values["digest-file"] === "") throw new UsageError("--digest-file needs a file");
+    return { ref, layout, plainHttp: values["plain-http"], digestFile: values["digest-file"] };
   });
 
   const pushed: Pushed[] = [];
@@ -102,6 +106,18 @@ export function main(argv: string[]): number {
       const p = pushLayout(r, l, plainHttp, created);
       pushed.push(p);
       console.log(`pushed ${p.ref}@${p.digest} (${l} layout)`);
+    }
+    if (digestFile) {
+      const entries: DigestFile = {};
+      for (const p of pushed) entries[p.layout] = { ref: p.ref, digest: p.digest };
+      try {
+        writeDigestFile(digestFile, entries);
+      } catch (e) {
+        // The pushes stand; only the record of them is missing.
+        console.error(`cannot write the digest file ${digestFile}: ${(e as Error).message}`);
+        return 1;
+      }
+      console.log(`wrote the digests to ${digestFile}`);
     }
     return 0;
   } catch (e) {

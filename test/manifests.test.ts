@@ -10,6 +10,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
 import { generate, filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
 import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
+import { loadDigests, pinSpec } from "../deploy/lib/digests.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
 
@@ -379,5 +380,107 @@ describe("modes: correlation, strict (local lane), sticky gateway", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Pinned artifacts: the digest file `npm run push --digest-file` writes, read by `manifests --digests`.
+describe("pinning by digest (--digests, the spec's digests field)", () => {
+  const A = "sha256:" + "a".repeat(64);
+  const B = "sha256:" + "b".repeat(64);
+  const good = { asm: { ref: "registry.example.com/lane-tag:0.1.0", digest: A }, istio: { ref: "registry.example.com/lane-tag:0.1.0-istio", digest: B } };
+  const example = readFileSync(EXAMPLE, "utf8");
+
+  function inDir(fn: (dir: string) => void) {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-pin-"));
+    try { fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+  }
+
+  const BAD_DIGESTS: [string, string, RegExp][] = [
+    ["not JSON", "{asm:", /pushed\.json: not JSON/],
+    ["not an object", "[]", /pushed\.json: must be a JSON object/],
+    ["missing layout", JSON.stringify({ asm: good.asm }), /pushed\.json: missing the istio layout: the manifests need both \(push with --layout both\)/],
+    ["unknown layout", JSON.stringify({ ...good, docker: good.asm }), /pushed\.json: docker: unknown layout/],
+    ["entry not an object", JSON.stringify({ ...good, asm: "x" }), /pushed\.json: asm: must be an object \{ref, digest\}/],
+    ["malformed digest", JSON.stringify({ ...good, istio: { ...good.istio, digest: "sha256:XYZ" } }), /pushed\.json: istio\.digest: "sha256:XYZ" is not a digest sha256:<64 lowercase hex>/],
+    ["digest missing", JSON.stringify({ ...good, asm: { ref: good.asm.ref } }), /pushed\.json: asm\.digest: undefined is not a digest/],
+    ["other repository", JSON.stringify({ ...good, asm: { ...good.asm, ref: "registry.example.com/other:0.1.0" } }),
+      /pushed\.json: asm\.ref: "registry\.example\.com\/other:0\.1\.0" is in repository registry\.example\.com\/other, but the spec's image is in registry\.example\.com\/lane-tag/],
+    ["other registry", JSON.stringify({ ...good, istio: { ...good.istio, ref: "127.0.0.1:5000/lane-tag:0.1.0-istio" } }), /istio\.ref: .* but the spec's istioImage is in registry\.example\.com\/lane-tag/],
+  ];
+  for (const [name, text, expected] of BAD_DIGESTS) {
+    it(`${name}: a clear error naming the file, and nothing written`, () => inDir((dir) => {
+      writeFileSync(join(dir, "pushed.json"), text);
+      const r = manifests([EXAMPLE, "--out", join(dir, "out"), "--digests", join(dir, "pushed.json")]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, expected);
+      assert.match(r.err, /nothing was written/);
+      assert.equal(existsSync(join(dir, "out")), false);
+    }));
+  }
+
+  it("a missing digest file is named", () => inDir((dir) => {
+    const r = manifests([EXAMPLE, "--out", join(dir, "out"), "--digests", join(dir, "nope.json")]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /nope\.json: cannot read the digest file/);
+    assert.equal(existsSync(join(dir, "out")), false);
+  }));
+
+  it("a spec pinning another digest than the file is refused", () => inDir((dir) => {
+    writeFileSync(join(dir, "lanes.yaml"), example.replace(/^image: .*$/m, `image: registry.example.com/lane-tag@${B}\nistioImage: registry.example.com/lane-tag:0.1.0-istio`));
+    writeFileSync(join(dir, "pushed.json"), JSON.stringify(good));
+    const r = manifests([join(dir, "lanes.yaml"), "--out", join(dir, "out"), "--digests", join(dir, "pushed.json")]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /asm\.digest: sha256:a+ differs from the digest the spec's image pins \(sha256:b+\)/);
+  }));
+
+  it("without digests, says on stderr that the manifests are unpinned", () => inDir((dir) => {
+    const r = manifests([EXAMPLE, "--out", join(dir, "out")]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /the manifests are unpinned: they name the mutable tags registry\.example\.com\/lane-tag:0\.1\.0 and registry\.example\.com\/lane-tag:0\.1\.0-istio; pin them with --digests/);
+  }));
+
+  it("the spec's digests field (relative to the spec file) pins every filter, and says nothing of unpinned", () => inDir((dir) => {
+    mkdirSync(join(dir, "pins"));
+    writeFileSync(join(dir, "pins/pushed.json"), JSON.stringify(good));
+    writeFileSync(join(dir, "lanes.yaml"), `${example}digests: pins/pushed.json\n`);
+    const r = manifests([join(dir, "lanes.yaml"), "--out", join(dir, "out")]);
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.err, /unpinned/);
+    const files = tree(join(dir, "out"));
+    for (const [path, text] of Object.entries(files)) {
+      const res = parse(text);
+      if (res.kind === "ASMFilterDeployment") assert.equal(res.spec.filter.image, `registry.example.com/lane-tag@${A}`, path);
+      if (res.kind === "WasmPlugin") {
+        assert.equal(res.spec.url, `oci://registry.example.com/lane-tag@${B}`, path);
+        assert.equal(res.spec.sha256, "b".repeat(64), path);
+      }
+    }
+    assert.equal(Object.keys(files).filter((p) => /filter-/.test(p)).length, 14);
+  }));
+
+  it("--digests overrides the spec's field", () => inDir((dir) => {
+    writeFileSync(join(dir, "lanes.yaml"), `${example}digests: missing.json\n`);
+    writeFileSync(join(dir, "pushed.json"), JSON.stringify(good));
+    const r = manifests([join(dir, "lanes.yaml"), "--out", join(dir, "out"), "--digests", join(dir, "pushed.json")]);
+    assert.equal(r.code, 0, r.err);
+  }));
+
+  it("a pinned spec's resources are valid for their CRDs and configure the built module", async () => {
+    let pinned;
+    inDir((dir) => {
+      writeFileSync(join(dir, "pushed.json"), JSON.stringify(good));
+      pinned = pinSpec(spec, loadDigests(join(dir, "pushed.json"), spec));
+    });
+    const out = generate(pinned!);
+    assert.equal(out.find((o) => o.path === "istio/filter-gateway.yaml")!.resource.spec.sha256, "b".repeat(64));
+    await assertValidAndAccepted(out, await Host.load(wasmBytes()));
+    // ... so a malformed sha256 would have been caught.
+    const wp = structuredClone(out.find((o) => o.resource.kind === "WasmPlugin")!.resource);
+    wp.spec.sha256 = "B".repeat(64);
+    assert.match(new Validator().check(wp).join("\n"), /\/spec\/sha256: must match pattern/);
+  });
+
+  it("the digests field must be a string", () => {
+    assert.throws(() => parseSpec(`${example}digests: [a]\n`, "d.yaml"), (e: unknown) => e instanceof SpecError && /d\.yaml: digests: must be a string, got a list/.test(e.message));
   });
 });

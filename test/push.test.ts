@@ -2,11 +2,12 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry, have } from "./registry.ts";
 import { ROOT, wasmBytes } from "./helpers.ts";
+import { parse } from "yaml";
 
 const CONFIG_TYPE = "application/vnd.module.wasm.config.v1+json";
 const WASM_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm";
@@ -82,12 +83,56 @@ describe("npm run push (real oras, real registry)", { skip }, () => {
 
   it("a registry error exits non-zero with oras's message and claims nothing", async () => {
     const { freePort } = await import("./registry.ts");
-    const r = push([`127.0.0.1:${await freePort()}/mesh/lane-tag:x`, "--plain-http"]);
-    assert.notEqual(r.code, 0);
-    assert.equal(r.out, "");
-    assert.match(r.err, /oras push .* failed/);
-    assert.match(r.err, /connection refused/i);
-    assert.match(r.err, /nothing was pushed/);
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-digests-"));
+    try {
+      const r = push([`127.0.0.1:${await freePort()}/mesh/lane-tag:x`, "--plain-http", "--digest-file", join(dir, "pushed.json")]);
+      assert.notEqual(r.code, 0);
+      assert.equal(r.out, "");
+      assert.match(r.err, /oras push .* failed/);
+      assert.match(r.err, /connection refused/i);
+      assert.match(r.err, /nothing was pushed/);
+      assert.deepEqual(readdirSync(dir), [], "no digest file, not even a temp file");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--digest-file records the digests the registry serves, and manifests --digests pins them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-pin-"));
+    try {
+      const ref = `${registry.host}/mesh/lane-tag:pin`;
+      const r = push([ref, "--layout", "both", "--plain-http", "--digest-file", join(dir, "pushed.json")]);
+      assert.equal(r.code, 0, r.err);
+      const file = JSON.parse(readFileSync(join(dir, "pushed.json"), "utf8"));
+      assert.deepEqual(Object.keys(file).sort(), ["asm", "istio"]);
+      assert.equal(file.asm.ref, ref);
+      assert.equal(file.istio.ref, `${ref}-istio`);
+      assert.deepEqual(readdirSync(dir), ["pushed.json"], "the temp file is gone");
+      // What the registry itself says each tag is (its Docker-Content-Digest), not what push printed.
+      for (const [layout, tag] of [["asm", "pin"], ["istio", "pin-istio"]]) {
+        const head = await fetch(`http://${registry.host}/v2/mesh/lane-tag/manifests/${tag}`, {
+          method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
+        });
+        assert.equal(head.status, 200);
+        assert.equal(file[layout].digest, head.headers.get("docker-content-digest"), layout);
+        assert.match(r.out, new RegExp(`@${file[layout].digest} \\(${layout} layout\\)`));
+      }
+
+      const spec = readFileSync(join(ROOT, "deploy/lanes.example.yaml"), "utf8").replace(/^image: .*$/m, `image: ${ref}`);
+      writeFileSync(join(dir, "lanes.yaml"), spec);
+      const m = spawnSync(process.execPath, ["--import", "tsx", "deploy/manifests.ts", join(dir, "lanes.yaml"), "--out", join(dir, "out"), "--digests", join(dir, "pushed.json")], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(m.status, 0, m.stderr);
+      assert.doesNotMatch(m.stderr, /unpinned/);
+      const asm = parse(readFileSync(join(dir, "out/asm/filter-mocka-inbound.yaml"), "utf8"));
+      assert.equal(asm.spec.filter.image, `${registry.host}/mesh/lane-tag@${file.asm.digest}`);
+      const istio = parse(readFileSync(join(dir, "out/istio/filter-gateway.yaml"), "utf8"));
+      assert.equal(istio.spec.url, `oci://${registry.host}/mesh/lane-tag@${file.istio.digest}`);
+      // Istio compares sha256 with the pulled image's manifest digest on oci:// URLs.
+      assert.equal(istio.spec.sha256, file.istio.digest.slice("sha256:".length));
+      assert.ok(existsSync(join(dir, "out/istio/filter-mocka-outbound.yaml")));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -99,7 +144,7 @@ describe("npm run push: errors before any push", () => {
     assert.match(r.err, /nothing was pushed/);
   });
   it("bad arguments: usage, exit 2", () => {
-    for (const args of [[], ["no-registry"], ["r.io/x:t", "--layout", "docker"], ["r.io/x@sha256:" + "a".repeat(64)], ["r.io/x:t", "--force"]]) {
+    for (const args of [[], ["no-registry"], ["r.io/x:t", "--layout", "docker"], ["r.io/x@sha256:" + "a".repeat(64)], ["r.io/x:t", "--force"], ["r.io/x:t", "--digest-file="], ["r.io/x:t", "--digest-file"]]) {
       const r = push(args);
       assert.equal(r.code, 2, args.join(" "));
       assert.match(r.err, /usage: npm run push/);

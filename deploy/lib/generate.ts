@@ -190,6 +190,8 @@ function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
     spec: {
       selector: { matchLabels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: workloadOf(spec, svc!) } },
       url: `oci://${spec.istioImage}`,
+      // Pinned: Istio checks the pulled image's manifest digest against it.
+      ...(spec.istioSha256 ? { sha256: spec.istioSha256 } : {}),
       imagePullPolicy: spec.imagePullPolicy,
       pluginName: ROOT_ID,
       pluginConfig: filterConfig(spec, role),

@@ -1,6 +1,7 @@
 // The lanes spec: one YAML file describing a lane group. Parsed with the `yaml` package, checked field by
 // field; every error names the file, the path in it, its line, and what is wrong.
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
 
 export interface Lane {
@@ -59,6 +60,10 @@ export interface LanesSpec {
   localLane: boolean;
   /** Service -> the value of `workloadLabel` on its pods, where it is not the service name (e.g. wsk-svc -> wsk). */
   workloads: Record<string, string>;
+  /** The digest file to pin the images with (`digests`, resolved against the spec file's folder). */
+  digests?: string;
+  /** Set when pinned: the WasmPlugin's sha256 (the Istio layout's manifest digest, hex). */
+  istioSha256?: string;
 }
 
 /** The `workloadLabel` value that selects a service's pods. */
@@ -112,7 +117,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
 
   const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads"];
+    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests"];
   for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
 
   const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
@@ -365,11 +370,14 @@ export function parseSpec(text: string, file: string): LanesSpec {
     }
   }
 
+  const digests = str(["digests"], root.digests, false);
+
   if (problems.length) throw new SpecError(problems);
   return {
     group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
     imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
     ...(correlation ? { correlation } : {}), localLane: localLane === true, workloads,
+    ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
   };
 }
 

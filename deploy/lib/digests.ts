@@ -1,0 +1,96 @@
+// The digest file `npm run push --digest-file` writes and `npm run manifests --digests` reads: per layout, the
+// reference pushed and the manifest digest the registry gave it. Pinning by digest makes the generated
+// resources name one immutable artifact instead of a tag someone may push over.
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, basename } from "node:path";
+import type { LanesSpec } from "./spec.ts";
+
+export type Layout = "asm" | "istio";
+export const LAYOUTS: readonly Layout[] = ["asm", "istio"];
+export interface DigestEntry { ref: string; digest: string }
+export type DigestFile = Partial<Record<Layout, DigestEntry>>;
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+export class DigestError extends Error {}
+
+/** Writes the file whole or not at all: a temp file beside it, then a rename (atomic on one filesystem). */
+export function writeDigestFile(file: string, entries: DigestFile): void {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The repository of an image reference: without its tag and digest. */
+export function repositoryOf(ref: string): string {
+  const bare = ref.split("@")[0];
+  const slash = bare.lastIndexOf("/");
+  const colon = bare.lastIndexOf(":");
+  return colon > slash ? bare.slice(0, colon) : bare;
+}
+
+/** Reads and checks a digest file against the spec; both layouts are needed, as manifests writes both. */
+export function loadDigests(file: string, spec: LanesSpec): Record<Layout, DigestEntry> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new DigestError(`${file}: cannot read the digest file: ${(e as Error).message}`);
+  }
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new DigestError(`${file}: not JSON: ${(e as Error).message}`);
+  }
+  if (typeof root !== "object" || root === null || Array.isArray(root)) {
+    throw new DigestError(`${file}: must be a JSON object {"asm": {ref, digest}, "istio": {ref, digest}} (as npm run push --digest-file writes)`);
+  }
+  const problems: string[] = [];
+  for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${k}: unknown layout (known: ${LAYOUTS.join(", ")})`);
+  const out = {} as Record<Layout, DigestEntry>;
+  for (const layout of LAYOUTS) {
+    const e = (root as Record<string, any>)[layout];
+    const image = layout === "asm" ? spec.image : spec.istioImage;
+    const field = layout === "asm" ? "image" : "istioImage";
+    if (e === undefined) { problems.push(`${file}: missing the ${layout} layout: the manifests need both (push with --layout both)`); continue; }
+    if (typeof e !== "object" || e === null || Array.isArray(e)) { problems.push(`${file}: ${layout}: must be an object {ref, digest}`); continue; }
+    if (typeof e.ref !== "string" || e.ref === "") problems.push(`${file}: ${layout}.ref: must be the pushed image reference, got ${JSON.stringify(e.ref)}`);
+    else if (repositoryOf(e.ref) !== repositoryOf(image)) {
+      problems.push(`${file}: ${layout}.ref: ${JSON.stringify(e.ref)} is in repository ${repositoryOf(e.ref)}, but the spec's ${field} is in ${repositoryOf(image)} (${image})`);
+    }
+    if (typeof e.digest !== "string" || !DIGEST.test(e.digest)) problems.push(`${file}: ${layout}.digest: ${JSON.stringify(e.digest)} is not a digest sha256:<64 lowercase hex>`);
+    else {
+      // A spec that pins its own digest must agree with the file, or one of them is stale.
+      const own = image.split("@")[1];
+      if (own && own !== e.digest) problems.push(`${file}: ${layout}.digest: ${e.digest} differs from the digest the spec's ${field} pins (${own})`);
+    }
+    out[layout] = { ref: e.ref, digest: e.digest };
+  }
+  if (problems.length) throw new DigestError(problems.join("\n"));
+  return out;
+}
+
+/**
+ * The spec with its images pinned: `<repository>@<digest>` per layout, and the Istio layout's digest as the
+ * WasmPlugin's sha256. For oci:// URLs Istio compares that field with the image's manifest digest (its image
+ * fetcher's img.Digest()); only for http(s) URLs is it the module's own checksum.
+ */
+export function pinSpec(spec: LanesSpec, digests: Record<Layout, DigestEntry>): LanesSpec {
+  return {
+    ...spec,
+    image: `${repositoryOf(spec.image)}@${digests.asm.digest}`,
+    istioImage: `${repositoryOf(spec.istioImage)}@${digests.istio.digest}`,
+    istioSha256: digests.istio.digest.slice("sha256:".length),
+  };
+}
+
+/** Whether the spec's images are both given by digest already. */
+export function isPinned(spec: LanesSpec): boolean {
+  return spec.image.includes("@") && spec.istioImage.includes("@");
+}
