@@ -84,7 +84,7 @@ export function main(argv: string[]): number {
     const file = join(stage, o.path);
     mkdirSync(dirname(file), { recursive: true });
     const notes = (o.notes ?? []).map((n) => `# ${n}\n`).join("");
-    writeFileSync(file, header + notes + stringify(o.resource, { lineWidth: 0 }));
+    writeFileSync(file, header + notes + stringify(o.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
   }
   // Swap the folders so that a failure at any point leaves either the old output or the new one.
   mkdirSync(dirname(target), { recursive: true });

@@ -484,3 +484,22 @@ describe("pinning by digest (--digests, the spec's digests field)", () => {
     assert.throws(() => parseSpec(`${example}digests: [a]\n`, "d.yaml"), (e: unknown) => e instanceof SpecError && /d\.yaml: digests: must be a string, got a list/.test(e.message));
   });
 });
+
+describe("generated files an operator can read and apply", () => {
+  it("two lane groups in one namespace share no resource name", () => {
+    const other = parseSpec(readFileSync(EXAMPLE, "utf8").replace("group: test", "group: other"), "other.yaml");
+    const names = (o: ReturnType<typeof generate>) => new Set(o.map((x) => `${x.resource.kind}/${x.resource.metadata.namespace}/${x.resource.metadata.name}`));
+    const a = names(outputs), b = names(generate(other));
+    assert.deepEqual([...a].filter((n) => b.has(n)), []);
+  });
+  it("written files hold no YAML anchors or aliases (a port object is shared by several routes of the WebSocket gateway)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-anchors-"));
+    try {
+      const r = manifests([join(ROOT, "deploy/lanes.websocket.yaml"), "--out", join(dir, "out")]);
+      assert.equal(r.code, 0, r.err);
+      for (const [name, text] of Object.entries(tree(join(dir, "out")))) assert.doesNotMatch(text, /(^|\s)[&*]a\d+\b/m, name);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -162,8 +162,11 @@ function gatewayVirtualService(spec: LanesSpec): Resource {
   };
 }
 
+/** A filter resource's name: the group in it, so that two lane groups in one namespace never collide. */
+const filterName = (spec: LanesSpec, role: FilterRole, svc?: string) => role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${spec.group}-${svc}-${role}`;
+
 function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
-  const name = role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${svc}-${role}`;
+  const name = filterName(spec, role, svc);
   return {
     apiVersion: "istio.alibabacloud.com/v1beta1",
     kind: "ASMFilterDeployment",
@@ -182,7 +185,7 @@ function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
 }
 
 function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
-  const name = role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${svc}-${role}`;
+  const name = filterName(spec, role, svc);
   const resource: Resource = {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
