@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
-import { loadSpec, SpecError } from "./lib/spec.ts";
+import { loadSpec, specWarnings, SpecError } from "./lib/spec.ts";
 import { generate } from "./lib/generate.ts";
 import { DigestError, isPinned, loadDigests, pinSpec } from "./lib/digests.ts";
 import { readCommand, UsageError } from "./lib/cli.ts";
@@ -99,6 +99,7 @@ export function main(argv: string[]): number {
   }
   if (hadOld) rmSync(old, { recursive: true, force: true });
   const count = (d: string) => outputs.filter((o) => o.path.startsWith(`${d}/`)).length;
+  for (const w of specWarnings(spec)) console.error(`warning: ${w}`);
   if (!isPinned(spec)) {
     console.error(`note: the manifests are unpinned: they name the mutable tags ${spec.image} and ${spec.istioImage}; pin them with --digests (from npm run push --digest-file)`);
   }

@@ -503,3 +503,22 @@ describe("generated files an operator can read and apply", () => {
     }
   });
 });
+
+describe("warnings on a valid spec", () => {
+  it("localLane with a lane that lacks a service: warned, naming the gaps; full lanes: no warning", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-warn-"));
+    try {
+      writeFileSync(join(dir, "strict.yaml"), readFileSync(EXAMPLE, "utf8") + "localLane: true\n");
+      const r = manifests([join(dir, "strict.yaml"), "--out", join(dir, "out")]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /warning: localLane: strict mode needs every lane to hold every service, .*: s2 has no mockb; s3 has no mocka, mockc/);
+      const full = readFileSync(EXAMPLE, "utf8").replace("services: [mocka, mockc]", "services: [mocka, mockb, mockc]").replace("services: [mockb]", "services: [mocka, mockb, mockc]");
+      writeFileSync(join(dir, "full.yaml"), full + "localLane: true\n");
+      const f = manifests([join(dir, "full.yaml"), "--out", join(dir, "out2")]);
+      assert.equal(f.code, 0, f.err);
+      assert.doesNotMatch(f.err, /warning/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -66,6 +66,17 @@ export interface LanesSpec {
   istioSha256?: string;
 }
 
+/**
+ * What a valid spec may still get wrong, said before it is applied. Strict mode (localLane) carries a lane
+ * only through the workloads' own labels: a lane without a version of some service loses its lane there
+ * (the baseline's workload answers, and its label says the baseline).
+ */
+export function specWarnings(spec: LanesSpec): string[] {
+  if (!spec.localLane) return [];
+  const gaps = spec.lanes.map((l) => [l.name, spec.services.filter((s) => !l.services.includes(s))] as const).filter(([, m]) => m.length > 0);
+  return gaps.length === 0 ? [] : [`localLane: strict mode needs every lane to hold every service, or requests leave their lane at the first service the lane lacks: ${gaps.map(([l, m]) => `${l} has no ${m.join(", ")}`).join("; ")}`];
+}
+
 /** The `workloadLabel` value that selects a service's pods. */
 export function workloadOf(spec: LanesSpec, service: string): string {
   return spec.workloads[service] ?? service;
