@@ -5,10 +5,10 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadSpec, specWarnings, SpecError } from "./lib/spec.ts";
-import { generate } from "./lib/generate.ts";
+import { generate, otelAnnotations } from "./lib/generate.ts";
 import { DigestError, isPinned, loadDigests, pinSpec } from "./lib/digests.ts";
 import { readCommand, UsageError } from "./lib/cli.ts";
-import { Validator, ISTIO_CRDS } from "./lib/validate.ts";
+import { Validator, ISTIO_CRDS, OTEL_CRDS } from "./lib/validate.ts";
 
 const OWN_DIRS = ["asm", "istio"];
 
@@ -58,6 +58,10 @@ export function main(argv: string[]): number {
     console.error(`${ISTIO_CRDS} is missing: the Istio resources cannot be checked against their CRDs (the file is part of the project; restore it with git)\nnothing was written`);
     return 1;
   }
+  if (spec.otel && !validator.hasOtel) {
+    console.error(`${OTEL_CRDS} is missing: the Instrumentation cannot be checked against its CRD (the file is part of the project; restore it with git)\nnothing was written`);
+    return 1;
+  }
   const problems: string[] = [];
   for (const o of outputs) for (const p of validator.check(o.resource)) problems.push(`${o.path}: ${p}`);
   if (problems.length) {
@@ -103,7 +107,9 @@ export function main(argv: string[]): number {
   if (!isPinned(spec)) {
     console.error(`note: the manifests are unpinned: they name the mutable tags ${spec.image} and ${spec.istioImage}; pin them with --digests (from npm run push --digest-file)`);
   }
-  console.log(`wrote ${outputs.length} files to ${out}: asm/ (${count("asm")}: ASMFilterDeployment, DestinationRule, VirtualService), istio/ (${count("istio")}: WasmPlugin, DestinationRule, VirtualService)`);
+  const otel = spec.otel ? ", Instrumentation" : "";
+  console.log(`wrote ${outputs.length} files to ${out}: asm/ (${count("asm")}: ASMFilterDeployment, DestinationRule, VirtualService${otel}), istio/ (${count("istio")}: WasmPlugin, DestinationRule, VirtualService${otel})`);
+  if (spec.otel) for (const line of otelAnnotations(spec)) console.log(line);
   return 0;
 }
 

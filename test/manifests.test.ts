@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate, filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
-import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
+import { generate, filterConfig, ROOT_ID, OTEL_LANGUAGES } from "../deploy/lib/generate.ts";
+import { Validator, ISTIO_CRDS, OTEL_CRDS, otelPropagators } from "../deploy/lib/validate.ts";
 import { loadDigests, pinSpec } from "../deploy/lib/digests.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
@@ -204,6 +204,12 @@ const BAD: [string, string, RegExp][] = [
   ["no weights and no laneFrom", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n", /gateway\.weights: must be a mapping of lane name to weight/],
   ["workloads for an unknown service", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\nworkloads: {b: x}\n", /workloads\.b: "b" is not a service of any lane \(line 6\)/],
   ["sticky header is the routing header", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ngateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 100}\n  stickyHeader: x-asm-prefer-tag\n", /gateway\.stickyHeader: "x-asm-prefer-tag" is not allowed here \(it carries the lane\) \(line 11\)/],
+  ["otel not a mapping", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel: yes please\n", /otel: must be true, false or a mapping \{name, propagators, endpoint\}, got string "yes please" \(line 6\)/],
+  ["otel unknown field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel:\n  sampler: always_on\n", /otel\.sampler: unknown field \(known: name, propagators, endpoint\) \(line 7\)/],
+  ["otel unknown propagator", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel:\n  propagators:\n    - tracecontext\n    - baggage\n    - w3c\n", /otel\.propagators\[2\]: "w3c" is not a propagator the operator knows \(tracecontext, baggage, b3, .*\) \(line 10\)/],
+  ["otel propagators without baggage", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel:\n  propagators: [tracecontext, b3]\n", /otel\.propagators: must include baggage \(baggage carries the lane, tracecontext the trace\) \(line 7\)/],
+  ["otel propagator none", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel: {propagators: [tracecontext, baggage, none]}\n", /otel\.propagators\[2\]: "none" turns propagation off.* \(line 6\)/],
+  ["otel endpoint not a URL", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\notel:\n  endpoint: collector:4317\n", /otel\.endpoint: "collector:4317" is not an http\(s\):\/\/ URL of an OTLP collector \(line 7\)/],
 ];
 
 describe("bad lanes specs", () => {
@@ -326,6 +332,84 @@ describe("the WebSocket seed's lanes spec (deploy/lanes.websocket.yaml): lanes n
     assert.deepEqual(req([["cookie", "lane=v2"]]), [["version", "v2"], ["baggage", "version=v2"]]);
     assert.deepEqual(req([], "/socket.io/?EIO=4&transport=websocket&lane=v2"), [["version", "v2"], ["baggage", "version=v2"]]);
     assert.deepEqual(req([["version", "v3"], ["baggage", "version=v2"]]), [], "an unknown lane named, and a baggage lane sent by the client: both removed");
+  });
+});
+
+describe("zero-code instrumentation (otel): the OpenTelemetry Operator's Instrumentation and the pod annotations", () => {
+  const base = readFileSync(EXAMPLE, "utf8");
+  const onDefaults = parseSpec(`${base}otel: true\n`, "otel.yaml");
+  const inst = (out: ReturnType<typeof generate>) => out.filter((o) => o.resource.kind === "Instrumentation");
+  const validator = new Validator();
+
+  it("otel: true generates one Instrumentation per output folder, in the spec's namespace, propagating tracecontext and baggage", () => {
+    const found = inst(generate(onDefaults));
+    assert.deepEqual(found.map((o) => o.path), ["asm/instrumentation.yaml", "istio/instrumentation.yaml"]);
+    for (const { path, resource: r } of found) {
+      assert.equal(r.apiVersion, "opentelemetry.io/v1alpha1", path);
+      assert.deepEqual(r.metadata, { name: "lane-tag-test", namespace: "default", labels: { "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": "test" } });
+      assert.deepEqual(r.spec.propagators, ["tracecontext", "baggage"]);
+      // No collector: the seeds' option A (propagation only, nothing sampled or exported).
+      assert.equal(r.spec.exporter, undefined);
+      assert.deepEqual(r.spec.sampler, { type: "always_off", argument: "1" });
+      assert.deepEqual(r.spec.env, [{ name: "OTEL_METRICS_EXPORTER", value: "none" }]);
+      assert.deepEqual(validator.check(r), [], path);
+    }
+    assert.equal(inst(generate(spec)).length, 0, "nothing without otel");
+    assert.equal(inst(generate(parseSpec(`${base}otel: false\n`, "otel.yaml"))).length, 0);
+  });
+
+  it("the object form: the propagators given, the exporter endpoint and name, valid against the CRD", () => {
+    const s = parseSpec(`${base}otel:\n  name: lanes\n  propagators: [tracecontext, baggage, b3]\n  endpoint: http://otel-collector.observability:4317\n`, "otel.yaml");
+    const [a, i] = inst(generate(s)).map((o) => o.resource);
+    assert.deepEqual(a, i, "asm/ and istio/ hold the same Instrumentation");
+    assert.equal(a.metadata.name, "lanes");
+    assert.deepEqual(a.spec.propagators, ["tracecontext", "baggage", "b3"]);
+    assert.deepEqual(a.spec.exporter, { endpoint: "http://otel-collector.observability:4317" });
+    assert.deepEqual(a.spec.sampler, { type: "parentbased_traceidratio", argument: "1" });
+    assert.equal(a.spec.env, undefined);
+    assert.deepEqual(validator.check(a), []);
+    // An object without fields is otel: true.
+    assert.deepEqual(parseSpec(`${base}otel: {}\n`, "otel.yaml").otel, onDefaults.otel);
+  });
+
+  it("the validator rejects an invalid Instrumentation (so the checks above can fail)", () => {
+    const r = structuredClone(inst(generate(onDefaults))[0].resource);
+    r.spec.propagators.push("w3c");
+    r.spec.sampler.kind = "x";
+    const problems = validator.check(r).join("\n");
+    assert.match(problems, /\/spec\/propagators\/2: must be equal to one of the allowed values \(tracecontext, baggage, b3/);
+    assert.match(problems, /\/spec\/sampler: must NOT have additional properties \(kind\)/);
+  });
+
+  it("the spec checks propagators against the CRD's enum", () => {
+    assert.deepEqual(otelPropagators(), ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "xray", "ottrace", "none"]);
+  });
+
+  it("the project's Instrumentation CRD is the operator's, as ../shared holds it, with its source stated", { skip: !existsSync(join(SHARED, "schemas/otel-instrumentation-crd.yaml")) && "../shared is absent" }, () => {
+    const crds = (file: string) => parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
+    const [ours] = crds(OTEL_CRDS);
+    const [theirs] = crds(join(SHARED, "schemas/otel-instrumentation-crd.yaml"));
+    assert.deepEqual(ours.spec.versions.map((v: any) => v.name), ["v1alpha1"]);
+    assert.deepEqual(ours, theirs);
+    assert.match(readFileSync(OTEL_CRDS, "utf8"), /^# [^]*Source: open-telemetry\/opentelemetry-operator, config\/crd\/bases\/opentelemetry\.io_instrumentations\.yaml, commit\n# be89444/);
+  });
+
+  it("npm run manifests writes the Instrumentation to both folders and prints the pod annotations per language", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-otel-"));
+    try {
+      writeFileSync(join(dir, "otel.yaml"), `${base}otel: true\n`);
+      const r = manifests([join(dir, "otel.yaml"), "--out", join(dir, "out")]);
+      assert.equal(r.code, 0, r.err);
+      for (const d of ["asm", "istio"]) assert.equal(parse(readFileSync(join(dir, "out", d, "instrumentation.yaml"), "utf8")).kind, "Instrumentation");
+      for (const l of OTEL_LANGUAGES) assert.match(r.out, new RegExp(`^  ${l}: +instrumentation\\.opentelemetry\\.io/inject-${l}: "true"$`, "m"));
+      assert.match(r.out, /^  go: +instrumentation\.opentelemetry\.io\/otel-go-auto-target-exe: "<path of the app's binary in the container>" +\(go needs this one too/m);
+      assert.match(r.out, /give its name: "lane-tag-test"/);
+      const plain = manifests(["deploy/lanes.example.yaml", "--out", join(dir, "plain")]);
+      assert.equal(plain.code, 0, plain.err);
+      assert.doesNotMatch(plain.out, /instrumentation\.opentelemetry\.io/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -207,6 +207,37 @@ function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
   return resource;
 }
 
+/**
+ * The OpenTelemetry Operator's Instrumentation for zero-code baggage propagation (the seeds' step, generated).
+ * Without a collector it follows the seeds' option A: nothing sampled, no metrics exported, only propagation.
+ */
+function instrumentation(spec: LanesSpec): Resource {
+  const o = spec.otel!;
+  return {
+    apiVersion: "opentelemetry.io/v1alpha1",
+    kind: "Instrumentation",
+    metadata: { name: o.name, namespace: spec.namespace, labels: ownLabels(spec) },
+    spec: o.endpoint
+      ? { exporter: { endpoint: o.endpoint }, propagators: o.propagators, sampler: { type: "parentbased_traceidratio", argument: "1" } }
+      : { env: [{ name: "OTEL_METRICS_EXPORTER", value: "none" }], propagators: o.propagators, sampler: { type: "always_off", argument: "1" } },
+  };
+}
+
+/** The languages the operator injects, each by its own pod annotation. */
+export const OTEL_LANGUAGES = ["java", "nodejs", "python", "dotnet", "go"] as const;
+
+/** Pod annotations that make the operator inject the generated Instrumentation, as printed by `manifests`. */
+export function otelAnnotations(spec: LanesSpec): string[] {
+  const o = spec.otel!;
+  return [
+    `zero-code propagation: annotate each Deployment's pod template (spec.template.metadata.annotations) for its language, in namespace ${spec.namespace}:`,
+    ...OTEL_LANGUAGES.map((l) => `  ${`${l}:`.padEnd(8)}instrumentation.opentelemetry.io/inject-${l}: "true"`),
+    `  ${"go:".padEnd(8)}instrumentation.opentelemetry.io/otel-go-auto-target-exe: "<path of the app's binary in the container>"   (go needs this one too, and the operator's Go instrumentation enabled)`,
+    `  pods with several containers: instrumentation.opentelemetry.io/container-names: "<app container>" (the seeds use "default")`,
+    `  "true" takes the namespace's only Instrumentation; where there are others, give its name: "${o.name}"`,
+  ];
+}
+
 /** Every resource for the spec, with the file each goes to. */
 export function generate(spec: LanesSpec): Output[] {
   const out: Output[] = [];
@@ -228,6 +259,7 @@ export function generate(spec: LanesSpec): Output[] {
       out.push({ path: `${dir}/virtualservice-${svc}.yaml`, resource: virtualService(spec, svc, asm) });
     }
     if (spec.gateway) out.push({ path: `${dir}/virtualservice-gateway.yaml`, resource: gatewayVirtualService(spec) });
+    if (spec.otel) out.push({ path: `${dir}/instrumentation.yaml`, resource: instrumentation(spec) });
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
+import { otelPropagators } from "./validate.ts";
 
 export interface Lane {
   name: string;
@@ -40,6 +41,17 @@ export interface CorrelationSpec {
   ttlMs?: number;
 }
 
+/** Zero-code instrumentation (`otel`): an OpenTelemetry Operator Instrumentation that propagates baggage. */
+export interface OtelSpec {
+  name: string;
+  propagators: string[];
+  /** OTLP endpoint of a collector; without it the Instrumentation samples nothing and exports no metrics. */
+  endpoint?: string;
+}
+
+/** Propagators every generated Instrumentation has: baggage carries the lane, tracecontext the trace id. */
+export const OTEL_REQUIRED_PROPAGATORS = ["tracecontext", "baggage"];
+
 export interface LanesSpec {
   group: string;
   namespace: string;
@@ -56,6 +68,7 @@ export interface LanesSpec {
   services: string[];
   gateway?: GatewaySpec;
   correlation?: CorrelationSpec;
+  otel?: OtelSpec;
   /** Strict mode: outbound requests without a lane take the lane of the workload's own `labelKey` label. */
   localLane: boolean;
   /** Service -> the value of `workloadLabel` on its pods, where it is not the service name (e.g. wsk-svc -> wsk). */
@@ -128,7 +141,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
 
   const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests"];
+    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests", "otel"];
   for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
 
   const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
@@ -383,11 +396,53 @@ export function parseSpec(text: string, file: string): LanesSpec {
 
   const digests = str(["digests"], root.digests, false);
 
+  // Zero-code instrumentation
+  let otel: OtelSpec | undefined;
+  const o = root.otel;
+  const otelName = `lane-tag-${group}`;
+  if (o === true) otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
+  else if (o !== undefined && o !== false) {
+    if (!isObject(o)) fail(["otel"], `must be true, false or a mapping {name, propagators, endpoint}, got ${describe(o)}`);
+    else {
+      otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
+      for (const k of Object.keys(o)) if (!["name", "propagators", "endpoint"].includes(k)) fail(["otel", k], "unknown field (known: name, propagators, endpoint)");
+      if (o.name !== undefined) {
+        otel.name = str(["otel", "name"], o.name, true, otelName);
+        check(["otel", "name"], otel.name, DNS_LABEL, "a Kubernetes name");
+      }
+      if (o.propagators !== undefined) {
+        // Checked against the operator's own list (its CRD's enum), so the spec fails where the cluster would.
+        const allowed = otelPropagators();
+        if (!Array.isArray(o.propagators) || o.propagators.length === 0) fail(["otel", "propagators"], `must be a non-empty list of ${allowed.join(", ")}`);
+        else {
+          const list: string[] = [];
+          o.propagators.forEach((v: unknown, i: number) => {
+            const p: Path = ["otel", "propagators", i];
+            if (typeof v !== "string") return void fail(p, `must be a string, got ${describe(v)}`);
+            if (allowed.length && !allowed.includes(v)) return void fail(p, `${JSON.stringify(v)} is not a propagator the operator knows (${allowed.join(", ")})`);
+            // "none" turns propagation off: the lane would stop at the first instrumented app.
+            if (v === "none") return void fail(p, `"none" turns propagation off: the lane would not survive an instrumented app`);
+            if (list.includes(v)) return void fail(p, `${JSON.stringify(v)} is listed twice`);
+            list.push(v);
+          });
+          const missing = OTEL_REQUIRED_PROPAGATORS.filter((r) => !o.propagators.includes(r));
+          if (missing.length) fail(["otel", "propagators"], `must include ${missing.join(" and ")} (baggage carries the lane, tracecontext the trace)`);
+          otel.propagators = list;
+        }
+      }
+      if (o.endpoint !== undefined) {
+        const e = str(["otel", "endpoint"], o.endpoint, true);
+        if (e && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(e)) fail(["otel", "endpoint"], `${JSON.stringify(e)} is not an http(s):// URL of an OTLP collector`);
+        else if (e) otel.endpoint = e;
+      }
+    }
+  }
+
   if (problems.length) throw new SpecError(problems);
   return {
     group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
     imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
-    ...(correlation ? { correlation } : {}), localLane: localLane === true, workloads,
+    ...(correlation ? { correlation } : {}), ...(otel ? { otel } : {}), localLane: localLane === true, workloads,
     ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
   };
 }

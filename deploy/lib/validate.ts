@@ -1,6 +1,7 @@
 // Validates generated resources: Istio kinds against the OpenAPI schema of their CRD (Istio's own CRDs, kept
 // in deploy/schemas/istio-crds.yaml with their source), ASMFilterDeployment against a schema written from ASM's documented
-// fields (deploy/schemas/asmfilterdeployment.schema.json). Unknown fields are errors, as with
+// fields (deploy/schemas/asmfilterdeployment.schema.json), the OpenTelemetry Operator's Instrumentation against its
+// CRD (deploy/schemas/otel-instrumentation-crd.yaml). Unknown fields are errors, as with
 // `kubectl apply` and its strict field validation. CEL rules (x-kubernetes-validations) are not evaluated.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,19 @@ import { parseAllDocuments } from "yaml";
 import type { Resource } from "./generate.ts";
 
 export const ISTIO_CRDS = fileURLToPath(new URL("../schemas/istio-crds.yaml", import.meta.url));
+export const OTEL_CRDS = fileURLToPath(new URL("../schemas/otel-instrumentation-crd.yaml", import.meta.url));
 const ASM_SCHEMA = fileURLToPath(new URL("../schemas/asmfilterdeployment.schema.json", import.meta.url));
+
+function readCrds(file: string): any[] {
+  if (!existsSync(file)) return [];
+  return parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter((c) => c?.kind === "CustomResourceDefinition");
+}
+
+/** The propagators the operator's Instrumentation accepts (its CRD's enum), so that the spec is checked against the same list. */
+export function otelPropagators(file = OTEL_CRDS): string[] {
+  const v = readCrds(file)[0]?.spec.versions.find((x: any) => x.name === "v1alpha1");
+  return v?.schema?.openAPIV3Schema?.properties?.spec?.properties?.propagators?.items?.enum ?? [];
+}
 
 /** Object schemas without preserve-unknown-fields get additionalProperties: false (strict field validation). */
 function strict(schema: any): any {
@@ -29,22 +42,18 @@ function strict(schema: any): any {
 export class Validator {
   private validators = new Map<string, ValidateFunction>();
 
-  constructor(crdsFile = ISTIO_CRDS) {
+  constructor(crdsFile = ISTIO_CRDS, otelCrdsFile = OTEL_CRDS) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats.default(ajv);
     for (const f of ["int32", "int64", "uint32", "double", "float"]) ajv.addFormat(f, { type: "number", validate: () => true });
-    if (existsSync(crdsFile)) {
-      for (const doc of parseAllDocuments(readFileSync(crdsFile, "utf8"))) {
-        const crd = doc.toJS();
-        if (crd?.kind !== "CustomResourceDefinition") continue;
-        for (const v of crd.spec.versions) {
-          const schema = v.schema?.openAPIV3Schema;
-          if (!schema) continue;
-          const root = strict(schema);
-          // metadata is Kubernetes' ObjectMeta, not part of the CRD schema: checked separately.
-          root.properties = { ...root.properties, apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" } };
-          this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(root));
-        }
+    for (const crd of [...readCrds(crdsFile), ...readCrds(otelCrdsFile)]) {
+      for (const v of crd.spec.versions) {
+        const schema = v.schema?.openAPIV3Schema;
+        if (!schema) continue;
+        const root = strict(schema);
+        // metadata is Kubernetes' ObjectMeta, not part of the CRD schema: checked separately.
+        root.properties = { ...root.properties, apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" } };
+        this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(root));
       }
     }
     const asm = JSON.parse(readFileSync(ASM_SCHEMA, "utf8"));
@@ -53,6 +62,9 @@ export class Validator {
 
   /** Whether schemas for Istio kinds are loaded. */
   get hasIstio(): boolean { return [...this.validators.keys()].some((k) => k.includes("istio.io")); }
+
+  /** Whether the schema for the OpenTelemetry Operator's Instrumentation is loaded. */
+  get hasOtel(): boolean { return this.validators.has("opentelemetry.io/v1alpha1/Instrumentation"); }
 
   /** Problems with one resource, as "path: message" strings; empty when valid. */
   check(resource: Resource): string[] {
