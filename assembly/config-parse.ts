@@ -106,6 +106,20 @@ function isLabelKey(s: string): bool {
   return true;
 }
 
+/** An object of value -> lane (each a valid lane name) into keys/lanes; the first problem, or null. */
+function parseLaneMap(name: string, x: JValue, keys: string[], lanes: string[]): ConfigResult | null {
+  for (let j = 0; j < x.keys.length; j++) {
+    const lane = x.items[j];
+    const ln = name + "." + x.keys[j];
+    if (lane.kind != Kind.String) return typeErr(ln, "a string", lane);
+    const p = laneProblem(lane.s);
+    if (p.length > 0) return fieldErr(ln, p);
+    keys.push(x.keys[j]);
+    lanes.push(lane.s);
+  }
+  return null;
+}
+
 function parseCorrelation(c: Config, v: JValue): ConfigResult | null {
   if (v.kind != Kind.Object) return typeErr("correlation", "an object", v);
   for (let i = 0; i < v.keys.length; i++) {
@@ -155,15 +169,8 @@ function parseLocalLane(c: Config, v: JValue): ConfigResult | null {
       c.localLabel = x.s;
     } else if (key == "label_to_lane") {
       if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
-      for (let j = 0; j < x.keys.length; j++) {
-        const lane = x.items[j];
-        const ln = name + "." + x.keys[j];
-        if (lane.kind != Kind.String) return typeErr(ln, "a string", lane);
-        const p = laneProblem(lane.s);
-        if (p.length > 0) return fieldErr(ln, p);
-        c.labelValues.push(x.keys[j]);
-        c.labelLanes.push(lane.s);
-      }
+      const r = parseLaneMap(name, x, c.labelValues, c.labelLanes);
+      if (r !== null) return r;
     } else {
       return unknownErr(name, "label, label_to_lane");
     }
@@ -216,15 +223,10 @@ function parseLaneFrom(c: Config, v: JValue): ConfigResult | null {
     } else if (key == "values") {
       if (x.kind != Kind.Object || x.keys.length > MAX_LANES) return typeErr(name, "an object of value to lane (at most 256)", x);
       for (let j = 0; j < x.keys.length; j++) {
-        const lane = x.items[j];
-        const ln = name + "." + x.keys[j];
-        if (x.keys[j].length == 0 || x.keys[j].length > MAX_NAME) return fieldErr(ln, "a value must have 1-256 characters");
-        if (lane.kind != Kind.String) return typeErr(ln, "a string", lane);
-        const p = laneProblem(lane.s);
-        if (p.length > 0) return fieldErr(ln, p);
-        c.fromValues.push(x.keys[j]);
-        c.fromLanes.push(lane.s);
+        if (x.keys[j].length == 0 || x.keys[j].length > MAX_NAME) return fieldErr(name + "." + x.keys[j], "a value must have 1-256 characters");
       }
+      const r = parseLaneMap(name, x, c.fromValues, c.fromLanes);
+      if (r !== null) return r;
     } else if (key == "header" || key == "cookie" || key == "query") {
       if (x.kind != Kind.String) return typeErr(name, "a string", x);
       const p = key == "header" ? headerNameProblem(x.s) : isToken(x.s) ? "" : quote(x.s) + " is not a " + key + " name (a token of 1-256 characters)";

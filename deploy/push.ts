@@ -46,7 +46,7 @@ function checkOras(): void {
   if (r.error) {
     throw new PushError(
       `the oras CLI was not found (${oras()}): install it from https://oras.land/docs/installation ` +
-      "(Debian: the `oras` package from trixie; this project's CI uses ../shared/tools/install-oras.sh)", 127);
+      "(Debian: the `oras` package from trixie, a static binary that also runs on bookworm)", 127);
   }
 }
 
