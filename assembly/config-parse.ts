@@ -2,6 +2,7 @@
 // error that names the field and says why. Pure, table-tested with as-pect.
 import { JsonReader, JValue, Kind, quote } from "./json";
 import { isLaneRaw } from "./lane";
+import { parseHopTrace } from "./config-observe";
 import {
   Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, MAX_LANES, MAX_NAME, MAX_CAPACITY, MAX_TTL_MS, MAX_TRACE_HEADERS, MAX_WEIGHT, bytesOf,
 } from "./config";
@@ -11,21 +12,21 @@ export class ConfigResult {
   error: string = "";
 }
 
-function err(msg: string): ConfigResult {
+export function err(msg: string): ConfigResult {
   const r = new ConfigResult();
   r.error = msg;
   return r;
 }
 
-function fieldErr(name: string, msg: string): ConfigResult {
+export function fieldErr(name: string, msg: string): ConfigResult {
   return err("field " + quote(name) + ": " + msg);
 }
 
-function typeErr(name: string, want: string, v: JValue): ConfigResult {
+export function typeErr(name: string, want: string, v: JValue): ConfigResult {
   return fieldErr(name, "must be " + want + ", got " + v.kindName());
 }
 
-function unknownErr(name: string, known: string): ConfigResult {
+export function unknownErr(name: string, known: string): ConfigResult {
   return fieldErr(name, "unknown field (known: " + known + ")");
 }
 
@@ -97,7 +98,7 @@ function intErr(name: string, v: JValue, lo: i32, hi: i32): ConfigResult {
 }
 
 // A Kubernetes label key as a property path segment: printable ASCII without spaces.
-function isLabelKey(s: string): bool {
+export function isLabelKey(s: string): bool {
   if (s.length == 0 || s.length > 317) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -107,7 +108,7 @@ function isLabelKey(s: string): bool {
 }
 
 /** An object of value -> lane (each a valid lane name) into keys/lanes; the first problem, or null. */
-function parseLaneMap(name: string, x: JValue, keys: string[], lanes: string[]): ConfigResult | null {
+export function parseLaneMap(name: string, x: JValue, keys: string[], lanes: string[]): ConfigResult | null {
   for (let j = 0; j < x.keys.length; j++) {
     const lane = x.items[j];
     const ln = name + "." + x.keys[j];
@@ -302,16 +303,19 @@ export function parseConfig(text: string): ConfigResult {
       if (v.kind != Kind.String) return typeErr(key, "a string", v);
       if (v.s.length > 0 && !isLaneString(v.s)) return fieldErr(key, laneProblem(v.s));
       c.defaultLane = v.s;
-    } else if (key == "trust_client_lane") {
+    } else if (key == "trust_client_lane" || key == "lane_metrics" || key == "filter_state") {
       if (v.kind != Kind.Bool) return typeErr(key, "true or false", v);
-      c.trustClientLane = v.b;
+      if (key == "trust_client_lane") c.trustClientLane = v.b;
+      else if (key == "lane_metrics") c.laneMetrics = v.b;
+      else c.filterState = v.b;
     } else {
       let r: ConfigResult | null = null;
       if (key == "correlation") r = parseCorrelation(c, v);
       else if (key == "local_lane") r = parseLocalLane(c, v);
       else if (key == "assign") r = parseAssign(c, v);
       else if (key == "lane_from") r = parseLaneFrom(c, v);
-      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from");
+      else if (key == "hop_trace") r = parseHopTrace(c, v);
+      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
       if (r !== null) return r;
     }
   }
@@ -329,6 +333,9 @@ export function parseConfig(text: string): ConfigResult {
     }
     for (let i = 0; i < c.fromLanes.length; i++) {
       if (!c.lanes.includes(c.fromLanes[i])) return fieldErr("lane_from.values." + c.fromValues[i], quote(c.fromLanes[i]) + " is not in \"lanes\"");
+    }
+    for (let i = 0; i < c.traceLabelLanes.length; i++) {
+      if (!c.lanes.includes(c.traceLabelLanes[i])) return fieldErr("hop_trace.label_to_lane." + c.traceLabelValues[i], quote(c.traceLabelLanes[i]) + " is not in \"lanes\"");
     }
   }
   // A lane the client names is the client's choice: an operator who does not trust clients must say so.

@@ -64,6 +64,19 @@ export class Config {
   fromValues: string[] = [];
   fromLanes: string[] = [];
   fromTrusted: bool = false;
+  /** lane_metrics: a request counter per lane, direction and source, the lane as a stats tag. */
+  laneMetrics: bool = false;
+  /** filter_state: the lane and its source as Envoy filter state (wasm.lane_tag.lane, wasm.lane_tag.source). */
+  filterState: bool = false;
+  /** hop_trace: traced requests collect "workload@lane" entries in the x-lane-tag-trace response header. */
+  hopTrace: bool = false;
+  /** hop_trace.accept_debug_header: a request with x-lane-tag-debug: 1 starts a trace here. */
+  traceAccept: bool = false;
+  /** hop_trace.workload, else node metadata WORKLOAD_NAME; hop_trace.label(_to_lane), else local_lane's. */
+  traceWorkload: string = "";
+  traceLabel: string = "";
+  traceLabelValues: string[] = [];
+  traceLabelLanes: string[] = [];
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -82,6 +95,8 @@ export class Config {
   fromValueBytes: ArrayBuffer[] = [];
   fromLaneBytes: ArrayBuffer[] = [];
   hasLaneFrom: bool = false;
+  /** Any of lane_metrics, filter_state, hop_trace: the request path has observing to do. */
+  observes: bool = false;
 
   seal(): Config {
     this.routingHeaderBytes = bytesOf(this.routingHeader);
@@ -99,6 +114,7 @@ export class Config {
     this.fromValueBytes = allBytes(this.fromValues);
     this.fromLaneBytes = allBytes(this.fromLanes);
     this.hasLaneFrom = this.laneFrom();
+    this.observes = this.laneMetrics || this.filterState || this.hopTrace;
     const n = this.assignLanes.length;
     this.assignSeeds = new StaticArray<u64>(n);
     this.assignWeightsF = new StaticArray<f64>(n);
@@ -135,6 +151,22 @@ export class Config {
     return isLaneString(lane) && (this.lanes.length == 0 || this.lanes.includes(lane)) ? lane : "";
   }
 
+  /** The workload lane label hop_trace reads: its own, else local_lane's ("" when neither). */
+  hopLabel(): string {
+    return this.traceLabel.length > 0 ? this.traceLabel : this.localLabel;
+  }
+
+  /** hop_trace's lane for a label value: through its own map, else local_lane's, else the value itself. */
+  hopLaneForLabel(value: string): string {
+    if (this.traceLabel.length == 0) return this.laneForLabel(value);
+    let lane = value;
+    if (this.traceLabelValues.length > 0) {
+      const i = this.traceLabelValues.indexOf(value);
+      lane = i < 0 ? "" : this.traceLabelLanes[i];
+    }
+    return isLaneString(lane) && (this.lanes.length == 0 || this.lanes.includes(lane)) ? lane : "";
+  }
+
   /** The effective configuration as JSON, for the configure log line (optional features when on). */
   toJSON(): string {
     let s = "{\"routing_header\":" + quote(this.routingHeader) +
@@ -160,6 +192,14 @@ export class Config {
       s += ",\"lane_from\":{\"header\":" + quote(this.fromHeader) + ",\"cookie\":" + quote(this.fromCookie) +
         ",\"query\":" + quote(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
         ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}";
+    }
+    if (this.laneMetrics) s += ",\"lane_metrics\":true";
+    if (this.filterState) s += ",\"filter_state\":true";
+    if (this.hopTrace) {
+      s += ",\"hop_trace\":{\"accept_debug_header\":" + (this.traceAccept ? "true" : "false") + ",\"workload\":" + quote(this.traceWorkload) +
+        ",\"label\":" + quote(this.traceLabel);
+      if (this.traceLabelValues.length > 0) s += ",\"label_to_lane\":" + map(this.traceLabelValues, this.traceLabelLanes, null);
+      s += "}";
     }
     return s + "}";
   }

@@ -4,12 +4,15 @@
 import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "./config";
 import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "./baggage";
 import { isLaneRaw, bytesEqual } from "./lane";
+import { TRACE_KEY } from "./hop";
 import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT, BAG_KEEP, BAG_REPLACE } from "./decide";
 import { cookieValue, queryValue } from "./entry";
 import { hash64, mix64 } from "./trace";
 import { pickLane } from "./assign";
 import { findHeader, hvPtr, hvLen } from "./pairs";
 import { traceLane, tracedPtr, tracedLen, recordTrace } from "./correlation";
+import { LaneMetrics } from "./lane-metrics";
+import { observeRequest } from "./observe";
 import {
   scratch, readPtr, readSize, getProperty, readRequestHeaders, replaceHeader, removeHeader, resetHostErrors, hostErrorCount,
   nowNs, PROP_DIRECTION_LEGACY, PROP_DIRECTION_XDS, RESULT_OK, RESULT_NOT_FOUND,
@@ -31,6 +34,11 @@ export class Root {
   localLane: ArrayBuffer = new ArrayBuffer(0);
   /** direction: auto: the property that names the listener direction on this Envoy (see resolveDirection). */
   directionPath: ArrayBuffer = PROP_DIRECTION_XDS;
+  /** lane_metrics: the counters defined at configure, or null when off. */
+  laneMetrics: LaneMetrics | null = null;
+  /** hop_trace: this workload's entry ("workload@lane") and lane (empty: unknown), read at configure. */
+  hopPrefix: ArrayBuffer = new ArrayBuffer(0);
+  hopLane: ArrayBuffer = new ArrayBuffer(0);
   constructor(id: u32) { this.id = id; }
 }
 
@@ -67,7 +75,7 @@ function failClosed(dir: i32, config: Config): void {
   count(dir, M_BAGGAGE_DROPPED);
 }
 
-export function onRequest(root: Root, config: Config): void {
+export function onRequest(root: Root, config: Config, contextId: u32): void {
   resetHostErrors();
   const dir = resolveDirection(root, config);
   // An operator who does not trust clients (a gateway) has their lane removed in every direction: Istio and
@@ -157,6 +165,19 @@ export function onRequest(root: Root, config: Config): void {
       invalid = 0;
       count(dir, M_CLIENT_LANE_REMOVED);
     }
+    // hop_trace: a client cannot start a trace through baggage; only x-lane-tag-debug where allowed.
+    if (config.hopTrace && !dropped && bagLen > 0 && countLooseLaneMembers(bag, bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength) > 0) {
+      const dst = scratch(bagLen);
+      if (dst != 0) {
+        bagLen = stripLaneMembers(bag, bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength, dst);
+        bag = dst;
+        stripped = true;
+      } else {
+        dropped = true;
+        bag = 0;
+        bagLen = 0;
+      }
+    }
   }
 
   if (bagLen > MAX_BAGGAGE) {
@@ -192,6 +213,9 @@ export function onRequest(root: Root, config: Config): void {
     removeHeader(rh, rhLen);
   }
   let bagClean = !(stripped || dropped); // the client's lane members are gone from the request's baggage
+  // What the request's baggage now holds (repeated headers joined), for hop_trace's member.
+  let finalBag = bag;
+  let finalLen = bagLen;
   if (decision.baggage != BAG_KEEP) {
     const src = state.baggageSrc;
     const lp = src == SRC_HEADER ? hdr : fbPtr;
@@ -201,6 +225,8 @@ export function onRequest(root: Root, config: Config): void {
       const out = writeBaggage(bag, bagLen, key, keyLen, lp, ll, scan.anchor, dst);
       if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out)) {
         bagClean = true;
+        finalBag = dst;
+        finalLen = out;
         count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
       }
     }
@@ -212,12 +238,20 @@ export function onRequest(root: Root, config: Config): void {
       dropped = true;
     }
   }
-  if (dropped) count(dir, M_BAGGAGE_DROPPED);
+  if (dropped) {
+    count(dir, M_BAGGAGE_DROPPED);
+    finalLen = 0;
+  }
 
   // correlation: an arriving request with a lane records it under its trace ids for the app's calls.
   if (config.correlation && dir != DIR_OUTBOUND && state.headerValid) recordTrace(dir, config, buf, n, hdr, hdrLen);
 
   const f = decision.found;
+  // Observability (each off by default): per-lane counters, filter state, hop trace.
+  if (config.observes) {
+    observeRequest(root.laneMetrics, config, contextId, dir, buf, n, state.headerValid ? hdr : 0, state.headerValid ? hdrLen : 0, f,
+      bag, bagLen, finalBag, finalLen, untrusted);
+  }
   countInline(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
     f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : f == SRC_CLIENT ? M_FROM_CLIENT : M_NO_LANE);
   if (invalid > 0) count(dir, M_INVALID, invalid);

@@ -6,10 +6,13 @@ import { VERSION, ROOT_ID } from "./version";
 import { StreamTable } from "./streams";
 import { Root, onRequest } from "./filter";
 import { defineMetrics } from "./metrics";
+import { defineLaneMetrics } from "./lane-metrics";
+import { hopResponse, endHop } from "./hop-trace";
+import { isTraceWorkload } from "./config-observe";
 import {
   arenaReset, log, getProperty, readString, readPluginConfiguration, PROP_DIRECTION_LEGACY, PROP_DIRECTION_XDS,
-  NODE_LABELS_XDS, NODE_LABELS_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND, LOG_INFO, LOG_WARN, LOG_ERROR,
-  LOG_CRITICAL, HEADERS_CONTINUE,
+  NODE_LABELS_XDS, NODE_LABELS_LEGACY, NODE_META_XDS, NODE_META_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND,
+  LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL, HEADERS_CONTINUE,
 } from "./host";
 
 export { malloc } from "./host";
@@ -44,7 +47,10 @@ export function proxy_on_context_create(contextId: u32, rootContextId: u32): voi
 }
 
 export function proxy_on_delete(contextId: u32): void {
-  if (streams.delete(contextId)) return;
+  if (streams.delete(contextId)) {
+    endHop(contextId);
+    return;
+  }
   for (let i = 0; i < roots.length; i++) {
     if (roots[i].id == contextId) {
       roots.splice(i, 1);
@@ -105,7 +111,39 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
     root.directionPath = getProperty(PROP_DIRECTION_LEGACY) == RESULT_OK ? PROP_DIRECTION_LEGACY : PROP_DIRECTION_XDS;
   }
   root.localLane = config.localLabel.length > 0 ? readLocalLane(config) : new ArrayBuffer(0);
+  root.laneMetrics = config.laneMetrics ? defineLaneMetrics(config, String.UTF8.decode(root.localLane)) : null;
+  if (config.hopTrace) readHopIdentity(root, config);
   return true;
+}
+
+/** A node metadata string (`xds.node.metadata.<path>`, else Envoy ≤ 1.32's `node.…`), or null. */
+function nodeMetadata(path: string): string | null {
+  let r = getProperty(String.UTF8.encode(NODE_META_XDS + path));
+  if (r == RESULT_NOT_FOUND) r = getProperty(String.UTF8.encode(NODE_META_LEGACY + path));
+  return r == RESULT_OK ? readString() : null;
+}
+
+/** hop_trace: this workload's name (WORKLOAD_NAME unless configured) and lane (its label), for its entries. */
+function readHopIdentity(root: Root, config: Config): void {
+  let workload = config.traceWorkload;
+  if (workload.length == 0) {
+    const w = nodeMetadata("WORKLOAD_NAME");
+    if (w !== null && isTraceWorkload(w)) workload = w;
+    else {
+      workload = "unknown";
+      log(LOG_WARN, "lane-tag: hop_trace: node.metadata.WORKLOAD_NAME is " + (w === null ? "not set" : quote(w) + ", not a workload name") +
+        ": trace entries say \"unknown\" (set hop_trace.workload)");
+    }
+  }
+  let lane = "";
+  const label = config.hopLabel();
+  if (label.length > 0) {
+    const v = nodeMetadata("LABELS\0" + label);
+    if (v !== null) lane = config.hopLaneForLabel(v);
+    if (lane.length == 0) log(LOG_WARN, "lane-tag: hop_trace: node.metadata.LABELS." + label + " names no lane: trace entries say \"" + workload + "@?\"");
+  }
+  root.hopLane = String.UTF8.encode(lane);
+  root.hopPrefix = String.UTF8.encode(workload + "@" + (lane.length > 0 ? lane : "?"));
 }
 
 /**
@@ -143,7 +181,19 @@ export function proxy_on_request_headers(contextId: u32, headers: u32, endOfStre
   const config = root.config;
   if (config === null) return HEADERS_CONTINUE;
   arenaReset();
-  onRequest(root, config);
+  onRequest(root, config, contextId);
+  arenaReset();
+  return HEADERS_CONTINUE;
+}
+
+// Only hop_trace works on responses; without it this returns at once.
+export function proxy_on_response_headers(contextId: u32, headers: u32, endOfStream: u32): u32 {
+  const root = findRoot(streams.get(contextId));
+  if (root === null) return HEADERS_CONTINUE;
+  const config = root.config;
+  if (config === null || !config.hopTrace) return HEADERS_CONTINUE;
+  arenaReset();
+  hopResponse(contextId, !config.trustClientLane, root.hopPrefix, root.hopLane);
   arenaReset();
   return HEADERS_CONTINUE;
 }

@@ -82,6 +82,8 @@ export const PROP_DIRECTION_XDS = String.UTF8.encode("xds\0listener_direction");
 export const NODE_LABELS_XDS = "xds\0node\0metadata\0LABELS\0";
 export const NODE_LABELS_LEGACY = "node\0metadata\0LABELS\0";
 export const PROP_ROOT_ID = String.UTF8.encode("plugin_root_id");
+export const NODE_META_XDS = "xds\0node\0metadata\0";
+export const NODE_META_LEGACY = "node\0metadata\0";
 
 // ---- configure-time calls ---------------------------------------------------------------------------------
 
@@ -144,6 +146,28 @@ export function removeHeader(name: usize, nameLen: i32): bool {
   if (abi.proxy_remove_header_map_value(abi.HEADERS_REQUEST, name, nameLen) == abi.RESULT_OK) return true;
   hostErrors++;
   return false;
+}
+
+// ---- observability: filter state and response headers (only when those features are on) ---------------
+
+/** set_property: Envoy keeps it as this stream's filter state `wasm.<path>`. */
+export function setProperty(path: ArrayBuffer, value: usize, valueLen: i32): bool {
+  if (abi.proxy_set_property(changetype<usize>(path), path.byteLength, value, valueLen) == abi.RESULT_OK) return true;
+  hostErrors++;
+  return false;
+}
+
+/** The first value of a response header, at readPtr()/readSize(); false when absent or unreadable. */
+export function readResponseHeader(name: ArrayBuffer): bool {
+  return abi.proxy_get_header_map_value(abi.HEADERS_RESPONSE, changetype<usize>(name), name.byteLength, OUT_PTR, OUT_SIZE) == abi.RESULT_OK;
+}
+
+export function replaceResponseHeader(name: ArrayBuffer, value: usize, valueLen: i32): bool {
+  return abi.proxy_replace_header_map_value(abi.HEADERS_RESPONSE, changetype<usize>(name), name.byteLength, value, valueLen) == abi.RESULT_OK;
+}
+
+export function removeResponseHeader(name: ArrayBuffer): bool {
+  return abi.proxy_remove_header_map_value(abi.HEADERS_RESPONSE, changetype<usize>(name), name.byteLength) == abi.RESULT_OK;
 }
 
 /** Reads shared data `key`; true with the value at readPtr()/readSize() and its cas at readCas(). */

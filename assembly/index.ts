@@ -6,5 +6,6 @@ export {
   proxy_on_configure,
   proxy_on_context_create,
   proxy_on_request_headers,
+  proxy_on_response_headers,
   proxy_on_delete,
 } from "./glue";

@@ -32,6 +32,8 @@ export {
   proxy_get_shared_data,
   proxy_set_shared_data,
   proxy_get_current_time_nanoseconds,
+  proxy_set_property,
+  proxy_get_header_map_value,
 } from "@solo-io/proxy-runtime/assembly/imports";
 
 // proxy-wasm enum values used by host.ts (the SDK defines them in runtime.ts, which we do not compile).
@@ -43,6 +45,7 @@ export const RESULT_OK: u32 = 0;
 export const RESULT_NOT_FOUND: u32 = 1;
 export const RESULT_CAS_MISMATCH: u32 = 8;
 export const HEADERS_REQUEST: i32 = 0;
+export const HEADERS_RESPONSE: i32 = 2;
 export const BUFFER_PLUGIN_CONFIGURATION: i32 = 7;
 export const METRIC_COUNTER: i32 = 0;
 export const HEADERS_CONTINUE: u32 = 0;

@@ -80,8 +80,9 @@ const OP_CALLS: Record<number, string> = {
 const tmp = mkdtempSync(join(tmpdir(), "lane-tag-probe-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 writeFileSync(join(tmp, "probe.ts"), PROBE_SOURCE);
+// Built in its own folder: in the project root asc would read asconfig.json and compile the filter into it.
 const built = spawnSync(`${ROOT}node_modules/.bin/asc`, [join(tmp, "probe.ts"), "--runtime", "stub", "--noAssert", "--use", "abort=",
-  "-O1", "--initialMemory", "2", "-o", join(tmp, "probe.wasm")], { cwd: ROOT, encoding: "utf8" });
+  "-O1", "--initialMemory", "2", "-o", join(tmp, "probe.wasm")], { cwd: tmp, encoding: "utf8" });
 if (built.status !== 0) throw new Error(`the probe did not build:\n${built.stderr}`);
 const PROBE = new Uint8Array(readFileSync(join(tmp, "probe.wasm")));
 

@@ -34,6 +34,23 @@ describe("configuration defaults", () => {
       "\"lane_from\":{\"header\":\"version\",\"cookie\":\"lane\",\"query\":\"lane\",\"values\":{\"v2\":\"s2\"},\"trusted\":true}}");
     expect(parseConfig("").config!.hasLaneFrom).toBe(false);
   });
+  it("reads lane_metrics, filter_state and hop_trace and prints them; all off by default", () => {
+    const off = parseConfig("").config!;
+    expect(off.observes).toBe(false);
+    const c = parseConfig("{\"lanes\":[\"s1\"],\"lane_metrics\":true,\"filter_state\":true,\"hop_trace\":{\"accept_debug_header\":true,\"workload\":\"gw\",\"label\":\"version\",\"label_to_lane\":{\"v1\":\"s1\"}}}").config!;
+    expect(c.observes).toBe(true);
+    expect(c.hopTrace).toBe(true);
+    expect(c.traceAccept).toBe(true);
+    expect(c.hopLaneForLabel("v1")).toBe("s1");
+    expect(c.hopLaneForLabel("v2")).toBe("");
+    expect(c.toJSON()).toBe("{\"routing_header\":\"x-asm-prefer-tag\",\"baggage_key\":\"x-asm-prefer-tag\",\"direction\":\"auto\",\"lanes\":[\"s1\"],\"default_lane\":\"\",\"trust_client_lane\":true," +
+      "\"lane_metrics\":true,\"filter_state\":true,\"hop_trace\":{\"accept_debug_header\":true,\"workload\":\"gw\",\"label\":\"version\",\"label_to_lane\":{\"v1\":\"s1\"}}}");
+    // hop_trace without its own label uses local_lane's.
+    const l = parseConfig("{\"local_lane\":{\"label\":\"version\",\"label_to_lane\":{\"v2\":\"s2\"}},\"hop_trace\":true}").config!;
+    expect(l.hopLabel()).toBe("version");
+    expect(l.hopLaneForLabel("v2")).toBe("s2");
+    expect(parseConfig("{\"hop_trace\":{\"enabled\":false}}").config!.observes).toBe(false);
+  });
   it("reads every field", () => {
     const c = parseConfig("{\"routing_header\":\"x-lane\",\"baggage_key\":\"lane\",\"direction\":\"inbound\"," +
       "\"lanes\":[\"s1\",\"s2\"],\"default_lane\":\"s1\"}").config!;
@@ -74,7 +91,18 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace)"],
+  ["{\"lane_metrics\":1}", "field \"lane_metrics\": must be true or false, got a number"],
+  ["{\"filter_state\":\"yes\"}", "field \"filter_state\": must be true or false, got a string"],
+  ["{\"hop_trace\":[]}", "field \"hop_trace\": must be true, false or an object, got an array"],
+  ["{\"hop_trace\":{\"accept_debug_header\":1}}", "field \"hop_trace.accept_debug_header\": must be true or false, got a number"],
+  ["{\"hop_trace\":{\"workload\":\"a,b\"}}", "field \"hop_trace.workload\": \"a,b\" is not a workload name (1-253 printable ASCII characters without spaces, \",\", \"@\" or \"(\")"],
+  ["{\"hop_trace\":{\"workload\":\"\"}}", "field \"hop_trace.workload\": \"\" is not a workload name (1-253 printable ASCII characters without spaces, \",\", \"@\" or \"(\")"],
+  ["{\"hop_trace\":{\"label\":\"a b\"}}", "field \"hop_trace.label\": \"a b\" is not a label key (1-317 printable ASCII characters, no spaces)"],
+  ["{\"hop_trace\":{\"label_to_lane\":{\"v1\":\"s1\"}}}", "field \"hop_trace.label_to_lane\": needs hop_trace.label, the node metadata label it maps"],
+  ["{\"hop_trace\":{\"label\":\"version\",\"label_to_lane\":{\"v1\":\"-\"}}}", "field \"hop_trace.label_to_lane.v1\": \"-\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
+  ["{\"lanes\":[\"s1\"],\"hop_trace\":{\"label\":\"version\",\"label_to_lane\":{\"v2\":\"s2\"}}}", "field \"hop_trace.label_to_lane.v2\": \"s2\" is not in \"lanes\""],
+  ["{\"hop_trace\":{\"trace\":true}}", "field \"hop_trace.trace\": unknown field (known: enabled, accept_debug_header, workload, label, label_to_lane)"],
   ["{\"lane_from\":{}}", "field \"lane_from\": needs a header, cookie or query to take the lane from"],
   ["{\"lane_from\":[]}", "field \"lane_from\": must be an object, got an array"],
   ["{\"lane_from\":{\"header\":\"Version\"}}", "field \"lane_from.header\": \"Version\" must be lowercase (Envoy matches and forwards header names in lowercase)"],

@@ -43,6 +43,10 @@ export interface CallState {
   stream?: StreamOptions;
   vmConfiguration?: Uint8Array | null;
   pluginConfiguration?: Uint8Array | null;
+  /** During on_response_headers: the response header map (the request's is gone). */
+  responseHeaders?: HeldHeader[];
+  /** The stream's filter state (set_property), in stream callbacks only. */
+  filterState?: Map<string, Uint8Array>;
 }
 
 /** The Host's state the host functions work on, shared by reference; `cur` changes with every call. */
@@ -110,9 +114,11 @@ function counter(ctx: HostContext): (name: string) => void {
 }
 
 function headerMap(ctx: HostContext, type: number): HeldHeader[] | null {
-  // 0 request headers; others are not available to this emulator's streams (Envoy: NotFound/BadArgument).
+  // 0 request headers, 2 response headers, each only in its own callback; others are not available to
+  // this emulator's streams (Envoy: NotFound/BadArgument).
   if (type > 7) return null;
   if (type === 0 && ctx.cur.headers) return ctx.cur.headers;
+  if (type === 2 && ctx.cur.responseHeaders) return ctx.cur.responseHeaders;
   return null;
 }
 
@@ -143,6 +149,16 @@ function hostFunctions(ctx: HostContext, count: (name: string) => void): Record<
       const v = ctx.properties.get(path, ctx.cur.plugin?.options, ctx.cur.stream);
       if (v === null) return WasmResult.NotFound;
       return mem.copyToPointerSize(v, ptrPtr, sizePtr);
+    },
+    proxy_set_property: (pathPtr: number, pathSize: number, valuePtr: number, valueSize: number) => {
+      count("proxy_set_property");
+      // Envoy keeps it as the stream's filter state wasm.<path> (bytes): NotFound outside a stream.
+      const path = mem.readBytes(pathPtr, pathSize);
+      const value = mem.read(valuePtr, valueSize);
+      if (path === null || value === null) return WasmResult.InvalidMemoryAccess;
+      if (!ctx.cur.filterState) return WasmResult.NotFound;
+      ctx.cur.filterState.set(`wasm.${path}`, new Uint8Array(value));
+      return WasmResult.Ok;
     },
     proxy_get_buffer_bytes: (type: number, start: number, length: number, ptrPtr: number, sizePtr: number) => {
       count("proxy_get_buffer_bytes");

@@ -65,9 +65,40 @@ export class Plugin {
   failed = false;
   constructor(public readonly host: Host, public readonly rootContextId: number, public readonly options: PluginOptions) {}
 
-  /** One request through this plugin's filter: headers in, headers out. */
+  /** One request through this plugin's filter: headers in, headers out (the stream ends there). */
   request(headers: readonly HeaderInput[], opts: StreamOptions = {}): RequestResult {
     return this.host.runRequest(this, headers, opts);
+  }
+
+  /** A stream whose response also passes the filter: `open(...).request`, then `respond`, then `close`. */
+  open(headers: readonly HeaderInput[], opts: StreamOptions = {}): Stream {
+    return this.host.openStream(this, headers, opts);
+  }
+}
+
+/** An HTTP stream through one plugin: its request result, its response, and the filter state it set. */
+export interface Stream {
+  readonly request: RequestResult;
+  /** Runs on_response_headers on the upstream's response headers: what goes downstream. */
+  respond(headers: readonly HeaderInput[]): RequestResult;
+  /** Ends the stream (on_done, on_log, on_delete). Idempotent. */
+  close(): void;
+  /** Envoy filter state set through set_property: key wasm.<path>, value bytes. */
+  readonly filterState: Map<string, Uint8Array>;
+}
+
+class HostStream implements Stream {
+  private closed = false;
+  constructor(private readonly host: Host, readonly plugin: Plugin, readonly id: number, readonly options: StreamOptions,
+    readonly request: RequestResult, readonly filterState: Map<string, Uint8Array>) {}
+  respond(headers: readonly HeaderInput[]): RequestResult {
+    if (this.closed) throw new Error("the stream is closed");
+    return this.host.runResponse(this, headers);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.closeStream(this);
   }
 }
 
@@ -196,10 +227,19 @@ export class Host {
   }
 
   runRequest(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): RequestResult {
-    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream };
+    const s = this.openStream(plugin, headers, stream);
+    s.close();
+    return s.request;
+  }
+
+  /** Creates a stream context and runs on_request_headers; the stream stays open for its response. */
+  openStream(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): Stream {
+    const filterState = new Map<string, Uint8Array>();
+    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream, filterState };
     const copy = this.headers.import(headers, state);
     if (this.vmFailed || plugin.failed) {
-      return this.headers.result(plugin.options.failOpen ? "passed-failed" : "failed", copy, 0, state.convert);
+      const result = this.headers.result(plugin.options.failOpen ? "passed-failed" : "failed", copy, 0, state.convert);
+      return new HostStream(this, plugin, 0, stream, result, filterState);
     }
     const id = this.nextContextId++;
     state.headers = copy;
@@ -211,19 +251,40 @@ export class Host {
       status = this.call("proxy_on_request_headers", id, copy.length, 0) ?? 0;
     }
     const mutations = ctx.cur.mutations;
-    if (!this.vmFailed) {
-      ctx.cur = { headers: copy, convert: state.convert, mutations: 0, plugin, stream };
-      if (this.ex.proxy_on_done) this.call("proxy_on_done", id);
-      if (!this.vmFailed && this.ex.proxy_on_log) this.call("proxy_on_log", id);
-      if (!this.vmFailed && this.ex.proxy_on_delete) this.call("proxy_on_delete", id);
-    }
     const convert = ctx.cur.convert;
     ctx.cur = { mutations: 0 };
-    if (this.vmFailed) {
-      // The stream that hit the trap is reset; later ones fail per the plugin's fail-open setting.
-      return this.headers.result("failed", copy, mutations, convert);
+    // The stream that hit a trap is reset; later ones fail per the plugin's fail-open setting.
+    const result = this.headers.result(this.vmFailed ? "failed" : status === 0 ? "continue" : "stop", copy, mutations, convert);
+    return new HostStream(this, plugin, this.vmFailed ? 0 : id, stream, result, filterState);
+  }
+
+  /** on_response_headers of an open stream (Envoy calls it only where the request side ran). */
+  runResponse(s: HostStream, headers: readonly HeaderInput[]): RequestResult {
+    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.filterState };
+    const copy = this.headers.import(headers, state);
+    if (s.id === 0 || this.vmFailed || s.plugin.failed) {
+      return this.headers.result(this.vmFailed && !s.plugin.options.failOpen ? "failed" : "continue", copy, 0, state.convert);
     }
-    return this.headers.result(status === 0 ? "continue" : "stop", copy, mutations, convert);
+    // The request headers are gone by now: only the response map is there.
+    state.responseHeaders = copy;
+    const ctx = this.ctx;
+    ctx.cur = state;
+    let status = 0;
+    if (this.ex.proxy_on_response_headers) status = this.call("proxy_on_response_headers", s.id, copy.length, 0) ?? 0;
+    const mutations = ctx.cur.mutations;
+    const convert = ctx.cur.convert;
+    ctx.cur = { mutations: 0 };
+    return this.headers.result(this.vmFailed ? "failed" : status === 0 ? "continue" : "stop", copy, mutations, convert);
+  }
+
+  /** on_done, on_log, on_delete of a stream. */
+  closeStream(s: HostStream): void {
+    if (s.id === 0 || this.vmFailed) return;
+    this.ctx.cur = { mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.filterState };
+    if (this.ex.proxy_on_done) this.call("proxy_on_done", s.id);
+    if (!this.vmFailed && this.ex.proxy_on_log) this.call("proxy_on_log", s.id);
+    if (!this.vmFailed && this.ex.proxy_on_delete) this.call("proxy_on_delete", s.id);
+    this.ctx.cur = { mutations: 0 };
   }
 
   /** Counter value by name, as Envoy would show it (without the wasmcustom. prefix). */
