@@ -1,21 +1,24 @@
 // npm run bench: per-request cost of build/lane-tag.wasm against ../shared/bench/floor.wasm (the least a
-// correct lane filter can do), both driven through the same host emulator in the same run.
+// correct lane filter can do), both driven through the same host emulator in the same run. A clone with no
+// ../shared beside it gets lane-tag's absolute ns/req only: no floor columns, no ratios.
 import { existsSync, statSync } from "node:fs";
 import { ensureBuilt } from "../deploy/lib/build.ts";
 import { readCommand, integer } from "../deploy/lib/cli.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { Host, type Header, type Plugin } from "../deploy/emulator/index.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const WASM = `${root}build/lane-tag.wasm`;
-const FLOOR = `${root}../shared/bench/floor.wasm`;
+const FLOOR = resolve(root, "../shared/bench/floor.wasm");
 
 // Parsed at load, before main() builds anything, so --help and option errors answer at once.
 const { REQUESTS, REPS, MEMORY_REQUESTS } = readCommand({
   usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M]",
   description: `Per-request cost of build/lane-tag.wasm (built first when stale) against ../shared/bench/floor.wasm, both
 in the same host emulator in the same run; cost vs baggage size, module size, memory after many requests.
+Without ../shared/bench/floor.wasm beside the clone: lane-tag's absolute ns/req only, no ratios.
   --requests N         requests per scenario per repetition (200000 by default)
   --reps R             repetitions, the median reported (5 by default)
   --memory-requests M  requests for the memory check (1000000 by default)`,
@@ -78,7 +81,8 @@ const scenarios: Scenario[] = [
 /** The core scenarios (baggage, header, default lane): typical and worst case are judged on these. */
 const CORE = 5;
 
-function run(p: Plugin, s: Scenario, n: number): number {
+function run(p: Plugin | undefined, s: Scenario, n: number): number {
+  if (!p) return NaN; // the floor, when the yardstick is absent
   const pool = s.pool;
   const t0 = process.hrtime.bigint();
   if (pool) for (let i = 0; i < n; i++) p.request(pool[i & (pool.length - 1)], { listenerDirection: s.direction });
@@ -90,16 +94,23 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   if (!ensureBuilt()) throw new Error("the build failed");
-  if (!existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: the benchmark needs ../shared beside the project`);
   const filterHost = await Host.load(WASM, { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
-  const floorHost = await Host.load(FLOOR);
+  // The yardstick is optional (../shared sits beside developer and CI checkouts, not beside a user's clone).
+  // Without it run() times the floor as NaN and print() leaves the floor and ratio columns out.
+  const floorHost = existsSync(FLOOR) ? await Host.load(FLOOR) : undefined;
   // One VM with a plugin per direction setting, as a sidecar with inbound and outbound listeners.
   const plugins = Object.fromEntries(Object.entries(CONFIGS).map(([k, c]) => [k, filterHost.configure({ configuration: JSON.stringify(c) })])) as Record<keyof typeof CONFIGS, Plugin>;
-  const floor = floorHost.configure({});
-  if (Object.values(plugins).some((p) => p.failed) || floor.failed) throw new Error("configure failed");
+  const floor = floorHost?.configure({});
+  if (Object.values(plugins).some((p) => p.failed) || floor?.failed) throw new Error("configure failed");
+  const print = (rows: string[][]) => {
+    const keep = rows[0].map((_, c) => c).filter((c) => floor || !/floor|ratio/.test(rows[0][c]));
+    const w = keep.map((c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const r of rows) console.log(keep.map((c, i) => r[c].padEnd(w[i])).join("  "));
+  };
 
   console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, node ${process.version}`);
-  console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB); floor.wasm ${statSync(FLOOR).size} bytes\n`);
+  console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB)${floor ? `; floor.wasm ${statSync(FLOOR).size} bytes\n` : ""}`);
+  if (!floor) console.log(`floor yardstick absent (../shared/bench/floor.wasm beside the clone; looked for at ${FLOOR}): lane-tag's absolute ns/req only, no ratios\n`);
   const rows: string[][] = [["scenario", "floor ns/req", "lane-tag ns/req (min / median / max)", "ratio (median)"]];
   const typical: number[] = [];
   for (const s of scenarios) {
@@ -111,8 +122,7 @@ async function main() {
     typical.push(median(l));
     rows.push([s.name, median(f).toFixed(0), `${Math.min(...l).toFixed(0)} / ${median(l).toFixed(0)} / ${Math.max(...l).toFixed(0)}`, `${ratio.toFixed(2)}x`]);
   }
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((x, c) => x.padEnd(w[c])).join("  "));
+  print(rows);
   console.log(`\nworst case / typical (lane-tag, core scenarios): ${(Math.max(...typical.slice(0, CORE)) / typical[0]).toFixed(2)}x`);
 
   // Cost against baggage size: members of ~40 bytes, the lane member last (the scan reads everything).
@@ -129,8 +139,7 @@ async function main() {
     for (let r = 0; r < REPS; r++) { f.push(run(floor, sc, REQUESTS / 4)); l.push(run(plugins.outbound, sc, REQUESTS / 4)); }
     sizeRows.push([String(m), String(value.length), median(f).toFixed(0), median(l).toFixed(0), `${(median(l) / median(f)).toFixed(2)}x`, (median(l) - median(f)).toFixed(0), ((median(l) - none) / value.length).toFixed(2)]);
   }
-  const sw = sizeRows[0].map((_, c) => Math.max(...sizeRows.map((r) => r[c].length)));
-  for (const r of sizeRows) console.log(r.map((x, c) => x.padEnd(sw[c])).join("  "));
+  print(sizeRows);
 
   // What the SDK's own dispatch would cost: a minimal lane filter on its Context classes (test/fixtures).
   const sdkWasm = `${root}build/sdk-dispatch.wasm`;
@@ -148,7 +157,8 @@ async function main() {
     for (let r = 0; r < REPS; r++) { f.push(run(floor, sc, REQUESTS)); l.push(run(sdk, sc, REQUESTS)); d.push(run(plugins.outbound, sc, REQUESTS)); }
     const perReq = ((sdkHost.calls.get("proxy_log") ?? 0) - logsBefore) / (REPS * REQUESTS);
     console.log(`\nthe SDK's own dispatch (test/fixtures/sdk-dispatch, ${statSync(sdkWasm).size} bytes), ${sc.name}:`);
-    console.log(`  floor ${median(f).toFixed(0)} ns/req; SDK dispatch ${median(l).toFixed(0)} ns/req (${(median(l) / median(f)).toFixed(2)}x); lane-tag ${median(d).toFixed(0)} ns/req (${(median(d) / median(f)).toFixed(2)}x)`);
+    if (floor) console.log(`  floor ${median(f).toFixed(0)} ns/req; SDK dispatch ${median(l).toFixed(0)} ns/req (${(median(l) / median(f)).toFixed(2)}x); lane-tag ${median(d).toFixed(0)} ns/req (${(median(d) / median(f)).toFixed(2)}x)`);
+    else console.log(`  SDK dispatch ${median(l).toFixed(0)} ns/req; lane-tag ${median(d).toFixed(0)} ns/req`);
     console.log(`  SDK dispatch: ${perReq.toFixed(1)} proxy_log calls per request (debug lines built in the VM even when Envoy drops them); linear memory ${memBefore / 1024} -> ${sdkHost.memoryBytes() / 1024} KiB over ${REPS * REQUESTS} requests`);
   }
 
