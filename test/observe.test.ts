@@ -128,3 +128,82 @@ describe("hop trace", () => {
     assert.deepEqual(values(r.headers, "x-lane-tag-trace"), ["x@y"]);
   });
 });
+
+const laneStat = (lane: string, dir: string, src: string) => `wasmcustom.lane=.=${lane};.;lane_direction=.=${dir};.;lane_source=.=${src};.;lanetag_requests_total`;
+const nonZero = (host: Host) => new Map([...host.envoyStats()].filter(([k, v]) => k.includes("lanetag_requests_total") && v > 0n).map(([k, v]) => [k, Number(v)]));
+
+describe("lane_metrics", () => {
+  it("counts requests per lane, direction and source; other lanes as _other, none as _none", async () => {
+    const host = await Host.load(wasmBytes(), { countCalls: true, vmId: "v" });
+    const out = host.configure({ configuration: JSON.stringify({ direction: "outbound", lanes: ["s1", "s2"], default_lane: "s1", lane_metrics: true, correlation: { enabled: true } }) });
+    const inb = host.configure({ configuration: JSON.stringify({ direction: "inbound", lane_metrics: true, correlation: { enabled: true } }) });
+    const defines = host.calls.get("proxy_define_metric");
+    for (let i = 0; i < 3; i++) out.request([...base, ["baggage", "x-asm-prefer-tag=s2"]], OUT);
+    for (let i = 0; i < 2; i++) out.request([...base], OUT);
+    out.request([...base, ["x-asm-prefer-tag", "s1"]], OUT);
+    // Inbound, no `lanes`: only lanes the configuration names get a series (none here): s2 is _other.
+    inb.request([...base, ["x-asm-prefer-tag", "s2"], ["traceparent", traceparent("4bf92f3577b34da6a3ce929d0e0e4736")]], IN);
+    inb.request([...base], IN);
+    out.request([...base, ["traceparent", traceparent("4bf92f3577b34da6a3ce929d0e0e4736")]], OUT); // s2, by trace id
+    assert.deepEqual(nonZero(host), new Map([
+      [laneStat("s2", "outbound", "baggage"), 3], [laneStat("s1", "outbound", "default"), 2], [laneStat("s1", "outbound", "header"), 1],
+      [laneStat("_other", "inbound", "header"), 1], [laneStat("_none", "inbound", "none"), 1], [laneStat("s2", "outbound", "trace"), 1],
+    ]));
+    // Defined at configure only: the request path never defines a metric.
+    assert.equal(host.calls.get("proxy_define_metric"), defines);
+  });
+
+  it("defines a bounded set at configure: lanes (at most 16) + _other per source, _none once, per direction", async () => {
+    const host = await Host.load(wasmBytes(), { countCalls: true });
+    const lanes = Array.from({ length: 20 }, (_, i) => `l${i}`);
+    host.configure({ configuration: JSON.stringify({ direction: "outbound", lanes, lane_metrics: true }) });
+    const names = [...host.envoyStats().keys()].filter((k) => k.includes("lanetag_requests_total"));
+    // Outbound: 7 sources for each of 16 lanes and _other, and _none.
+    assert.equal(names.length, 17 * 7 + 1);
+    assert.ok(names.includes(laneStat("l15", "outbound", "client")) && !names.some((n) => n.includes("=l16;")));
+    assert.ok(host.logs.some((l) => l.level === "warn" && l.message.includes("20 lanes; the first 16 get their own series")));
+    // Inbound takes lanes from the header or baggage only; auto defines inbound, outbound and both.
+    const h2 = await Host.load(wasmBytes());
+    h2.configure({ configuration: JSON.stringify({ lanes: ["s1"], lane_metrics: true }) });
+    const n2 = [...h2.envoyStats().keys()].filter((k) => k.includes("lanetag_requests_total"));
+    assert.equal(n2.length, (2 * 2 + 1) + (2 * 7 + 1) * 2);
+    // Names hold no "tag." (Istio's bootstrap extracts an unanchored tag\.(.+?);\. as a stray label).
+    assert.ok(n2.every((n) => !/tag\.(.+?);\./.test(n)));
+  });
+
+  it("is off by default: no counters defined beyond the direction counters, no increments of them", async () => {
+    const host = await Host.load(wasmBytes());
+    const p = host.configure({ configuration: JSON.stringify({ direction: "outbound", lanes: ["s1"] }) });
+    p.request([...base, ["baggage", "x-asm-prefer-tag=s1"]], OUT);
+    assert.equal([...host.envoyStats().keys()].filter((k) => k.includes("lanetag")).length, 0);
+  });
+});
+
+describe("filter_state", () => {
+  const fs = (s: Stream) => Object.fromEntries([...s.filterState].map(([k, v]) => [k, dec(v)]));
+  it("sets the lane and its source as wasm.lane_tag.lane / wasm.lane_tag.source, for access logs", async () => {
+    const host = await Host.load(wasmBytes());
+    const out = host.configure({ configuration: JSON.stringify({ direction: "outbound", default_lane: "s1", filter_state: true }) });
+    const inb = host.configure({ configuration: JSON.stringify({ direction: "inbound", filter_state: true }) });
+    const cases: [Plugin, Header[], object][] = [
+      [out, [["baggage", "a=1,x-asm-prefer-tag=s2"]], { "wasm.lane_tag.lane": "s2", "wasm.lane_tag.source": "baggage" }],
+      [out, [], { "wasm.lane_tag.lane": "s1", "wasm.lane_tag.source": "default" }],
+      [inb, [["x-asm-prefer-tag", "s3"]], { "wasm.lane_tag.lane": "s3", "wasm.lane_tag.source": "header" }],
+      [inb, [["baggage", "x-asm-prefer-tag=s3"]], { "wasm.lane_tag.lane": "s3", "wasm.lane_tag.source": "baggage" }],
+      [inb, [["x-asm-prefer-tag", "-bad"]], {}], // no lane after the filter: nothing set
+    ];
+    for (const [p, h, want] of cases) {
+      const s = p.open([...base, ...h], p === out ? OUT : IN);
+      assert.deepEqual(fs(s), want, JSON.stringify(h));
+      s.close();
+    }
+  });
+
+  it("is off by default: no set_property call", async () => {
+    const host = await Host.load(wasmBytes(), { countCalls: true });
+    const p = host.configure({ configuration: JSON.stringify({ direction: "outbound", default_lane: "s1" }) });
+    const s = p.open([...base], OUT);
+    assert.equal(s.filterState.size, 0);
+    assert.equal(host.calls.get("proxy_set_property"), undefined);
+  });
+});

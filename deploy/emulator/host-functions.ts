@@ -46,8 +46,11 @@ export interface CallState {
   /** During on_response_headers: the response header map (the request's is gone). */
   responseHeaders?: HeldHeader[];
   /** The stream's filter state (set_property), in stream callbacks only. */
-  filterState?: Map<string, Uint8Array>;
+  filterState?: FilterState;
 }
+
+/** A stream's filter state; the map is made on the first set_property (most streams have none). */
+export interface FilterState { map?: Map<string, Uint8Array> }
 
 /** The Host's state the host functions work on, shared by reference; `cur` changes with every call. */
 export interface HostContext {
@@ -157,7 +160,7 @@ function hostFunctions(ctx: HostContext, count: (name: string) => void): Record<
       const value = mem.read(valuePtr, valueSize);
       if (path === null || value === null) return WasmResult.InvalidMemoryAccess;
       if (!ctx.cur.filterState) return WasmResult.NotFound;
-      ctx.cur.filterState.set(`wasm.${path}`, new Uint8Array(value));
+      (ctx.cur.filterState.map ??= new Map()).set(`wasm.${path}`, new Uint8Array(value));
       return WasmResult.Ok;
     },
     proxy_get_buffer_bytes: (type: number, start: number, length: number, ptrPtr: number, sizePtr: number) => {

@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { LogLevel, ProcExit } from "./abi.ts";
 import { bytes } from "./bytes.ts";
 import { HeaderStrings, type Header, type HeaderInput, type RawHeader } from "./headers.ts";
-import { imports, type CallState, type HostContext } from "./host-functions.ts";
+import { imports, type CallState, type FilterState, type HostContext } from "./host-functions.ts";
 import { ModuleMemory } from "./memory.ts";
 import { Metrics, type Metric } from "./metrics.ts";
 import { Properties } from "./properties.ts";
@@ -84,13 +84,16 @@ export interface Stream {
   /** Ends the stream (on_done, on_log, on_delete). Idempotent. */
   close(): void;
   /** Envoy filter state set through set_property: key wasm.<path>, value bytes. */
-  readonly filterState: Map<string, Uint8Array>;
+  readonly filterState: ReadonlyMap<string, Uint8Array>;
 }
+
+const NO_STATE: ReadonlyMap<string, Uint8Array> = new Map();
 
 class HostStream implements Stream {
   private closed = false;
   constructor(private readonly host: Host, readonly plugin: Plugin, readonly id: number, readonly options: StreamOptions,
-    readonly request: RequestResult, readonly filterState: Map<string, Uint8Array>) {}
+    readonly request: RequestResult, readonly state: FilterState) {}
+  get filterState(): ReadonlyMap<string, Uint8Array> { return this.state.map ?? NO_STATE; }
   respond(headers: readonly HeaderInput[]): RequestResult {
     if (this.closed) throw new Error("the stream is closed");
     return this.host.runResponse(this, headers);
@@ -234,7 +237,7 @@ export class Host {
 
   /** Creates a stream context and runs on_request_headers; the stream stays open for its response. */
   openStream(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): Stream {
-    const filterState = new Map<string, Uint8Array>();
+    const filterState: FilterState = {}; // its map is made on the first set_property
     const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream, filterState };
     const copy = this.headers.import(headers, state);
     if (this.vmFailed || plugin.failed) {
@@ -260,7 +263,7 @@ export class Host {
 
   /** on_response_headers of an open stream (Envoy calls it only where the request side ran). */
   runResponse(s: HostStream, headers: readonly HeaderInput[]): RequestResult {
-    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.filterState };
+    const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.state };
     const copy = this.headers.import(headers, state);
     if (s.id === 0 || this.vmFailed || s.plugin.failed) {
       return this.headers.result(this.vmFailed && !s.plugin.options.failOpen ? "failed" : "continue", copy, 0, state.convert);
@@ -280,7 +283,7 @@ export class Host {
   /** on_done, on_log, on_delete of a stream. */
   closeStream(s: HostStream): void {
     if (s.id === 0 || this.vmFailed) return;
-    this.ctx.cur = { mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.filterState };
+    this.ctx.cur = { mutations: 0, plugin: s.plugin, stream: s.options, filterState: s.state };
     if (this.ex.proxy_on_done) this.call("proxy_on_done", s.id);
     if (!this.vmFailed && this.ex.proxy_on_log) this.call("proxy_on_log", s.id);
     if (!this.vmFailed && this.ex.proxy_on_delete) this.call("proxy_on_delete", s.id);
