@@ -111,8 +111,11 @@ describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less 
 
   it("each variant's checks pass on the Docker-less mesh it stands for, with and without lane-tag, and not on the other one", { timeout: 120_000 }, async () => {
     for (const withFilter of [true, false]) {
-      const meshes = { http: await startMesh(example, { withFilter }), websocket: await startWebSocketMesh(ws, { withFilter, broadcastMs: 100 }), grpc: await startGrpcMesh(example, { withFilter }) };
-      const gateways = { http: meshes.http.gatewayUrl, websocket: meshes.websocket.gatewayUrl, grpc: meshes.grpc.gatewayUrl };
+      const meshes = {
+        http: await startMesh(example, { withFilter }), websocket: await startWebSocketMesh(ws, { withFilter, broadcastMs: 100 }), grpc: await startGrpcMesh(example, { withFilter }),
+        stacked: await startMesh(example, { withFilter, mode: "stacked" }),
+      };
+      const gateways = { http: meshes.http.gatewayUrl, websocket: meshes.websocket.gatewayUrl, grpc: meshes.grpc.gatewayUrl, stacked: meshes.stacked.gatewayUrl };
       const [config, other] = withFilter ? ["envoy", "envoy-nofilter"] as const : ["envoy-nofilter", "envoy"] as const;
       try {
         const v = variants(gateways, { requests: 200, readyMs: 5000, settleMs: 0, print: () => {} });
@@ -129,13 +132,14 @@ describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less 
     }
   });
 
-  it("--variant picks among http, websocket, grpc (all by default); anything else is a usage error, exit 2", () => {
-    assert.deepEqual(parseVariants([]), ["http", "websocket", "grpc"]);
+  it("--variant picks among http, websocket, grpc, stacked (all by default); anything else is a usage error, exit 2", () => {
+    assert.deepEqual(parseVariants([]), ["http", "websocket", "grpc", "stacked"]);
+    assert.deepEqual(parseVariants(["--variant", "stacked"]), ["stacked"]);
     assert.deepEqual(parseVariants(["--variant", "grpc,websocket"]), ["grpc", "websocket"]);
     for (const bad of [["--variant", "ws"], ["--variant"], ["grpc"], ["--variant", ""]]) assert.throws(() => parseVariants(bad), /usage: npm run e2e:envoy/);
     // Usage is checked before Docker is looked for, so this is the same with or without an engine.
     const bad = spawnSync(process.execPath, ["--import", "tsx", "deploy/local/e2e-envoy.ts", "--variant", "ws"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--variant http,websocket,grpc/);
+    assert.match(bad.stderr, /--variant http,websocket,grpc,stacked/);
   });
 });

@@ -1,8 +1,9 @@
 // From a lanes spec to Kubernetes resources: ASM (ASMFilterDeployment + lane routing with ASM's fallback)
-// and Istio (WasmPlugin + lane routing that sends lanes without a version straight to the baseline).
+// and Istio (WasmPlugin + lane routing that sends lanes without a version straight to the nearest lane up
+// their fallback chain that has one: the baseline, unless the spec stacks lanes).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { workloadOf, type LanesSpec } from "./spec.ts";
+import { workloadOf, laneFor, type LanesSpec } from "./spec.ts";
 
 const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runtime-config.json", import.meta.url)), "utf8"));
 /** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
@@ -95,12 +96,9 @@ function ownLabels(spec: LanesSpec) {
 function virtualService(spec: LanesSpec, svc: string, asm: boolean): Resource {
   const host = fqdn(spec, svc);
   const http: any[] = spec.lanes.map((l) => {
-    const has = l.services.includes(svc);
     const route: any = {
       match: [{ headers: { [spec.routingHeader]: { exact: l.name } } }],
-      // ASM routes every lane to its own subset and falls back to the baseline where it has none; plain
-      // Istio has no fallback, so a lane without a version of this service goes to the baseline directly.
-      route: [{ destination: { host, subset: asm || has ? l.name : spec.baseline } }],
+      route: [{ destination: { host, subset: routeSubset(spec, svc, l.name, asm) } }],
     };
     if (asm) route.fallback = { target: { host, subset: spec.baseline } };
     return route;
@@ -112,6 +110,18 @@ function virtualService(spec: LanesSpec, svc: string, asm: boolean): Resource {
     metadata: routingMeta(spec, svc, asm, "vs"),
     spec: { hosts: [host], http },
   };
+}
+
+/**
+ * The subset a lane's route to `svc` names. Istio has no fallback: the nearest lane up the lane's fallback
+ * chain that has a version of the service (the baseline for a plain lane). ASM routes a lane to its own
+ * subset and its `fallback` takes a lane without one to the baseline (the form ASM itself generates); a
+ * stacked lane without a version goes to the nearest ancestor lane that has one, when that is not the
+ * baseline, still with ASM's fallback to the baseline.
+ */
+export function routeSubset(spec: LanesSpec, svc: string, lane: string, asm: boolean): string {
+  const to = laneFor(spec, svc, lane);
+  return asm && to === spec.baseline ? lane : to;
 }
 
 /** The gateway's weighted lane assignment: each lane's share goes to the entry service with its header set. */
@@ -134,7 +144,7 @@ function gatewayVirtualService(spec: LanesSpec): Resource {
         http: [
           ...lanes.map((l) => ({
             match: [{ uri: { prefix: g.entry.prefix }, headers: { [spec.routingHeader]: { exact: l.name } } }],
-            route: [{ destination: { host, subset: l.services.includes(g.entry.service) ? l.name : spec.baseline, ...port } }],
+            route: [{ destination: { host, subset: laneFor(spec, g.entry.service, l.name), ...port } }],
           })),
           { match: [{ uri: { prefix: g.entry.prefix } }], route: [{ destination: { host, subset: spec.baseline, ...port } }] },
         ],
@@ -144,7 +154,7 @@ function gatewayVirtualService(spec: LanesSpec): Resource {
   const route = spec.lanes.filter((l) => (g.weights[l.name] ?? 0) > 0).map((l) => ({
     destination: {
       host,
-      subset: l.services.includes(g.entry.service) ? l.name : spec.baseline,
+      subset: laneFor(spec, g.entry.service, l.name),
       ...(g.entry.port ? { port: { number: g.entry.port } } : {}),
     },
     weight: g.weights[l.name],

@@ -10,6 +10,11 @@ export interface Lane {
   /** Value of `labelKey` on the lane's workloads (e.g. ASM_TRAFFIC_TAG: v2). */
   label: string;
   services: string[];
+  /**
+   * The lane this one falls back to where it has no version of a service (`lanes.<name>.fallback`): the
+   * baseline unless the spec names another lane; undefined for the baseline itself. See laneChain().
+   */
+  fallback?: string;
 }
 
 export interface GatewaySpec {
@@ -88,6 +93,29 @@ export function specWarnings(spec: LanesSpec): string[] {
   if (!spec.localLane) return [];
   const gaps = spec.lanes.map((l) => [l.name, spec.services.filter((s) => !l.services.includes(s))] as const).filter(([, m]) => m.length > 0);
   return gaps.length === 0 ? [] : [`localLane: strict mode needs every lane to hold every service, or requests leave their lane at the first service the lane lacks: ${gaps.map(([l, m]) => `${l} has no ${m.join(", ")}`).join("; ")}`];
+}
+
+/**
+ * A lane's fallback chain: the lane, the lane it falls back to, and so on up to the baseline (stacked lanes:
+ * feat-x -> release-2 -> s1). A lane that is not in the spec has the baseline's chain. A lane without a
+ * `fallback` falls back to the baseline (parseSpec sets it; specs built in code may leave it out).
+ */
+export function laneChain(spec: LanesSpec, lane: string): string[] {
+  const out: string[] = [];
+  let at: Lane | undefined = spec.lanes.find((l) => l.name === lane) ?? spec.lanes.find((l) => l.name === spec.baseline);
+  // parseSpec refuses cycles; the seen-check only keeps a hand-built spec from looping.
+  while (at && !out.includes(at.name)) {
+    out.push(at.name);
+    const next = at.fallback ?? (at.name === spec.baseline ? undefined : spec.baseline);
+    at = next === undefined ? undefined : spec.lanes.find((l) => l.name === next);
+  }
+  return out;
+}
+
+/** The lane whose version of `service` a request in `lane` reaches: the nearest up its chain that has one. */
+export function laneFor(spec: LanesSpec, service: string, lane: string): string {
+  const chain = laneChain(spec, lane);
+  return chain.find((l) => spec.lanes.find((x) => x.name === l)!.services.includes(service)) ?? spec.baseline;
 }
 
 /** The `workloadLabel` value that selects a service's pods. */
@@ -234,7 +262,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   const lanes: Lane[] = [];
   const services: string[] = [];
   if (root.lanes === undefined) fail(["lanes"], "is required");
-  else if (!isObject(root.lanes) || Object.keys(root.lanes).length === 0) fail(["lanes"], "must be a non-empty mapping of lane name to {label, services}");
+  else if (!isObject(root.lanes) || Object.keys(root.lanes).length === 0) fail(["lanes"], "must be a non-empty mapping of lane name to {label, services, fallback}");
   else {
     const labels = new Map<string, string>();
     for (const [name, raw] of Object.entries(root.lanes)) {
@@ -243,7 +271,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
         fail(p, `lane name ${JSON.stringify(name)} must be a DNS-1123 label (it names DestinationRule subsets): lowercase letters, digits and '-'`);
       }
       if (!isObject(raw)) { fail(p, `must be a mapping with label and services, got ${describe(raw)}`); continue; }
-      for (const k of Object.keys(raw)) if (!["label", "services"].includes(k)) fail([...p, k], "unknown field (known: label, services)");
+      for (const k of Object.keys(raw)) if (!["label", "services", "fallback"].includes(k)) fail([...p, k], "unknown field (known: label, services, fallback)");
       const label = str([...p, "label"], raw.label, true);
       check([...p, "label"], label, LABEL_VALUE, "a Kubernetes label value");
       if (label && labels.has(label)) fail([...p, "label"], `${JSON.stringify(label)} is already the label of lane ${labels.get(label)}`);
@@ -258,7 +286,8 @@ export function parseSpec(text: string, file: string): LanesSpec {
         svcs.push(s);
         if (!services.includes(s)) services.push(s);
       });
-      lanes.push({ name, label, services: svcs });
+      const fallback = raw.fallback === undefined ? undefined : str([...p, "fallback"], raw.fallback, true) || undefined;
+      lanes.push({ name, label, services: svcs, ...(fallback ? { fallback } : {}) });
     }
   }
   const baseline = str(["baseline"], root.baseline, true);
@@ -268,6 +297,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
     const missing = services.filter((s) => !baseLane.services.includes(s));
     if (missing.length) fail(["lanes", baseline, "services"], `the baseline lane must hold every service of the group; missing: ${missing.join(", ")}`);
   }
+  if (baseLane) checkFallbacks(fail, lanes, baseline);
 
   const ctx: SpecContext = { fail, str, check, headerName };
   const gateway = root.gateway === undefined ? undefined : parseGateway(ctx, root.gateway, lanes, services);
@@ -324,6 +354,44 @@ export function parseSpec(text: string, file: string): LanesSpec {
     ...(correlation ? { correlation } : {}), ...(otel ? { otel } : {}), localLane: localLane === true, workloads,
     ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
   };
+}
+
+/**
+ * `lanes.<name>.fallback`: another lane of the spec, never the baseline's own, no cycles. Lanes without one
+ * fall back to the baseline (set here), so every chain ends at the baseline, which holds every service.
+ */
+function checkFallbacks(fail: SpecContext["fail"], lanes: Lane[], baseline: string): void {
+  const byName = new Map(lanes.map((l) => [l.name, l]));
+  for (const l of lanes) {
+    if (l.fallback === undefined) continue;
+    const p: Path = ["lanes", l.name, "fallback"];
+    if (l.name === baseline) {
+      fail(p, `the baseline lane ${l.name} has no fallback: it holds every service, and every other lane's chain ends at it`);
+      delete l.fallback;
+    } else if (!byName.has(l.fallback)) {
+      fail(p, `${JSON.stringify(l.fallback)} is not one of the lanes (${lanes.map((x) => x.name).join(", ")})`);
+      l.fallback = baseline;
+    }
+  }
+  for (const l of lanes) if (l.name !== baseline && l.fallback === undefined) l.fallback = baseline;
+  // Each cycle once, at its first lane in the spec's order, e.g. "the fallback chain a -> b -> a is a cycle".
+  const reported = new Set<string>();
+  for (const l of lanes) {
+    const seen: string[] = [];
+    let at: Lane | undefined = l;
+    while (at && !seen.includes(at.name)) {
+      seen.push(at.name);
+      at = at.fallback === undefined ? undefined : byName.get(at.fallback);
+    }
+    if (!at) continue;
+    const cycle = seen.slice(seen.indexOf(at.name));
+    if (cycle.some((n) => reported.has(n))) continue;
+    const first = lanes.find((x) => cycle.includes(x.name))!.name;
+    const from = cycle.indexOf(first);
+    const ordered = [...cycle.slice(from), ...cycle.slice(0, from), first];
+    for (const n of cycle) reported.add(n);
+    fail(["lanes", first, "fallback"], `the fallback chain ${ordered.join(" -> ")} is a cycle: a chain must end at the baseline ${baseline}`);
+  }
 }
 
 function routingHeaderOf(root: Record<string, any>): string {

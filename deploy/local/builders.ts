@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { workloadOf, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, ROOT_ID, type FilterRole } from "../lib/generate.ts";
-import { chain, upstreamOf, laneCluster, routeCluster, laneMember, gatewayWeights, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, upstreamOf, laneCluster, routeCluster, fallbackClusters, laneMember, gatewayWeights, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const ENVOY_IMAGE = "envoyproxy/envoy:v1.38.0";
 // A Node LTS in support (20 reached its end of life in April 2026).
@@ -75,7 +75,7 @@ function listener(name: string, address: string, port: number, direction: "INBOU
 const endpoint = (host: string, port: number) => ({ endpoint: { address: { socket_address: { address: host, port_value: port } } } });
 const admin = { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } };
 
-/** The lane clusters of a service, and the aggregate clusters that fall back to the baseline. */
+/** The lane clusters of a service, and the aggregate clusters that fall back up each lane's chain to the baseline. */
 function laneClusters(spec: LanesSpec, service: string, p: Proxies): object[] {
   const out: object[] = [];
   for (const lane of spec.lanes) {
@@ -90,7 +90,7 @@ function laneClusters(spec: LanesSpec, service: string, p: Proxies): object[] {
         name: routeCluster(service, lane.name),
         connect_timeout: "1s",
         lb_policy: "CLUSTER_PROVIDED",
-        cluster_type: { name: "envoy.clusters.aggregate", typed_config: any("envoy.extensions.clusters.aggregate.v3.ClusterConfig", { clusters: [name, laneCluster(service, spec.baseline)] }) },
+        cluster_type: { name: "envoy.clusters.aggregate", typed_config: any("envoy.extensions.clusters.aggregate.v3.ClusterConfig", { clusters: fallbackClusters(spec, service, lane.name) }) },
       });
     }
   }

@@ -10,7 +10,8 @@
 //   sticky       as baggage, but the gateway's lane-tag assigns lanes by weight, sticky per x-user-id;
 //   grpc         as baggage, but every hop is a gRPC call over h2c (grpc/: the apps, HTTP/2 sidecars);
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
-//                (websocket/: its own mesh, spec and clients).
+//                (websocket/: its own mesh, spec and clients);
+//   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
@@ -27,6 +28,7 @@ import { sendRequests, summarize, formatSummary, check, prng, type Result } from
 import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
 import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
+import { stackedSpec, formatChains, fallbackText } from "./stacked/spec.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
 
@@ -82,20 +84,21 @@ export function filter(plugin: Plugin | null, headers: Header[], listenerDirecti
   return r.outcome === "passed-failed" ? headers : r.headers;
 }
 
-export const MODES = ["baggage", "correlation", "strict", "sticky", "grpc", "websocket"] as const;
+export const MODES = ["baggage", "correlation", "strict", "sticky", "grpc", "websocket", "stacked"] as const;
 export type Mode = (typeof MODES)[number];
 /** The header the sticky demo's users send. */
 export const USER_HEADER = "x-user-id";
 
-/** The spec a mode runs: the example's, with the mode's features switched on. */
+/** The spec a mode runs: the example's, with the mode's features switched on; stacked runs its own spec. */
 export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
+  if (mode === "stacked") return stackedSpec();
   if (mode === "correlation") return { ...spec, correlation: {} };
   if (mode === "strict") return { ...fullLanes(spec), localLane: true };
   if (mode === "sticky") return { ...spec, gateway: { ...spec.gateway!, stickyHeader: USER_HEADER } };
   return spec;
 }
 
-const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage" };
+const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage", stacked: "baggage" };
 
 export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
   // Istio puts the pod's labels in node.metadata.LABELS; one VM serves both listeners (one vm_id).
@@ -272,7 +275,7 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
   if (o.mode === "websocket" && unused) throw new UsageError(`--${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
   try {
     // One weight per lane of the spec: checked here, not after the build, so the answer is immediate.
-    if (o.weights) gatewayWeights(loadSpec(SPEC), o.weights);
+    if (o.weights) gatewayWeights(specForMode(loadSpec(SPEC), o.mode ?? "baggage"), o.weights);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -289,6 +292,7 @@ async function main() {
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${MODE_TEXT[mode]}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
+  if (mode === "stacked") console.log(`\nfallback chains (lane (version)):\n${formatChains(ran).map((l) => `  ${l}`).join("\n")}`);
   if (mode === "sticky") {
     const users = new Map<string, string>();
     for (const r of results) if (r.user) users.set(r.user, r.lane);
@@ -301,7 +305,7 @@ async function main() {
     process.exit(1);
   }
   console.log(opts.withFilter
-    ? `\nevery chain stayed in its lane (falling back to ${ran.baseline} where a lane has no version of a service)`
+    ? `\nevery chain stayed in its lane (${fallbackText(ran)})`
     : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
 
@@ -312,6 +316,7 @@ const MODE_TEXT: Record<Mode, string> = {
   sticky: "lane-tag assigns lanes at the gateway by weight, sticky per x-user-id",
   grpc: "every hop a gRPC call over h2c; apps forward the baggage metadata",
   websocket: "the seed's socket.io app; clients name their lane on the handshake, wsk forwards its baggage",
+  stacked: "stacked lanes from deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1; apps forward baggage",
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

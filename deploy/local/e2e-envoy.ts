@@ -1,11 +1,12 @@
-// npm run e2e:envoy [-- --variant http,websocket,grpc]: the docker-compose variants with real Envoy. For each
-// (all three by default) it brings the project up, waits until the gateway answers as the lanes say, runs
+// npm run e2e:envoy [-- --variant http,websocket,grpc,stacked]: the docker-compose variants with real Envoy. For
+// each (all four by default) it brings the project up, waits until the gateway answers as the lanes say, runs
 // the Docker-less demo's client and checks against it, then does the same with the filter removed
 // (envoy-nofilter); dumps the containers' logs on failure; always tears down. Without a reachable Docker
 // engine it says so and exits 0 (skipped).
 //   http       1000 requests (deploy/local/docker-compose.yml)
 //   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
 //   grpc       1000 gRPC calls over h2c (grpc/)
+//   stacked    1000 requests through stacked lanes: feat-x -> release-2 -> s1 (stacked/)
 import { ensureBuilt } from "../lib/build.ts";
 import { parseCommand, readCommand, someOf, type Args } from "../lib/cli.ts";
 import { spawnSync } from "node:child_process";
@@ -21,6 +22,7 @@ import { runClients, report, waitForWebSocket, WS_SPEC, LANE_SOURCES } from "./w
 import { HERE, SPEC } from "./generate.ts";
 import { WS_DIR, WS_GATEWAY_PORT } from "./websocket/generate.ts";
 import { GRPC_DIR, GRPC_GATEWAY_PORT } from "./grpc/generate.ts";
+import { STACKED_DIR, STACKED_SPEC, STACKED_GATEWAY_PORT } from "./stacked/spec.ts";
 
 const REQUESTS = Number(process.env.E2E_REQUESTS ?? 1000);
 type Config = "envoy" | "envoy-nofilter";
@@ -32,16 +34,19 @@ export interface Variant {
 }
 
 /** Where each variant's gateway is: the compose projects' published ports. */
-export interface Gateways { http: string; websocket: string; grpc: string }
-const COMPOSE_GATEWAYS: Gateways = { http: `http://127.0.0.1:${GATEWAY_PORT}/mock`, websocket: `http://127.0.0.1:${WS_GATEWAY_PORT}`, grpc: `127.0.0.1:${GRPC_GATEWAY_PORT}` };
+export interface Gateways { http: string; websocket: string; grpc: string; stacked: string }
+const COMPOSE_GATEWAYS: Gateways = {
+  http: `http://127.0.0.1:${GATEWAY_PORT}/mock`, websocket: `http://127.0.0.1:${WS_GATEWAY_PORT}`, grpc: `127.0.0.1:${GRPC_GATEWAY_PORT}`,
+  stacked: `http://127.0.0.1:${STACKED_GATEWAY_PORT}/mock`,
+};
 interface Tuning { requests?: number; readyMs?: number; settleMs?: number; print?: (s: string) => void }
 
-/** The three-lane chain through `connect()`'s calls: lane shares and chains as the Docker-less demo checks them. */
-function chainVariant(compose: string, connect: () => { call: Call; close(): void }, { requests = REQUESTS, readyMs = 120_000, settleMs = 6000, print = console.log }: Tuning): Variant {
+/** The three-lane chain of `specFile` through `connect()`'s calls: lane shares and chains as the Docker-less demo checks them. */
+function chainVariant(compose: string, connect: () => { call: Call; close(): void }, { requests = REQUESTS, readyMs = 120_000, settleMs = 6000, print = console.log }: Tuning, specFile = SPEC): Variant {
   return {
     compose,
     async check(config) {
-      const spec = loadSpec(SPEC);
+      const spec = loadSpec(specFile);
       const withFilter = config === "envoy";
       const { call, close } = connect();
       try {
@@ -88,6 +93,7 @@ export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): R
       const client = new grpc.Client(g.grpc, grpc.credentials.createInsecure(), { "grpc.max_reconnect_backoff_ms": 2000 });
       return { call: grpcCall(client), close: () => client.close() };
     }, tuning),
+    stacked: chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC),
   };
 }
 const VARIANTS = variants();

@@ -1,33 +1,38 @@
 // npm run local-configs: writes the docker-compose variants, each a compose file and one Envoy config per
 // proxy in envoy/ and envoy-nofilter/: the HTTP demo here (deploy/local, from deploy/lanes.example.yaml), the
-// WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml) and the gRPC chain in grpc/ (from
-// deploy/lanes.example.yaml). The files are committed; tests regenerate them and check they are current and
-// valid for Envoy and Compose.
-import { dirname, join } from "node:path";
+// WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml), the gRPC chain in grpc/ (from
+// deploy/lanes.example.yaml) and stacked lanes in stacked/ (from deploy/lanes.stacked.yaml). The files are
+// committed; tests regenerate them and check they are current and valid for Envoy and Compose.
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { readCommand } from "../lib/cli.ts";
-import { workloads, upstreamOf, SERVICE_PORT } from "./topology.ts";
+import { workloads, deployments, upstreamOf, SERVICE_PORT, type Workload } from "./topology.ts";
 import { sidecarConfig, gatewayConfig, envoyService, variantFiles, writeVariant, NODE_IMAGE, APP_PORT, OUTBOUND_PORT, GATEWAY_PORT, type Proxies } from "./builders.ts";
 import { websocketFiles, WS_DIR } from "./websocket/generate.ts";
 import { WS_SPEC } from "./websocket/client.ts";
 import { grpcFiles, GRPC_DIR } from "./grpc/generate.ts";
+import { STACKED_DIR, STACKED_SPEC, STACKED_GATEWAY_PORT } from "./stacked/spec.ts";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const SPEC = join(HERE, "../lanes.example.yaml");
 const HTTP: Proxies = { port: SERVICE_PORT };
 
-export function composeFile(spec: LanesSpec): object {
-  const envoy = (file: string) => envoyService(file, "../../build/lane-tag.wasm");
-  const services: Record<string, object> = { gateway: { ...envoy("gateway.yaml"), ports: [`127.0.0.1:${GATEWAY_PORT}:${GATEWAY_PORT}`] } };
-  for (const w of workloads(spec)) {
+/** Where a compose file of the mock apps goes: its project name, the gateway's host port, the path from its
+ *  folder to deploy/local ("." here, ".." for stacked/), and the workloads it runs. */
+export interface ComposeLayout { name: string; hostPort: number; local: string; workloads: Workload[] }
+
+export function composeFile(spec: LanesSpec, layout: ComposeLayout = { name: "lane-tag-demo", hostPort: GATEWAY_PORT, local: ".", workloads: workloads(spec) }): object {
+  const envoy = (file: string) => envoyService(file, posix.join(layout.local, "../../build/lane-tag.wasm"));
+  const services: Record<string, object> = { gateway: { ...envoy("gateway.yaml"), ports: [`127.0.0.1:${layout.hostPort}:${GATEWAY_PORT}`] } };
+  for (const w of layout.workloads) {
     services[w.name] = envoy(`${w.name}.yaml`);
     const up = upstreamOf(spec, w.service);
     services[`${w.name}-app`] = {
       image: NODE_IMAGE,
       // The app shares its sidecar's network namespace: the sidecar's outbound listener is 127.0.0.1:15001.
       network_mode: `service:${w.name}`,
-      volumes: ["./mock:/app:ro"],
+      volumes: [`${layout.local}/mock:/app:ro`],
       command: ["node", "/app/server.mjs"],
       environment: {
         app: w.service,
@@ -37,7 +42,7 @@ export function composeFile(spec: LanesSpec): object {
       },
     };
   }
-  return { name: "lane-tag-demo", services };
+  return { name: layout.name, services };
 }
 
 /** Every file of the HTTP variant, relative to deploy/local. */
@@ -48,18 +53,30 @@ export function localFiles(spec: LanesSpec): Record<string, string> {
   ]);
 }
 
+/**
+ * Every file of the stacked variant (stacked/, from deploy/lanes.stacked.yaml): the HTTP variant's proxies and
+ * mock apps for the versions the lanes list (feat-x's aggregates list feat-x's, release-2's and s1's clusters).
+ */
+export function stackedFiles(spec: LanesSpec): Record<string, string> {
+  const ws = deployments(spec);
+  return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws }), [
+    ["gateway.yaml", gatewayConfig(spec, HTTP)],
+    ...ws.map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(spec, w, HTTP)]),
+  ]);
+}
+
 const LOCAL_CONFIGS = {
   usage: "npm run local-configs",
   description: `Regenerates the docker-compose variants in deploy/local/: the HTTP demo (from deploy/lanes.example.yaml),
-websocket/ (from deploy/lanes.websocket.yaml) and grpc/ (from deploy/lanes.example.yaml), each a compose file and
-one Envoy config per proxy in envoy/ and envoy-nofilter/.`,
+websocket/ (from deploy/lanes.websocket.yaml), grpc/ (from deploy/lanes.example.yaml) and stacked/ (from
+deploy/lanes.stacked.yaml), each a compose file and one Envoy config per proxy in envoy/ and envoy-nofilter/.`,
   options: {},
 } as const;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   readCommand(LOCAL_CONFIGS, process.argv.slice(2), () => undefined);
   const spec = loadSpec(SPEC);
-  const variants: [string, Record<string, string>][] = [[HERE, localFiles(spec)], [WS_DIR, websocketFiles(loadSpec(WS_SPEC))], [GRPC_DIR, grpcFiles(spec)]];
+  const variants: [string, Record<string, string>][] = [[HERE, localFiles(spec)], [WS_DIR, websocketFiles(loadSpec(WS_SPEC))], [GRPC_DIR, grpcFiles(spec)], [STACKED_DIR, stackedFiles(loadSpec(STACKED_SPEC))]];
   for (const [dir, files] of variants) {
     writeVariant(dir, files);
     console.log(`wrote ${Object.keys(files).length} files to ${join("deploy/local", dir.slice(HERE.length))}`);

@@ -4,9 +4,10 @@
 //  - the services call each other in the order the baseline lane lists them (mocka -> mockb -> mockc), the
 //    first one behind the gateway (which must be gateway.entry.service when the spec names one);
 //  - lane routing: the routing header selects the lane's cluster of a service; a lane that has no version of
-//    the service has an empty cluster, and an aggregate cluster falls back to the baseline's (ASM's
-//    fallback, with a real Envoy mechanism).
-import type { LanesSpec } from "../lib/spec.ts";
+//    the service has an empty cluster, and an aggregate cluster falls back up the lane's fallback chain to
+//    the baseline's (ASM's fallback, with a real Envoy mechanism; stacked lanes: feat-x, then release-2,
+//    then the baseline).
+import { laneChain, laneFor, type LanesSpec } from "../lib/spec.ts";
 
 export const SERVICE_PORT = 8000;
 
@@ -49,7 +50,7 @@ export function upstreamOf(spec: LanesSpec, service: string): string | undefined
 
 /** The cluster holding the lane's version of a service (empty when the lane has none). */
 export const laneCluster = (service: string, lane: string) => `${service}|${lane}`;
-/** The cluster a lane routes to: its own version, else the baseline's. */
+/** The cluster a lane routes to: its own version, else its fallback chain's (fallbackClusters), else the baseline's. */
 export const routeCluster = (service: string, lane: string) => `${service}|${lane}|fallback`;
 
 /** The workload serving `lane` in `service`'s lane cluster, or undefined when the lane has no version of it. */
@@ -59,10 +60,19 @@ export function laneMember(spec: LanesSpec, service: string, lane: string): Work
   return { service, version: l.label, name: `${service}-${l.label}` };
 }
 
-/** Where a request for `service` goes: the lane's version if it has one, else the baseline's (aggregate). */
+/**
+ * Where a request for `service` goes: the version of the nearest lane up the lane's fallback chain that has
+ * one (the lane's own, else its fallback's, ..., else the baseline's: the aggregate cluster's order); an
+ * unknown lane or none goes to the baseline.
+ */
 export function resolve(spec: LanesSpec, service: string, lane: string | undefined): Workload {
   const known = lane !== undefined && spec.lanes.some((l) => l.name === lane);
-  return (known ? laneMember(spec, service, lane!) : undefined) ?? laneMember(spec, service, spec.baseline)!;
+  return laneMember(spec, service, laneFor(spec, service, known ? lane! : spec.baseline))!;
+}
+
+/** The lane clusters a lane's aggregate lists, in order: its own, then up its fallback chain to the baseline's. */
+export function fallbackClusters(spec: LanesSpec, service: string, lane: string): string[] {
+  return laneChain(spec, lane).map((l) => laneCluster(service, l));
 }
 
 /** The version chain a request in `lane` should take, service by service, when the lane survives every hop. */
