@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadSpec, specWarnings, SpecError } from "./lib/spec.ts";
-import { generate, otelAnnotations } from "./lib/generate.ts";
+import { generate, otelAnnotations, laneMetricsNotes } from "./lib/generate.ts";
 import { DigestError, isPinned, loadDigests, pinSpec } from "./lib/digests.ts";
 import { readCommand, UsageError } from "./lib/cli.ts";
 import { Validator, ISTIO_CRDS, OTEL_CRDS } from "./lib/validate.ts";
@@ -110,6 +110,7 @@ export function main(argv: string[]): number {
   const otel = spec.otel ? ", Instrumentation" : "";
   console.log(`wrote ${outputs.length} files to ${out}: asm/ (${count("asm")}: ASMFilterDeployment, DestinationRule, VirtualService${otel}), istio/ (${count("istio")}: WasmPlugin, DestinationRule, VirtualService${otel})`);
   if (spec.otel) for (const line of otelAnnotations(spec)) console.log(line);
+  if (spec.observe.laneMetrics) for (const line of laneMetricsNotes(spec)) console.log(line);
   return 0;
 }
 

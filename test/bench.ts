@@ -46,7 +46,7 @@ const big = bigBaggage();
 
 // `config` is the plugin's direction setting: the manifests generate an explicit one per listener; "auto"
 // reads Envoy's listener_direction property on every request (one more host call).
-interface Scenario { name: string; headers: Header[]; direction: number; config: keyof typeof CONFIGS; pool?: Header[][] }
+interface Scenario { name: string; headers: Header[]; direction: number; config: keyof typeof CONFIGS; pool?: Header[][]; respond?: Header[] }
 const CONFIGS = {
   outbound: { direction: "outbound" },
   inbound: { direction: "inbound" },
@@ -56,6 +56,14 @@ const CONFIGS = {
   correlationIn: { direction: "inbound", correlation: { enabled: true } },
   local: { direction: "outbound", local_lane: { label: "ASM_TRAFFIC_TAG", label_to_lane: { v1: "s1", v2: "s2" } } },
   gateway: { direction: "both", trust_client_lane: false, assign: { weights: { s1: 60, s2: 20, s3: 20 }, sticky_header: "x-user-id" } },
+  // Observability, each compared with the same request with it off.
+  outboundLanes: { direction: "outbound", lanes: ["s1", "s2", "s3"] },
+  outboundMetrics: { direction: "outbound", lanes: ["s1", "s2", "s3"], lane_metrics: true },
+  outboundState: { direction: "outbound", lanes: ["s1", "s2", "s3"], filter_state: true },
+  outboundObserved: { direction: "outbound", lanes: ["s1", "s2", "s3"], lane_metrics: true, filter_state: true },
+  inboundLanes: { direction: "inbound", lanes: ["s1", "s2", "s3"] },
+  inboundObserved: { direction: "inbound", lanes: ["s1", "s2", "s3"], lane_metrics: true, filter_state: true },
+  inboundHop: { direction: "inbound", lanes: ["s1", "s2", "s3"], hop_trace: { label: "ASM_TRAFFIC_TAG", label_to_lane: { v1: "s1", v2: "s2" } } },
 };
 const lane3: Header[] = [...common, ["baggage", "userId=alice,x-asm-prefer-tag=s2,sessionId=8f2a"]];
 const scenarios: Scenario[] = [
@@ -84,7 +92,17 @@ const CORE = 5;
 function run(p: Plugin | undefined, s: Scenario, n: number): number {
   if (!p) return NaN; // the floor, when the yardstick is absent
   const pool = s.pool;
+  const respond = s.respond;
   const t0 = process.hrtime.bigint();
+  if (respond) {
+    // The whole stream: request headers, response headers, end.
+    for (let i = 0; i < n; i++) {
+      const st = p.open(s.headers, { listenerDirection: s.direction });
+      st.respond(respond);
+      st.close();
+    }
+    return Number(process.hrtime.bigint() - t0) / n;
+  }
   if (pool) for (let i = 0; i < n; i++) p.request(pool[i & (pool.length - 1)], { listenerDirection: s.direction });
   else for (let i = 0; i < n; i++) p.request(s.headers, { listenerDirection: s.direction });
   return Number(process.hrtime.bigint() - t0) / n;
@@ -94,7 +112,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   if (!ensureBuilt()) throw new Error("the build failed");
-  const filterHost = await Host.load(WASM, { nodeMetadata: { LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
+  const filterHost = await Host.load(WASM, { nodeMetadata: { WORKLOAD_NAME: "mockb-v2", LABELS: { ASM_TRAFFIC_TAG: "v2" } } });
   // The yardstick is optional (../shared sits beside developer and CI checkouts, not beside a user's clone).
   // Without it run() times the floor as NaN and print() leaves the floor and ratio columns out.
   const floorHost = existsSync(FLOOR) ? await Host.load(FLOOR) : undefined;
@@ -124,6 +142,30 @@ async function main() {
   }
   print(rows);
   console.log(`\nworst case / typical (lane-tag, core scenarios): ${(Math.max(...typical.slice(0, CORE)) / typical[0]).toFixed(2)}x`);
+
+  // Observability: each feature against the same requests with it off, interleaved (this machine's noise
+  // moves both alike); the floor's row is the same request through the yardstick.
+  console.log(`\nobservability, each on vs off (same requests; median of ${REPS}, interleaved):`);
+  const inHdr: Header[] = [...common, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,sessionId=8f2a"]];
+  const traced: Header[] = [...common, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice,sessionId=8f2a,lane-tag-trace=0123456789abcdef"]];
+  const resp: Header[] = [[":status", "200"], ["content-type", "text/plain"], ["x-lane-tag-trace", "mockc-v2@s2"]];
+  const obs: [string, Scenario, keyof typeof CONFIGS][] = [
+    ["outbound, 3-member baggage: lane_metrics", { name: "", direction: 2, config: "outboundLanes", headers: lane3 }, "outboundMetrics"],
+    ["outbound, 3-member baggage: filter_state", { name: "", direction: 2, config: "outboundLanes", headers: lane3 }, "outboundState"],
+    ["outbound, 3-member baggage: both", { name: "", direction: 2, config: "outboundLanes", headers: lane3 }, "outboundObserved"],
+    ["inbound, header -> baggage: both", { name: "", direction: 1, config: "inboundLanes", headers: inHdr }, "inboundObserved"],
+    ["inbound request + response, hop_trace on, untraced", { name: "", direction: 1, config: "inboundLanes", headers: inHdr, respond: resp }, "inboundHop"],
+    ["inbound request + response, traced (this hop's entry)", { name: "", direction: 1, config: "inboundLanes", headers: traced, respond: resp }, "inboundHop"],
+  ];
+  const obsRows: string[][] = [["scenario", "floor ns/req", "off ns/req", "on ns/req", "on / off", "on / floor"]];
+  for (const [name, sc, on] of obs) {
+    const off = plugins[sc.config], onP = plugins[on];
+    run(off, sc, 20_000); run(onP, sc, 20_000); run(floor, sc, 20_000);
+    const f: number[] = [], a: number[] = [], b: number[] = [];
+    for (let r = 0; r < REPS; r++) { a.push(run(off, sc, REQUESTS / 2)); b.push(run(onP, sc, REQUESTS / 2)); f.push(run(floor, sc, REQUESTS / 2)); }
+    obsRows.push([name, median(f).toFixed(0), median(a).toFixed(0), median(b).toFixed(0), `${(median(b) / median(a)).toFixed(2)}x`, `${(median(b) / median(f)).toFixed(2)}x`]);
+  }
+  print(obsRows);
 
   // Cost against baggage size: members of ~40 bytes, the lane member last (the scan reads everything).
   console.log(`\ncost vs baggage size (outbound, lane member last; median of ${REPS}):`);

@@ -25,8 +25,8 @@ const TOOLS = Object.entries(scripts).flatMap(([name, cmd]) => {
 });
 
 describe("every CLI: --help, unknown options", { concurrency: true }, () => {
-  it("covers the seven tools", () => {
-    assert.deepEqual(TOOLS.map((t) => t.name).sort(), ["bench", "demo", "e2e:envoy", "fuzz", "local-configs", "manifests", "push"]);
+  it("covers the eight tools", () => {
+    assert.deepEqual(TOOLS.map((t) => t.name).sort(), ["bench", "demo", "e2e:envoy", "fuzz", "lanes", "local-configs", "manifests", "push"]);
   });
   for (const { name, script } of TOOLS) {
     it(`npm run ${name} -- --help: usage and description on stdout, exit 0`, async () => {

@@ -163,13 +163,14 @@ describe("npm run demo, the command", () => {
 });
 
 describe("the mock service", () => {
-  it("propagates only traceparent (same trace, new span) or nothing, when told", async () => {
+  it("propagates only traceparent (same trace, new span), both, or nothing, when told", async () => {
     const seen: http.IncomingHttpHeaders[] = [];
     const upstream = http.createServer((req, res) => { seen.push(req.headers); res.end("-> up(version: v9, ip: x)"); });
     await new Promise<void>((ok) => upstream.listen(0, "127.0.0.1", () => ok()));
     const up = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/`;
     const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const mocks = [createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "traceparent" }), createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "none" })];
+    const mocks = [createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "traceparent" }), createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "none" }),
+      createMock({ app: "a", version: "v1", upstreamUrl: up, propagate: "baggage,traceparent" })];
     try {
       for (const m of mocks) {
         await new Promise<void>((ok) => m.listen(0, "127.0.0.1", () => ok()));
@@ -180,7 +181,11 @@ describe("the mock service", () => {
       assert.equal(seen[0].baggage, undefined);
       assert.equal(seen[1].traceparent, undefined);
       assert.equal(seen[1].baggage, undefined);
-      assert.throws(() => createMock({ app: "a", version: "v1", propagate: "b3" }), /propagate must be baggage, traceparent or none/);
+      assert.match(String(seen[2].traceparent), /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      assert.equal(seen[2].baggage, "x-asm-prefer-tag=s2");
+      for (const bad of ["b3", "", "baggage,b3"]) {
+        assert.throws(() => createMock({ app: "a", version: "v1", propagate: bad }), /propagate must be baggage, traceparent, baggage,traceparent or none/);
+      }
     } finally {
       for (const m of mocks) m.close();
       upstream.close();

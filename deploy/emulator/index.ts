@@ -25,6 +25,7 @@ export { WasmResult, LogLevel, ProcExit } from "./abi.ts";
 export { SharedData } from "./shared-data.ts";
 export type { Header, HeaderInput, RawHeader } from "./headers.ts";
 export type { Metric } from "./metrics.ts";
+export { prometheusText } from "./prometheus.ts";
 
 export interface PluginOptions {
   /** Plugin configuration bytes as Envoy delivers them (Istio's pluginConfig, ASM's parameters). */

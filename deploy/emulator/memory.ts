@@ -37,7 +37,7 @@ export class ModuleMemory {
   read(ptr: number, size: number): Uint8Array | null {
     ptr >>>= 0; size >>>= 0;
     if (ptr + size > this.memory.buffer.byteLength) return null;
-    return new Uint8Array(this.memory.buffer, ptr, size).slice();
+    return this.u8().slice(ptr, ptr + size);
   }
 
   /** Module memory as a byte string, exactly (header values and keys, property paths, shared-data keys). */

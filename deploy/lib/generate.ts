@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { workloadOf, laneFor, type LanesSpec } from "./spec.ts";
+import { LANE_TAGS, LANE_REQUESTS_METRIC } from "./observe.ts";
 
 const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runtime-config.json", import.meta.url)), "utf8"));
 /** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
@@ -49,6 +50,15 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
   // before routing (sticky per user, or after lane_from).
   if (role === "gateway" && filterRoutes(spec) && Object.keys(spec.gateway!.weights).length > 0) {
     config.assign = { weights: Object.fromEntries(spec.lanes.map((l) => [l.name, spec.gateway!.weights[l.name] ?? 0])), ...(spec.gateway!.stickyHeader ? { sticky_header: spec.gateway!.stickyHeader } : {}) };
+  }
+  // Observability: counters per lane, the lane in access logs, and the hop trace (started only at the
+  // gateway, from x-lane-tag-debug: 1; sidecars name their lane by their lane label).
+  const o = spec.observe;
+  if (o?.laneMetrics) config.lane_metrics = true;
+  if (o?.filterState) config.filter_state = true;
+  if (o?.hopTrace) {
+    config.hop_trace = role === "gateway" ? { accept_debug_header: true }
+      : { label: spec.labelKey, label_to_lane: Object.fromEntries(spec.lanes.map((l) => [l.label, l.name])) };
   }
   return config;
 }
@@ -245,6 +255,16 @@ export function otelAnnotations(spec: LanesSpec): string[] {
     `  ${"go:".padEnd(8)}instrumentation.opentelemetry.io/otel-go-auto-target-exe: "<path of the app's binary in the container>"   (go needs this one too, and the operator's Go instrumentation enabled)`,
     `  pods with several containers: instrumentation.opentelemetry.io/container-names: "<app container>" (the seeds use "default")`,
     `  "true" takes the namespace's only Instrumentation; where there are others, give its name: "${o.name}"`,
+  ];
+}
+
+/** What the proxies need for lane_metrics' labels, as printed by `manifests` when it is on. */
+export function laneMetricsNotes(spec: LanesSpec): string[] {
+  return [
+    `lane metrics: Envoy shows lane, lane_direction and lane_source as labels of ${LANE_REQUESTS_METRIC} only with stats tags and stats inclusion for them; on every workload of the group (pod template annotations) and the gateway:`,
+    `  sidecar.istio.io/extraStatTags: "${LANE_TAGS.join(",")}"`,
+    `  proxy.istio.io/config: '{"proxyStatsMatcher":{"inclusionPrefixes":["wasmcustom.lane"]}}'`,
+    `  or mesh-wide: meshConfig.defaultConfig.extraStatTags [${LANE_TAGS.join(", ")}] and meshConfig.defaultConfig.proxyStatsMatcher.inclusionPrefixes [wasmcustom.lane]`,
   ];
 }
 

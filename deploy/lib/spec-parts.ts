@@ -2,7 +2,7 @@
 import { otelPropagators } from "./validate.ts";
 import {
   DNS_LABEL, TOKEN, LABEL_VALUE, LABEL_KEY, OTEL_REQUIRED_PROPAGATORS, isObject, describe,
-  type SpecContext, type Path, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec,
+  type SpecContext, type Path, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec,
 } from "./spec.ts";
 
 /** `gateway`: the ingress gateway, its entry, weights, sticky header and the lanes clients may name. */
@@ -141,4 +141,20 @@ export function parseOtel(ctx: SpecContext, o: unknown, group: string): OtelSpec
     }
   }
   return otel;
+}
+
+/** `observe`: the filter's lane observability, each off unless listed true. */
+export function parseObserve(ctx: SpecContext, o: unknown): ObserveSpec {
+  const out: ObserveSpec = { laneMetrics: false, filterState: false, hopTrace: false };
+  if (o === undefined) return out;
+  if (!isObject(o)) {
+    ctx.fail(["observe"], `must be a mapping {laneMetrics, filterState, hopTrace}, got ${describe(o)}`);
+    return out;
+  }
+  for (const [k, v] of Object.entries(o)) {
+    if (!(k in out)) ctx.fail(["observe", k], "unknown field (known: laneMetrics, filterState, hopTrace)");
+    else if (typeof v !== "boolean") ctx.fail(["observe", k], `must be true or false, got ${describe(v)}`);
+    else out[k as keyof ObserveSpec] = v;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
-import { parseGateway, parseOtel } from "./spec-parts.ts";
+import { parseGateway, parseOtel, parseObserve } from "./spec-parts.ts";
 
 export interface Lane {
   name: string;
@@ -54,6 +54,16 @@ export interface OtelSpec {
   endpoint?: string;
 }
 
+/**
+ * Lane observability (`observe`): per-lane counters, the lane in access logs (filter state), and the hop
+ * trace (the gateway accepts x-lane-tag-debug: 1, every sidecar adds its entry). All off by default.
+ */
+export interface ObserveSpec {
+  laneMetrics: boolean;
+  filterState: boolean;
+  hopTrace: boolean;
+}
+
 /** Propagators every generated Instrumentation has: baggage carries the lane, tracecontext the trace id. */
 export const OTEL_REQUIRED_PROPAGATORS = ["tracecontext", "baggage"];
 
@@ -74,6 +84,7 @@ export interface LanesSpec {
   gateway?: GatewaySpec;
   correlation?: CorrelationSpec;
   otel?: OtelSpec;
+  observe: ObserveSpec;
   /** Strict mode: outbound requests without a lane take the lane of the workload's own `labelKey` label. */
   localLane: boolean;
   /** Service -> the value of `workloadLabel` on its pods, where it is not the service name (e.g. wsk-svc -> wsk). */
@@ -177,7 +188,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
 
   const known = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests", "otel"];
+    "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests", "otel", "observe"];
   for (const k of Object.keys(root)) if (!known.includes(k)) fail([k], `unknown field (known: ${known.join(", ")})`);
 
   const str = (path: Path, value: unknown, required: boolean, def = ""): string => {
@@ -346,12 +357,13 @@ export function parseSpec(text: string, file: string): LanesSpec {
   const digests = str(["digests"], root.digests, false);
 
   const otel = parseOtel(ctx, root.otel, group);
+  const observe = parseObserve(ctx, root.observe);
 
   if (problems.length) throw new SpecError(problems);
   return {
     group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage,
     imagePullPolicy: pull as LanesSpec["imagePullPolicy"], lanes, services, gateway,
-    ...(correlation ? { correlation } : {}), ...(otel ? { otel } : {}), localLane: localLane === true, workloads,
+    ...(correlation ? { correlation } : {}), ...(otel ? { otel } : {}), observe, localLane: localLane === true, workloads,
     ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
   };
 }

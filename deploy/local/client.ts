@@ -2,10 +2,11 @@
 // lines, and checks them against what the lanes spec says each lane should see.
 import http from "node:http";
 import type { LanesSpec } from "../lib/spec.ts";
-import { chain, expectedChain, chainWithoutFilter, gatewayWeights, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { chain, expectedChain, chainWithoutFilter, gatewayWeights, resolve, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { TRACE_HEADER } from "../lib/observe.ts";
 
 export interface Hop { app: string; version: string; ip: string }
-export interface Result { lane: string; status: number; body: string; hops: Hop[]; user?: string }
+export interface Result { lane: string; status: number; body: string; hops: Hop[]; user?: string; trace?: string }
 
 /** A small seeded PRNG (mulberry32), so runs are reproducible. */
 export function prng(seed: number): () => number {
@@ -40,7 +41,7 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
 
 /** What one call to the gateway gave back: the HTTP status (200 for a gRPC call that ended OK), the lane the
  *  gateway answered, the chain text. */
-export interface Answer { status: number; lane: string; body: string }
+export interface Answer { status: number; lane: string; body: string; trace?: string }
 /** One call to the gateway, carrying `headers` (HTTP headers or gRPC metadata). */
 export type Call = (headers: Record<string, string>) => Promise<Answer>;
 
@@ -48,13 +49,16 @@ export interface SendOptions {
   seed?: number; concurrency?: number; onResult?: (r: Result, i: number) => void;
   /** Also send `userHeader: user-<k>`, k drawn from `users` users (the sticky demo). */
   userHeader?: string; users?: number;
+  /** Sent with every request (e.g. x-lane-tag-debug: 1 for a hop trace). */
+  headers?: Record<string, string>;
 }
 
 /** A GET request to the gateway at `url`, as a Call. */
 export function httpCall(url: string): Call {
   return async (headers) => {
     const r = await get(url, headers);
-    return { status: r.status, lane: String(r.headers[LANE_HEADER] ?? ""), body: r.body };
+    const trace = r.headers[TRACE_HEADER];
+    return { status: r.status, lane: String(r.headers[LANE_HEADER] ?? ""), body: r.body, ...(trace !== undefined ? { trace: String(trace) } : {}) };
   };
 }
 
@@ -68,7 +72,7 @@ export function sendRequests(url: string, n: number, opts: SendOptions = {}): Pr
  * weighted choice (Envoy's WeightedCluster.header_name), drawn from a seeded PRNG: the same seed gives the
  * same split everywhere.
  */
-export async function runRequests(call: Call, n: number, { seed = 1, concurrency = 16, onResult, userHeader, users = 0 }: SendOptions = {}): Promise<Result[]> {
+export async function runRequests(call: Call, n: number, { seed = 1, concurrency = 16, onResult, userHeader, users = 0, headers = {} }: SendOptions = {}): Promise<Result[]> {
   const rand = prng(seed);
   const values = Array.from({ length: n }, () => String(Math.floor(rand() * 2 ** 32)));
   const userOf = Array.from({ length: n }, () => (userHeader && users > 0 ? `user-${seed}-${Math.floor(rand() * users)}` : undefined));
@@ -80,8 +84,8 @@ export async function runRequests(call: Call, n: number, { seed = 1, concurrency
     while (next < n) {
       const i = next++;
       const user = userOf[i];
-      const r = await call({ [RANDOM_HEADER]: values[i], ...(user ? { [userHeader!]: user } : {}) });
-      results[i] = { lane: r.lane, status: r.status, body: r.body, hops: parseChain(r.body), ...(user ? { user } : {}) };
+      const r = await call({ ...headers, [RANDOM_HEADER]: values[i], ...(user ? { [userHeader!]: user } : {}) });
+      results[i] = { lane: r.lane, status: r.status, body: r.body, hops: parseChain(r.body), ...(user ? { user } : {}), ...(r.trace !== undefined ? { trace: r.trace } : {}) };
       done[i] = true;
       // Report in request order.
       for (; printed < n && done[printed]; printed++) onResult?.(results[printed], printed);
@@ -126,6 +130,28 @@ export function formatSummary(spec: LanesSpec, summary: LaneSummary[]): string {
  * is the lane's expected chain; without it, the lane reaches only the first service; lane shares within
  * `tolerance` points of the weights (checked only when `weights` is given).
  */
+/**
+ * The hop trace a request in `lane` should bring back: per service, the workload that serves it, its own
+ * lane, and the lane asked for where the two differ.
+ */
+export function expectedTrace(spec: LanesSpec, lane: string): string {
+  return chain(spec).map((svc) => {
+    const w = resolve(spec, svc, lane);
+    const own = spec.lanes.find((l) => l.label === w.version)?.name ?? "?";
+    return `${w.name}@${own}${own !== lane ? ` (fallback from ${lane})` : ""}`;
+  }).join(", ");
+}
+
+/** Each traced request brought back the hop trace its lane should have. */
+export function checkTraces(spec: LanesSpec, results: Result[]): string[] {
+  const out: string[] = [];
+  results.forEach((r, i) => {
+    const want = expectedTrace(spec, r.lane);
+    if (r.trace !== want) out.push(`request ${i} in lane ${r.lane}: trace ${JSON.stringify(r.trace ?? null)}, expected ${JSON.stringify(want)}`);
+  });
+  return out;
+}
+
 export function check(spec: LanesSpec, results: Result[], opts: { filter: boolean; weights?: { lane: string; weight: number }[]; tolerance?: number }): string[] {
   const failures: string[] = [];
   const total = opts.weights?.reduce((a, b) => a + b.weight, 0) ?? 0;

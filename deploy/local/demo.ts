@@ -12,187 +12,19 @@
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
 //                (websocket/: its own mesh, spec and clients);
 //   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Host, type Header, type Plugin } from "../emulator/index.ts";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
-import { filterConfig, type FilterRole } from "../lib/generate.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
-import { randomBytes } from "node:crypto";
-import { sendRequests, summarize, formatSummary, check, prng, type Result } from "./client.ts";
+import { gatewayWeights } from "./topology.ts";
+import { sendRequests, summarize, formatSummary, check, type Result } from "./client.ts";
+import { startMesh, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
 import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
 import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
-import { stackedSpec, formatChains, fallbackText } from "./stacked/spec.ts";
-// @ts-ignore: plain JavaScript module shared with the container image
-import { createMock } from "./mock/server.mjs";
+import { formatChains, fallbackText } from "./stacked/spec.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const WASM = join(ROOT, "build/lane-tag.wasm");
-export const SPEC = join(ROOT, "deploy/lanes.example.yaml");
-
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "host", "content-length"]);
-
-/** Node request -> Envoy-style header pairs (lowercase, pseudo-headers first, repeated headers kept); `keep`:
- *  hop-by-hop headers Envoy passes on (an upgrade request's `connection` and `upgrade`). */
-export function pairs(req: http.IncomingMessage, authority: string, path: string, keep: string[] = []): Header[] {
-  const out: Header[] = [[":authority", authority], [":path", path], [":method", req.method ?? "GET"], [":scheme", "http"]];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const k = req.rawHeaders[i].toLowerCase();
-    if (!HOP_BY_HOP.has(k) || keep.includes(k)) out.push([k, req.rawHeaders[i + 1]]);
-  }
-  return out;
-}
-
-export function outgoing(headers: Header[]): { authority: string; path: string; headers: Record<string, string[]> } {
-  const h: Record<string, string[]> = {};
-  let authority = "";
-  let path = "/";
-  for (const [k, v] of headers) {
-    if (k === ":authority") authority = v;
-    else if (k === ":path") path = v;
-    else if (!k.startsWith(":")) (h[k] ??= []).push(v);
-  }
-  return { authority, path, headers: h };
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-export function forward(res: http.ServerResponse, port: number, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}) {
-  const up = http.request({ host: "127.0.0.1", port, path, method: "GET", agent, headers: { ...headers, host: authority } }, (r) => {
-    res.writeHead(r.statusCode ?? 502, { ...r.headers, ...extra });
-    r.pipe(res);
-  });
-  up.on("error", (e) => { res.writeHead(503); res.end(`upstream connect error: ${e.message}`); });
-  up.end();
-}
-
-export function listen(server: http.Server): Promise<number> {
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok((server.address() as AddressInfo).port)));
-}
-
-/** Runs the filter as Envoy would; returns the headers to forward, or null when the request is refused. */
-export function filter(plugin: Plugin | null, headers: Header[], listenerDirection: number): Header[] | null {
-  if (!plugin) return headers;
-  const r = plugin.request(headers, { listenerDirection });
-  if (r.outcome === "failed") return null; // fail closed: Envoy answers 503
-  return r.outcome === "passed-failed" ? headers : r.headers;
-}
-
-export const MODES = ["baggage", "correlation", "strict", "sticky", "grpc", "websocket", "stacked"] as const;
-export type Mode = (typeof MODES)[number];
-/** The header the sticky demo's users send. */
-export const USER_HEADER = "x-user-id";
-
-/** The spec a mode runs: the example's, with the mode's features switched on; stacked runs its own spec. */
-export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
-  if (mode === "stacked") return stackedSpec();
-  if (mode === "correlation") return { ...spec, correlation: {} };
-  if (mode === "strict") return { ...fullLanes(spec), localLane: true };
-  if (mode === "sticky") return { ...spec, gateway: { ...spec.gateway!, stickyHeader: USER_HEADER } };
-  return spec;
-}
-
-const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage", stacked: "baggage" };
-
-export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>) {
-  // Istio puts the pod's labels in node.metadata.LABELS; one VM serves both listeners (one vm_id).
-  // Header values come from and go back to Node's http as byte strings: "bytes" passes them on exactly.
-  const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: labels ? { LABELS: labels } : undefined });
-  const out: Partial<Record<FilterRole, Plugin>> = {};
-  for (const role of roles) {
-    const p = host.configure({ configuration: JSON.stringify(filterConfig(spec, role)), failOpen: true });
-    if (p.failed) throw new Error(`the ${role} filter failed to configure: ${host.logs.map((l) => l.message).join("; ")}`);
-    out[role] = p;
-  }
-  return { host, ...out };
-}
-
-export interface Mesh {
-  gatewayUrl: string;
-  close(): Promise<void>;
-}
-
-/** Starts the whole topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
-export async function startMesh(base: LanesSpec, { withFilter = true, weights, seed = 7, mode = "baggage" }: { withFilter?: boolean; weights?: number[]; seed?: number; mode?: Mode } = {}): Promise<Mesh> {
-  const spec = specForMode(base, mode);
-  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
-  const wasm = readFileSync(WASM);
-  const servers: http.Server[] = [];
-  const inboundPort = new Map<string, number>();
-  const serve = async (s: http.Server) => { servers.push(s); return listen(s); };
-
-  // Outbound listeners route by host and lane to the inbound listener of the chosen workload.
-  const outboundHandler = (plugin: Plugin | null) => (req: http.IncomingMessage, res: http.ServerResponse) => {
-    req.resume();
-    const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
-    const headers = filter(plugin, pairs(req, url.host, url.pathname + url.search), 2);
-    if (!headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
-    const o = outgoing(headers);
-    const service = o.authority.split(":")[0];
-    if (!chain(spec).includes(service)) { res.writeHead(404); return void res.end(`no route to ${o.authority}`); }
-    const lane = o.headers[spec.routingHeader]?.[0];
-    forward(res, inboundPort.get(resolve(spec, service, lane).name)!, o.path, o.authority, o.headers);
-  };
-
-  const sidecars = workloads(spec);
-  // Start inbound listeners first so every workload has a port before any traffic.
-  for (const w of sidecars) {
-    const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"], { app: w.service, [spec.labelKey]: w.version }) : null;
-    const outPort = await serve(http.createServer(outboundHandler(vm?.outbound ?? null)));
-    const up = upstreamOf(spec, w.service);
-    const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: PROPAGATE[mode] });
-    const appPort = await serve(app);
-    const inbound = http.createServer((req, res) => {
-      req.resume();
-      const headers = filter(vm?.inbound ?? null, pairs(req, req.headers.host ?? w.name, req.url ?? "/"), 1);
-      if (!headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
-      const o = outgoing(headers);
-      forward(res, appPort, o.path, o.authority, o.headers);
-    });
-    inboundPort.set(w.name, await serve(inbound));
-  }
-
-  // The gateway: lane-tag in gateway mode, then the weighted lane choice and the header it sets.
-  const gw = withFilter ? await plugins(wasm, spec, ["gateway"]) : null;
-  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
-  const rand = prng(seed);
-  const entry = chain(spec)[0];
-  const gateway = http.createServer((req, res) => {
-    req.resume();
-    const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
-    // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if (mode === "correlation" && !req.headers.traceparent) incoming.push(["traceparent", `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`]);
-    const headers = filter(gw?.gateway ?? null, incoming, 2);
-    if (!headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
-    const o = outgoing(headers);
-    const raw = o.headers[RANDOM_HEADER]?.[0];
-    delete o.headers[RANDOM_HEADER]; // a test hook, not passed on (as the Envoy route removes it)
-    let lane: string;
-    if (mode === "sticky") {
-      // lane-tag assigned the lane; route on it (the generated gateway VirtualService does the same).
-      lane = o.headers[spec.routingHeader]?.[0] ?? spec.baseline;
-    } else {
-      lane = pickWeighted(choices, weightedValue(raw, rand)).lane;
-      o.headers[spec.routingHeader] = [lane];
-    }
-    forward(res, inboundPort.get(resolve(spec, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane });
-  });
-  const gwPort = await serve(gateway);
-
-  return {
-    gatewayUrl: `http://127.0.0.1:${gwPort}/mock`,
-    close: async () => {
-      agent.destroy();
-      await Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
-    },
-  };
-}
+// The mesh's API, for the other demos and the tests.
+export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
 
 export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number; laneFrom?: LaneSource; messages?: number }
 

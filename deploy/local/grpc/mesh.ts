@@ -11,7 +11,7 @@ import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
 import { prng } from "../client.ts";
-import { plugins, filter, WASM, type Mesh } from "../demo.ts";
+import { plugins, filter, WASM, type Mesh } from "../mesh.ts";
 import { startGrpcMock, type GrpcMock } from "./app.ts";
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;

@@ -5,6 +5,7 @@
 // `x-asm-prefer-tag`, so a lane survives a hop only through what the app propagates):
 //   baggage      the W3C `baggage` header, as OpenTelemetry auto-instrumentation does (default);
 //   traceparent  only W3C trace context: the same trace id with a new span id (a tracer without baggage);
+//   baggage,traceparent  both, as an OpenTelemetry SDK with both propagators;
 //   none         nothing (strict mode: the lane comes from the workload's own label).
 // Env: app, version, upstream_url (e.g. http://mockb:8000/), PORT (default 8080), HOST (default 0.0.0.0),
 // PROPAGATE (as above), HTTP_PROXY (the sidecar's outbound listener: the stand-in for traffic capture).
@@ -55,7 +56,11 @@ function childTraceparent(incoming) {
 }
 
 export function createMock({ app, version, upstreamUrl, proxy, ip = localIp(), propagate = "baggage" }) {
-  if (!["baggage", "traceparent", "none"].includes(propagate)) throw new Error(`propagate must be baggage, traceparent or none, not ${propagate}`);
+  // What the app's tracing library forwards: baggage, traceparent, both ("baggage,traceparent") or none.
+  const forwards = new Set(propagate === "none" ? [] : propagate.split(","));
+  if (forwards.size === 0 && propagate !== "none" || [...forwards].some((p) => p !== "baggage" && p !== "traceparent")) {
+    throw new Error(`propagate must be baggage, traceparent, baggage,traceparent or none, not ${propagate}`);
+  }
   const line = `-> ${app}(version: ${version}, ip: ${ip})`;
   return http.createServer(async (req, res) => {
     req.resume();
@@ -63,12 +68,11 @@ export function createMock({ app, version, upstreamUrl, proxy, ip = localIp(), p
     let body = line;
     if (upstreamUrl) {
       const headers = {};
-      if (propagate === "baggage") {
+      if (forwards.has("baggage")) {
         const baggage = req.headersDistinct.baggage;
         if (baggage) headers.baggage = baggage.join(",");
-      } else if (propagate === "traceparent") {
-        headers.traceparent = childTraceparent(req.headers.traceparent);
       }
+      if (forwards.has("traceparent")) headers.traceparent = childTraceparent(req.headers.traceparent);
       try {
         const up = await get(upstreamUrl, proxy, headers);
         status = up.status === 200 ? 200 : 502;

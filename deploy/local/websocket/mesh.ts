@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
 import { workloadOf, type LanesSpec } from "../../lib/spec.ts";
 import { chain, upstreamOf, resolve, deployments } from "../topology.ts";
-import { plugins, filter, pairs, outgoing, forward, listen, WASM, type Mesh } from "../demo.ts";
+import { plugins, filter, pairs, outgoing, forward, listen, WASM, type Mesh } from "../mesh.ts";
 import { createHelloworld, createWsk, WS_PORT, type Wsk } from "./apps.ts";
 
 // Re-exported for the tests; they live in topology.ts and apps.ts, which the compose generator and the

@@ -1,0 +1,57 @@
+// npm run lanes -- status [name=]<admin-url>... [--timeout S]
+// Where do lanes go: reads the lane counters of running sidecars from their Envoy admin (/stats/prometheus)
+// and prints, per workload, direction and lane, the requests and where their lane came from, then the
+// signals worth acting on (deploy/lib/status.ts). Needs the filter's "lane_metrics": true and the
+// proxies' stats_tags for the table.
+import { parseArgs } from "node:util";
+import { integer, readCommand, UsageError } from "./lib/cli.ts";
+import { fetchStatus, formatStatus, laneStatus, parseTarget, TargetError } from "./lib/status.ts";
+
+const COMMANDS = ["status"];
+
+const LANES = {
+  usage: "npm run lanes -- status [name=]<admin-url>... [--timeout S]",
+  description: `status  reads each sidecar's Envoy admin /stats/prometheus and prints one row per workload, direction and
+        lane that saw requests, with where their lanes came from (baggage, header, default, trace, ...), then
+        the signals: a workload whose app drops the lane, lanes kept only by trace correlation, invalid lanes,
+        proxies where lane_metrics is off or the stats_tags are missing.
+  [name=]<admin-url>  a proxy's admin address (Istio: kubectl port-forward <pod> 15000, then
+                      http://127.0.0.1:15000; http:// may be left out); without a name the workload is
+                      named by /server_info (node.metadata.WORKLOAD_NAME, else node.id), else host:port.
+                      Targets with the same name are summed (replicas of one workload).
+  --timeout S         seconds to wait for each proxy (default 5)
+Exit status: 0 when at least one target was read (those that were not are named on stderr), 1 when none
+was, 2 for a wrong command line.`,
+  options: { timeout: { type: "string", default: "5" } },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  // cli.ts wants the positionals listed: as many as given, and at least the command and one target.
+  const given = parseArgs({ args: argv, options: { ...LANES.options, help: { type: "boolean", short: "h" } }, strict: false, allowPositionals: true, tokens: true })
+    .tokens.filter((t) => t.kind === "positional").length;
+  const positionals = ["the command (status)", "an admin URL ([name=]<admin-url>)", ...Array<string>(Math.max(0, given - 2)).fill("an admin URL")];
+  const { targets, timeout } = readCommand({ ...LANES, positionals }, argv, ({ values, positionals: [command, ...targets] }) => {
+    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)} (known: ${COMMANDS.join(", ")})`);
+    for (const t of targets) {
+      try {
+        parseTarget(t);
+      } catch (e) {
+        if (e instanceof TargetError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    return { targets, timeout: integer("timeout", values.timeout, 1)! };
+  });
+
+  const sources = await fetchStatus(targets, timeout * 1000);
+  const read = sources.filter((s) => s.error === undefined);
+  for (const s of sources) if (s.error !== undefined) console.error(`${s.workload} (${s.target}): ${s.error}`);
+  if (read.length === 0) {
+    console.error(sources.length === 1 ? "the target could not be read" : `none of the ${sources.length} targets could be read`);
+    return 1;
+  }
+  process.stdout.write(formatStatus(laneStatus(read)));
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));
