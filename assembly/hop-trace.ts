@@ -7,10 +7,10 @@
 // the header from responses to untraced requests. Only traced streams have a record: untraced ones cost
 // one table lookup on the response.
 import { StreamTable } from "./streams";
-import { TOKEN_LEN, MAX_TRACE, writeTraceEntry, traceEntryBound } from "./hop";
+import { TOKEN_LEN, MAX_TRACE, MAX_SLOT, RECORD_HEAD, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord } from "./hop";
 import {
   scratch, readPtr, readSize, readCas, readShared, writeShared, readResponseHeader, replaceResponseHeader,
-  removeResponseHeader, RESULT_OK, RESULT_CAS_MISMATCH,
+  removeResponseHeader, nowNs, RESULT_CAS_MISMATCH,
 } from "./host";
 
 export const TRACE_HEADER = String.UTF8.encode("x-lane-tag-trace");
@@ -35,7 +35,7 @@ export function startHop(ctxId: u32, kind: u8, token: usize, lane: usize, laneLe
   memory.copy(r + 2, token, TOKEN_LEN);
   memory.copy(r + 2 + TOKEN_LEN, lane, n);
   traced.set(ctxId, <u32>r);
-  if (kind == HOP_ENTRY) writeSlot(token, token, 0); // entries of an earlier call under this token are done
+  if (kind == HOP_ENTRY) updateSlot(token, SLOT_RESET, 0, 0); // entries of an earlier call under this token are done
 }
 
 /** Frees the stream's record, if any. */
@@ -47,9 +47,12 @@ export function endHop(ctxId: u32): void {
   heap.free(<usize>r);
 }
 
-// Shared data: 256 slots "lane-tag.hop.<2 hex>" named by the token's first two digits; value token + entries.
+// Shared data: 256 slots "lane-tag.hop.<2 hex>" named by the token's first two digits; each holds a record
+// per trace in flight (hop.ts), so traces that share a slot do not disturb each other.
 const SLOT_KEY = memory.data<u8>([0x6c, 0x61, 0x6e, 0x65, 0x2d, 0x74, 0x61, 0x67, 0x2e, 0x68, 0x6f, 0x70, 0x2e, 0, 0]); // "lane-tag.hop.xx"
 const SLOT_KEY_LEN: i32 = 15;
+// A trace's record outlives any request that could still add to it.
+const RECORD_TTL_S: u32 = 60;
 
 function slotKey(token: usize): usize {
   store<u8>(SLOT_KEY + 13, load<u8>(token));
@@ -57,45 +60,45 @@ function slotKey(token: usize): usize {
   return SLOT_KEY;
 }
 
-function writeSlot(token: usize, value: usize, len: i32): u32 {
-  const dst = scratch(TOKEN_LEN + len);
-  if (dst == 0) return 1;
-  memory.copy(dst, token, TOKEN_LEN);
-  memory.copy(dst + TOKEN_LEN, value, len);
-  return writeShared(slotKey(token), SLOT_KEY_LEN, dst, TOKEN_LEN + len, 0);
-}
+const SLOT_RESET: i32 = 0; // the token's record, empty
+const SLOT_ADD: i32 = 1; // the token's record with v added
+const SLOT_TAKE: i32 = 2; // the token's entries out (at takenPtr/takenLen), its record removed
+let takenPtr: usize = 0;
+let takenLen = 0;
 
-/** The entries collected under the token: their pointer in readPtr() + 16 and length, or -1. */
-function slotEntries(token: usize): i32 {
-  if (!readShared(slotKey(token), SLOT_KEY_LEN)) return -1;
-  const p = readPtr();
-  const n = <i32>readSize();
-  if (n < TOKEN_LEN || memory.compare(p, token, TOKEN_LEN) != 0) return -1;
-  return n - TOKEN_LEN;
-}
-
-/** Adds entries [v, v+len) after those collected under the token (compare-and-swap, one retry). */
-function collect(token: usize, v: usize, len: i32): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const have = slotEntries(token);
-    const cas = have >= 0 ? readCas() : 0;
-    const old = have > 0 ? readPtr() + TOKEN_LEN : 0;
-    const oldLen = have > 0 ? have : 0;
-    const total = TOKEN_LEN + oldLen + (oldLen > 0 ? 2 : 0) + len;
-    if (total > MAX_TRACE) return;
-    const dst = scratch(total);
-    if (dst == 0) return;
-    memory.copy(dst, token, TOKEN_LEN);
-    let n = TOKEN_LEN;
-    if (oldLen > 0) {
-      memory.copy(dst + n, old, oldLen);
-      n += oldLen;
-      store<u16>(dst + n, 0x202c); // ", "
-      n += 2;
+/** Reads, changes and writes the token's slot (compare-and-swap, retried twice on a concurrent write). */
+function updateSlot(token: usize, op: i32, v: usize, len: i32): void {
+  takenLen = 0;
+  const nowSec = <u32>(nowNs() / 1000000000);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let src: usize = 0;
+    let n = 0;
+    let cas: u32 = 0;
+    if (readShared(slotKey(token), SLOT_KEY_LEN)) {
+      src = readPtr();
+      n = <i32>readSize();
+      cas = readCas();
     }
-    memory.copy(dst + n, v, len);
-    n += len;
-    if (writeShared(slotKey(token), SLOT_KEY_LEN, dst, n, cas) != RESULT_CAS_MISMATCH) return;
+    const at = findRecord(src, n, token);
+    const oldLen = at >= 0 ? recordLen(src, at) : 0;
+    const old = at >= 0 ? src + at + RECORD_HEAD : 0;
+    if (op == SLOT_TAKE) {
+      if (at < 0) return;
+      const copy = scratch(oldLen);
+      if (copy == 0) return;
+      memory.copy(copy, old, oldLen);
+      takenPtr = copy;
+      takenLen = oldLen;
+    }
+    let own = op == SLOT_TAKE ? 0 : RECORD_HEAD + (op == SLOT_ADD ? oldLen + 2 + len : 0);
+    if (own > MAX_TRACE + RECORD_HEAD) return; // this trace stops growing
+    const dst = scratch(n + own);
+    if (dst == 0) return;
+    let out = copyOthers(src, n, token, nowSec, dst);
+    if (out + own > MAX_SLOT) out = 0; // make room: other traces' records go
+    if (op == SLOT_RESET) out += writeRecord(dst + out, token, nowSec + RECORD_TTL_S, 0, 0, 0, 0);
+    else if (op == SLOT_ADD) out += writeRecord(dst + out, token, nowSec + RECORD_TTL_S, old, oldLen, v, len);
+    if (writeShared(slotKey(token), SLOT_KEY_LEN, dst, out, cas) != RESULT_CAS_MISMATCH) return;
   }
 }
 
@@ -118,7 +121,7 @@ export function hopResponse(ctxId: u32, edge: bool, prefix: ArrayBuffer, own: Ar
       const v = scratch(len);
       if (v == 0) return;
       memory.copy(v, readPtr(), len); // the next read reuses the host's buffer
-      collect(token, v, len);
+      updateSlot(token, SLOT_ADD, v, len);
     }
     return;
   }
@@ -127,8 +130,9 @@ export function hopResponse(ctxId: u32, edge: bool, prefix: ArrayBuffer, own: Ar
   let rest: usize = 0;
   let restLen = 0;
   if (kind == HOP_ENTRY) {
-    const n = slotEntries(token);
-    if (n > 0) { rest = readPtr() + TOKEN_LEN; restLen = n; }
+    updateSlot(token, SLOT_TAKE, 0, 0);
+    rest = takenPtr;
+    restLen = takenLen;
   } else if (readResponseHeader(TRACE_HEADER)) {
     rest = readPtr();
     restLen = <i32>readSize();

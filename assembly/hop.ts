@@ -79,3 +79,59 @@ export function writeTraceEntry(dst: usize, prefix: usize, prefixLen: i32, own: 
 export function traceEntryBound(prefixLen: i32, reqLen: i32): i32 {
   return prefixLen + FALLBACK.byteLength + reqLen + 1;
 }
+
+// A shared-data slot holds the entries of every trace in flight whose token maps to it, one record each:
+// token (16) | expires, seconds (u32) | length (u16) | entries. Records of traces that never finished
+// expire; a slot that would grow past MAX_SLOT keeps only the record being written.
+export const RECORD_HEAD: i32 = TOKEN_LEN + 6;
+export const MAX_SLOT: i32 = 16384;
+
+/** The offset of the token's record in slot src[0..n), or -1; a malformed tail ends the walk. */
+export function findRecord(src: usize, n: i32, token: usize): i32 {
+  let i = 0;
+  while (i + RECORD_HEAD <= n) {
+    const len = <i32>load<u16>(src + i + TOKEN_LEN + 4);
+    if (i + RECORD_HEAD + len > n) return -1;
+    if (memory.compare(src + i, token, TOKEN_LEN) == 0) return i;
+    i += RECORD_HEAD + len;
+  }
+  return -1;
+}
+
+/** The entries' length of the record at `at`. */
+export function recordLen(src: usize, at: i32): i32 {
+  return <i32>load<u16>(src + at + TOKEN_LEN + 4);
+}
+
+/** Copies the records of other tokens that have not expired by `nowSec` to dst; returns the bytes written. */
+export function copyOthers(src: usize, n: i32, token: usize, nowSec: u32, dst: usize): i32 {
+  let i = 0;
+  let out = 0;
+  while (i + RECORD_HEAD <= n) {
+    const size = RECORD_HEAD + <i32>load<u16>(src + i + TOKEN_LEN + 4);
+    if (i + size > n) break;
+    if (memory.compare(src + i, token, TOKEN_LEN) != 0 && load<u32>(src + i + TOKEN_LEN) > nowSec) {
+      memory.copy(dst + out, src + i, size);
+      out += size;
+    }
+    i += size;
+  }
+  return out;
+}
+
+/** Writes the token's record at dst: head, then `a`, and ", " + `b` when both are non-empty. */
+export function writeRecord(dst: usize, token: usize, expiresSec: u32, a: usize, aLen: i32, b: usize, bLen: i32): i32 {
+  memory.copy(dst, token, TOKEN_LEN);
+  store<u32>(dst + TOKEN_LEN, expiresSec);
+  let n = RECORD_HEAD;
+  memory.copy(dst + n, a, aLen);
+  n += aLen;
+  if (aLen > 0 && bLen > 0) {
+    store<u16>(dst + n, 0x202c); // ", "
+    n += 2;
+  }
+  memory.copy(dst + n, b, bLen);
+  n += bLen;
+  store<u16>(dst + TOKEN_LEN + 4, <u16>(n - RECORD_HEAD));
+  return n;
+}

@@ -108,6 +108,36 @@ describe("hop trace", () => {
     assert.deepEqual(values(traced.response, "x-lane-tag-trace"), ["mocka-v2@s2, mockb-v1@s1 (fallback from s2), mockc-v2@s2"]);
   });
 
+  it("traces in flight together through one sidecar keep their own entries, even in one shared-data slot", async () => {
+    const c = await sidecar("mockb-v1", "v1");
+    // Both tokens start "aa": the same slot. Interleaved: both requests in, both calls out, responses crossed.
+    const tokens = ["aa00000000000001", "aa00000000000002", "bb00000000000003"];
+    const ins = tokens.map((t) => c.inbound.open([...base, ["x-asm-prefer-tag", "s2"], ["baggage", `x-asm-prefer-tag=s2,lane-tag-trace=${t}`]], IN));
+    const outs = tokens.map((t) => c.outbound.open([...base, ["baggage", `x-asm-prefer-tag=s2,lane-tag-trace=${t}`]], OUT));
+    outs[1].respond([[":status", "200"], ["x-lane-tag-trace", "mockc-v2@s2"]]);
+    outs[0].respond([[":status", "200"], ["x-lane-tag-trace", "mockc-v1@s1 (fallback from s2)"]]);
+    outs[2].respond([[":status", "200"]]); // its upstream is not traced: nothing to collect
+    const got = [ins[0], ins[2], ins[1]].map((s) => values(s.respond([[":status", "200"]]).headers, "x-lane-tag-trace")[0]);
+    assert.deepEqual(got, ["mockb-v1@s1 (fallback from s2), mockc-v1@s1 (fallback from s2)", "mockb-v1@s1 (fallback from s2)", "mockb-v1@s1 (fallback from s2), mockc-v2@s2"]);
+    for (const s of [...ins, ...outs]) s.close();
+    // Taken records are removed: the slot holds nothing for them afterwards.
+    const slot = c.host.sharedData.get("lane-tag", "lane-tag.hop.aa");
+    assert.ok(slot && !Buffer.from(slot.value).toString("latin1").includes("aa0000000000000"));
+  });
+
+  it("a trace that never came back expires from its slot", async () => {
+    const c = await sidecar("mockb-v1", "v1");
+    let now = 1_700_000_000_000_000_000n;
+    c.host.now = () => now;
+    const lost = c.inbound.open([...base, ["x-asm-prefer-tag", "s1"], ["baggage", "lane-tag-trace=cc00000000000001"]], IN);
+    lost.close(); // reset, never answered
+    now += 61_000_000_000n;
+    const s = c.inbound.open([...base, ["x-asm-prefer-tag", "s1"], ["baggage", "lane-tag-trace=cc00000000000002"]], IN);
+    const slot = Buffer.from(c.host.sharedData.get("lane-tag", "lane-tag.hop.cc")!.value).toString("latin1");
+    assert.ok(!slot.includes("cc00000000000001") && slot.includes("cc00000000000002"));
+    s.close();
+  });
+
   it("untraced requests cost nothing on a sidecar's response path: no host call", async () => {
     const c = await sidecar("mockb-v1", "v1");
     const s = c.inbound.open([...base, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], IN);

@@ -1,4 +1,4 @@
-import { traceToken, writeHex16, writeTraceEntry, traceEntryBound } from "../hop";
+import { traceToken, writeHex16, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord, RECORD_HEAD } from "../hop";
 
 function tokenOf(s: string): string {
   const b = String.UTF8.encode(s);
@@ -47,5 +47,41 @@ describe("hop trace", () => {
     expect(entry("mockb-v2@s2", "s2", "s2")).toBe("mockb-v2@s2");
     expect(entry("mockb-v1@s1", "s1", "")).toBe("mockb-v1@s1");
     expect(entry("mockb@?", "", "s2")).toBe("mockb@?");
+  });
+});
+
+// Kept referenced: a buffer known only by its address could be collected and its memory reused.
+const KEPT: ArrayBuffer[] = [];
+function tok(s: string): usize {
+  const b = String.UTF8.encode(s);
+  KEPT.push(b);
+  return changetype<usize>(b);
+}
+
+describe("hop trace slots", () => {
+  it("writes, finds and copies records; drops the token's own and expired ones", () => {
+    const buf = heap.alloc(1024);
+    const a = tok("aa00000000000001");
+    const b = tok("aa00000000000002");
+    const e = String.UTF8.encode("x@s1");
+    const f = String.UTF8.encode("y@s2");
+    let n = writeRecord(buf, a, 100, changetype<usize>(e), e.byteLength, changetype<usize>(f), f.byteLength);
+    expect(n).toBe(RECORD_HEAD + 10);
+    expect(recordLen(buf, 0)).toBe(10);
+    expect(String.UTF8.decodeUnsafe(buf + RECORD_HEAD, 10)).toBe("x@s1, y@s2");
+    n += writeRecord(buf + n, b, 50, 0, 0, changetype<usize>(e), e.byteLength);
+    expect(findRecord(buf, n, a)).toBe(0);
+    expect(findRecord(buf, n, b)).toBe(RECORD_HEAD + 10);
+    expect(findRecord(buf, n, tok("bb00000000000000"))).toBe(-1);
+    const dst = heap.alloc(1024);
+    // Others of a, at second 10: b's record only; at second 60: b expired, nothing.
+    expect(copyOthers(buf, n, a, 10, dst)).toBe(RECORD_HEAD + 4);
+    expect(findRecord(dst, RECORD_HEAD + 4, b)).toBe(0);
+    expect(copyOthers(buf, n, a, 60, dst)).toBe(0);
+    // A malformed tail (a length past the end) ends the walk without reading beyond it.
+    expect(findRecord(buf, n - 1, b)).toBe(-1);
+    expect(copyOthers(buf, n - 1, a, 10, dst)).toBe(0);
+    heap.free(buf);
+    heap.free(dst);
   });
 });

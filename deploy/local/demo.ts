@@ -16,8 +16,10 @@ import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
 import { gatewayWeights } from "./topology.ts";
-import { sendRequests, summarize, formatSummary, check, type Result } from "./client.ts";
-import { startMesh, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
+import { sendRequests, summarize, formatSummary, check, checkTraces, type Result } from "./client.ts";
+import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
+import { DEBUG_HEADER } from "../lib/observe.ts";
+import { laneStatus, fetchStatus, formatStatus } from "../lib/status.ts";
 import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
 import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
@@ -26,23 +28,40 @@ import { formatChains, fallbackText } from "./stacked/spec.ts";
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
 
-export interface DemoOptions { requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number; laneFrom?: LaneSource; messages?: number }
+export interface DemoOptions {
+  requests: number; weights?: number[]; seed: number; withFilter: boolean; quiet: boolean; concurrency: number; mode?: Mode; users?: number;
+  laneFrom?: LaneSource; messages?: number;
+  /** Ask every request for its hop trace and print it under its chain line. */
+  trace?: boolean;
+  /** Print the lanes status table of every proxy after the run. */
+  status?: boolean;
+  /** The service whose app drops baggage (forwards only traceparent); trace correlation keeps the lane. */
+  drop?: string;
+}
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
   const mode = opts.mode ?? "baggage";
-  const spec = specForMode(base, mode);
-  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, { withFilter: opts.withFilter, weights: opts.weights, mode });
+  // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
+  const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status };
+  const spec = meshSpec(base, mode, meshOpts);
+  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
   try {
     const t0 = Date.now();
     const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
-      seed: opts.seed, concurrency: opts.concurrency, onResult: opts.quiet ? undefined : (r) => print(r.body),
+      seed: opts.seed, concurrency: opts.concurrency,
+      onResult: opts.trace ? (r) => print(`${r.body}\ntrace: ${r.trace ?? "(none)"}`) : opts.quiet ? undefined : (r) => print(r.body),
       ...(mode === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
+      ...(opts.trace ? { headers: { [DEBUG_HEADER]: "1" } } : {}),
     });
     const ms = Date.now() - t0;
     const weights = gatewayWeights(spec, opts.weights);
     const failures = check(spec, results, { filter: opts.withFilter });
     if (mode === "sticky") failures.push(...checkSticky(results));
-    return { results, failures, summary: summarize(spec, results), weights, ms, spec };
+    if (opts.trace) failures.push(...checkTraces(spec, results));
+    // The same code as `npm run lanes -- status`, on the emulated proxies' admin endpoints.
+    const status = opts.status ? laneStatus(await fetchStatus((mesh.admins ?? []).map((a) => `${a.workload}=${a.url}`))) : undefined;
+    return { results, failures, summary: summarize(spec, results), weights, ms, spec, status };
   } finally {
     await mesh.close();
   }
@@ -65,6 +84,7 @@ export function checkSticky(results: Result[]): string[] {
 const demoCommand = () => ({
   usage: [
     `npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`,
+    `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
@@ -78,11 +98,15 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --no-filter        the same mesh without lane-tag: lanes are lost after the first hop
   --quiet, -q        no line per request
   --lane-from F      websocket only: how clients name their lane (${LANE_SOURCES.join(", ")}; header by default)
-  --messages N       websocket only: messages per client (3)`,
+  --messages N       websocket only: messages per client (3)
+  --trace            every request asks for its hop trace (x-lane-tag-debug: 1); prints it under its chain line
+  --status           per-lane counters on; after the run, the table of npm run lanes -- status for every proxy
+  --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on`,
   options: {
     mode: { type: "string" }, requests: { type: "string", short: "n" }, weights: { type: "string" }, users: { type: "string" },
     seed: { type: "string" }, concurrency: { type: "string" }, "no-filter": { type: "boolean", default: false },
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
+    trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
   },
 } as const);
 
@@ -93,7 +117,19 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     concurrency: integer("concurrency", v.concurrency, 1) ?? 8, users: integer("users", v.users, 1),
     messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
+    trace: v.trace, status: v.status, drop: v.drop,
   };
+  const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
+  if (observing.length) {
+    const opt = `--${observing[0]}`;
+    if (!["baggage", "stacked", undefined].includes(o.mode)) throw new UsageError(`${opt} applies to --mode baggage and stacked (the HTTP chain whose apps forward baggage)`);
+    if (!o.withFilter) throw new UsageError(`${opt} needs the filter: lane-tag is what observes the lanes`);
+  }
+  if (o.trace && o.quiet) throw new UsageError("--trace prints a trace line under each chain line: it cannot be --quiet");
+  if (o.drop !== undefined) {
+    const services = specForMode(loadSpec(SPEC), o.mode ?? "baggage").lanes.flatMap((l) => l.services);
+    if (!services.includes(o.drop)) throw new UsageError(`--drop ${JSON.stringify(o.drop)} is not a service of the demo (${[...new Set(services)].join(", ")})`);
+  }
   if (v.weights !== undefined) {
     const w = v.weights.split(",").map(Number);
     if (w.some((x) => !Number.isInteger(x) || x < 0) || w.reduce((a, b) => a + b, 0) === 0) throw new UsageError(`--weights needs non-negative integers like 60,20,20`);
@@ -120,7 +156,7 @@ async function main() {
   if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
-  const { results, failures, summary, weights, ms, spec: ran } = await runDemo(opts, spec);
+  const { results, failures, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${MODE_TEXT[mode]}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
@@ -131,6 +167,8 @@ async function main() {
     const perLane = ran.lanes.map((l) => `${l.name} ${[...users.values()].filter((x) => x === l.name).length}`).join(", ");
     console.log(`\n${users.size} users, each always in one lane; users per lane: ${perLane}`);
   }
+  if (opts.drop) console.log(`\n${opts.drop}'s app forwards only traceparent (it drops baggage); trace correlation is on in every sidecar`);
+  if (status) console.log(`\nlanes status (npm run lanes -- status, on each proxy's admin endpoint):\n\n${formatStatus(status)}`);
   if (failures.length) {
     console.log(`\n${failures.length} request(s) not as expected${opts.withFilter ? "" : " without the filter"}:`);
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
