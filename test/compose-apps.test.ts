@@ -17,6 +17,7 @@ import { runClient, waitForWebSocket, WS_SPEC } from "../deploy/local/websocket/
 import { helloText } from "../deploy/local/websocket/apps.ts";
 import { parseVariants, variants } from "../deploy/local/e2e-envoy.ts";
 import { startMesh } from "../deploy/local/demo.ts";
+import { LOCAL_OBSERVE } from "../deploy/local/builders.ts";
 import { ROOT } from "./helpers.ts";
 
 const example = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -112,8 +113,9 @@ describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less 
   it("each variant's checks pass on the Docker-less mesh it stands for, with and without lane-tag, and not on the other one", { timeout: 120_000 }, async () => {
     for (const withFilter of [true, false]) {
       const meshes = {
-        http: await startMesh(example, { withFilter }), websocket: await startWebSocketMesh(ws, { withFilter, broadcastMs: 100 }), grpc: await startGrpcMesh(example, { withFilter }),
-        stacked: await startMesh(example, { withFilter, mode: "stacked" }),
+        // As the local Envoy configs: lane metrics, filter state and the hop trace on.
+        http: await startMesh(example, { withFilter, observe: LOCAL_OBSERVE }), websocket: await startWebSocketMesh(ws, { withFilter, broadcastMs: 100 }), grpc: await startGrpcMesh(example, { withFilter }),
+        stacked: await startMesh(example, { withFilter, mode: "stacked", observe: LOCAL_OBSERVE }),
       };
       const gateways = { http: meshes.http.gatewayUrl, websocket: meshes.websocket.gatewayUrl, grpc: meshes.grpc.gatewayUrl, stacked: meshes.stacked.gatewayUrl };
       const [config, other] = withFilter ? ["envoy", "envoy-nofilter"] as const : ["envoy-nofilter", "envoy"] as const;

@@ -13,6 +13,7 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
 import { filterConfig, type FilterRole } from "../deploy/lib/generate.ts";
+import { observed } from "../deploy/local/builders.ts";
 import { chain, deployments, workloads, upstreamOf, resolve, type Workload } from "../deploy/local/topology.ts";
 import { HERE } from "../deploy/local/generate.ts";
 import { websocketFiles, WS_DIR } from "../deploy/local/websocket/generate.ts";
@@ -116,7 +117,7 @@ describe("docker-compose variants: websocket/ and grpc/", () => {
           assert.deepEqual(filters.map((x: any) => x.name), ["lane-tag", "envoy.filters.http.router"], `${v.name}/${f} ${l.name}`);
           const config = filters[0].typed_config.config;
           vms.add(config.vm_config.vm_id);
-          assert.deepEqual(JSON.parse(config.configuration.value), filterConfig(v.spec, l.name as FilterRole), `${v.name}/${f} ${l.name}`);
+          assert.deepEqual(JSON.parse(config.configuration.value), filterConfig(observed(v.spec), l.name as FilterRole), `${v.name}/${f} ${l.name}`);
         }
         assert.deepEqual([...vms], ["lane-tag"], `${v.name}/${f}`);
       }

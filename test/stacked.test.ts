@@ -12,6 +12,7 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { loadSpec, parseSpec, laneChain, laneFor, SpecError, type LanesSpec } from "../deploy/lib/spec.ts";
 import { generate, filterConfig, type FilterRole } from "../deploy/lib/generate.ts";
+import { observed } from "../deploy/local/builders.ts";
 import { Validator } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf, fallbackClusters } from "../deploy/local/topology.ts";
@@ -205,7 +206,7 @@ describe("stacked lanes: the local Envoy configs (deploy/local/stacked/)", () =>
       for (const l of load(`envoy/${f}`).static_resources.listeners) {
         const filters = hcmOf(l).http_filters;
         assert.deepEqual(filters.map((x: any) => x.name), ["lane-tag", "envoy.filters.http.router"], `${f} ${l.name}`);
-        assert.deepEqual(JSON.parse(filters[0].typed_config.config.configuration.value), filterConfig(stacked, l.name as FilterRole));
+        assert.deepEqual(JSON.parse(filters[0].typed_config.config.configuration.value), filterConfig(observed(stacked), l.name as FilterRole));
       }
     }
     const compose = load("docker-compose.yml");

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { workloadOf, type LanesSpec } from "../lib/spec.ts";
 import { filterConfig, ROOT_ID, type FilterRole } from "../lib/generate.ts";
+import { LANE_STATS_TAGS, FILTER_STATE_LANE, FILTER_STATE_SOURCE } from "../lib/observe.ts";
 import { chain, upstreamOf, laneCluster, routeCluster, fallbackClusters, laneMember, gatewayWeights, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const ENVOY_IMAGE = "envoyproxy/envoy:v1.38.0";
@@ -36,6 +37,23 @@ export const HTTP2_UPSTREAM = {
   },
 };
 
+/** The local variants run with every observability feature on: lane metrics, the lane in access logs, hop trace. */
+export const LOCAL_OBSERVE = { laneMetrics: true, filterState: true, hopTrace: true };
+export function observed(spec: LanesSpec): LanesSpec {
+  return { ...spec, observe: LOCAL_OBSERVE };
+}
+
+/** Bootstrap stats_tags: lane_metrics' name segments as Prometheus labels (lane, lane_direction, lane_source). */
+export const STATS_CONFIG = { stats_tags: LANE_STATS_TAGS };
+
+// Every request's access-log line names its lane and where the lane came from (filter state the filter sets).
+const ACCESS_LOG_FORMAT = `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% ` +
+  `lane=%FILTER_STATE(${FILTER_STATE_LANE}:PLAIN)% lane_source=%FILTER_STATE(${FILTER_STATE_SOURCE}:PLAIN)% upstream=%UPSTREAM_CLUSTER% %DURATION%ms\n`;
+const ACCESS_LOG = [{
+  name: "envoy.access_loggers.stdout",
+  typed_config: any("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", { log_format: { text_format_source: { inline_string: ACCESS_LOG_FORMAT } } }),
+}];
+
 export function wasmFilter(spec: LanesSpec, role: FilterRole) {
   return {
     name: "lane-tag",
@@ -46,7 +64,7 @@ export function wasmFilter(spec: LanesSpec, role: FilterRole) {
         // One vm_id for the inbound and outbound listeners of a proxy: one VM, and one shared-data
         // namespace (Envoy keeps shared data per vm_id), which trace correlation needs.
         vm_config: { vm_id: "lane-tag", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/etc/envoy/lane-tag.wasm" } } },
-        configuration: any("google.protobuf.StringValue", { value: JSON.stringify(filterConfig(spec, role)) }),
+        configuration: any("google.protobuf.StringValue", { value: JSON.stringify(filterConfig(observed(spec), role)) }),
         // A lane filter must never take traffic down.
         failure_policy: "FAIL_OPEN",
       },
@@ -59,6 +77,7 @@ function hcm(p: Proxies, statPrefix: string, routeConfig: object, filters: objec
     name: "envoy.filters.network.http_connection_manager",
     typed_config: any("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
       stat_prefix: statPrefix,
+      access_log: ACCESS_LOG,
       ...p.hcm,
       // WebSocket handshakes are proxied, then the stream (Envoy refuses Upgrade requests without this).
       upgrade_configs: [{ upgrade_type: "websocket" }],
@@ -117,8 +136,9 @@ export function sidecarConfig(spec: LanesSpec, w: Workload, p: Proxies): object 
   const virtualHosts = up ? [{ name: up, domains: [up, `${up}:${p.port}`], routes: laneRoutes(spec, up) }] : [];
   return {
     // As Istio does: the pod's labels in node metadata, where lane-tag's local_lane reads the lane label.
-    node: { id: w.name, cluster: w.service, metadata: { LABELS: { app: workloadOf(spec, w.service), [spec.labelKey]: w.version } } },
+    node: { id: w.name, cluster: w.service, metadata: { WORKLOAD_NAME: w.name, LABELS: { app: workloadOf(spec, w.service), [spec.labelKey]: w.version } } },
     admin,
+    stats_config: STATS_CONFIG,
     static_resources: {
       listeners: [
         listener("inbound", "0.0.0.0", p.port, "INBOUND", hcm(p, "inbound", {
@@ -137,7 +157,9 @@ export function sidecarConfig(spec: LanesSpec, w: Workload, p: Proxies): object 
 
 function gateway(spec: LanesSpec, p: Proxies, route: object): object {
   return {
+    node: { id: "gateway", cluster: "gateway", metadata: { WORKLOAD_NAME: "gateway" } },
     admin,
+    stats_config: STATS_CONFIG,
     static_resources: {
       listeners: [listener("gateway", "0.0.0.0", GATEWAY_PORT, "OUTBOUND", hcm(p, "gateway", {
         name: "gateway",

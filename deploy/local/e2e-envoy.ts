@@ -16,7 +16,8 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../lib/spec.ts";
 import { gatewayWeights } from "./topology.ts";
 import { GATEWAY_PORT } from "./builders.ts";
-import { httpCall, runRequests, summarize, formatSummary, check, waitForLanes, waitForAnyChain, type Call } from "./client.ts";
+import { httpCall, runRequests, summarize, formatSummary, check, checkTraces, waitForLanes, waitForAnyChain, type Call } from "./client.ts";
+import { DEBUG_HEADER } from "../lib/observe.ts";
 import { grpcCall } from "./grpc/client.ts";
 import { runClients, report, waitForWebSocket, WS_SPEC, LANE_SOURCES } from "./websocket/client.ts";
 import { HERE, SPEC } from "./generate.ts";
@@ -42,7 +43,7 @@ const COMPOSE_GATEWAYS: Gateways = {
 interface Tuning { requests?: number; readyMs?: number; settleMs?: number; print?: (s: string) => void }
 
 /** The three-lane chain of `specFile` through `connect()`'s calls: lane shares and chains as the Docker-less demo checks them. */
-function chainVariant(compose: string, connect: () => { call: Call; close(): void }, { requests = REQUESTS, readyMs = 120_000, settleMs = 6000, print = console.log }: Tuning, specFile = SPEC): Variant {
+function chainVariant(compose: string, connect: () => { call: Call; close(): void }, { requests = REQUESTS, readyMs = 120_000, settleMs = 6000, print = console.log }: Tuning, specFile = SPEC, traced = false): Variant {
   return {
     compose,
     async check(config) {
@@ -53,7 +54,13 @@ function chainVariant(compose: string, connect: () => { call: Call; close(): voi
         await (withFilter ? waitForLanes(call, spec, readyMs) : waitForAnyChain(call, spec, readyMs, settleMs));
         const results = await runRequests(call, requests, { seed: 1, concurrency: 16 });
         print(formatSummary(spec, summarize(spec, results)));
-        return check(spec, results, { filter: withFilter, weights: withFilter ? gatewayWeights(spec) : undefined });
+        const failures = check(spec, results, { filter: withFilter, weights: withFilter ? gatewayWeights(spec) : undefined });
+        if (withFilter && traced) {
+          // The hop trace through real Envoy: every workload's entry, in call order, fallbacks named.
+          const tracedResults = await runRequests(call, 30, { seed: 2, concurrency: 4, headers: { [DEBUG_HEADER]: "1" } });
+          failures.push(...checkTraces(spec, tracedResults));
+        }
+        return failures;
       } finally {
         close();
       }
@@ -86,14 +93,14 @@ function websocketVariant(compose: string, url: string, { readyMs = 120_000, pri
 /** The variants, checking the gateways at `g` (the compose projects' by default; the tests pass the Docker-less meshes'). */
 export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): Record<string, Variant> {
   return {
-    http: chainVariant(join(HERE, "docker-compose.yml"), () => ({ call: httpCall(g.http), close: () => {} }), tuning),
+    http: chainVariant(join(HERE, "docker-compose.yml"), () => ({ call: httpCall(g.http), close: () => {} }), tuning, SPEC, true),
     websocket: websocketVariant(join(WS_DIR, "docker-compose.yml"), g.websocket, tuning),
     grpc: chainVariant(join(GRPC_DIR, "docker-compose.yml"), () => {
       // Reconnect quickly while the gateway comes up (grpc-js backs off up to 2 minutes by default).
       const client = new grpc.Client(g.grpc, grpc.credentials.createInsecure(), { "grpc.max_reconnect_backoff_ms": 2000 });
       return { call: grpcCall(client), close: () => client.close() };
     }, tuning),
-    stacked: chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC),
+    stacked: chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC, true),
   };
 }
 const VARIANTS = variants();
