@@ -17,8 +17,8 @@ import { readCommand, integer } from "../deploy/lib/cli.ts";
 
 const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
 
-import { Rand, genConfig, genRequest } from "./fuzz/generate.ts";
-import { judge, CorrelationModel, effectiveDirection, NODE_METADATA, DIRECTIONS, type Cfg } from "./fuzz/model.ts";
+import { Rand, genConfig, genRequest, genResponse } from "./fuzz/generate.ts";
+import { judge, judgeObserved, CorrelationModel, effectiveDirection, NODE_METADATA, DIRECTIONS, type Cfg } from "./fuzz/model.ts";
 
 // ---- runner ----------------------------------------------------------------------------------------------
 
@@ -100,14 +100,20 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
     model.nowMs += r.int(3);
     const headers = genRequest(r, current.cfg);
     const listener = r.pick(DIRECTIONS);
-    const res = plugin!.request(headers, { listenerDirection: listener });
+    const stream = plugin!.open(headers, { listenerDirection: listener });
+    const res = stream.request;
+    // The response side too, as Envoy runs it: sometimes with a trace header from upstream.
+    const response = genResponse(r);
+    const resp = current.valid && res.outcome === "continue" ? stream.respond(response) : null;
+    const fs = stream.filterState;
+    stream.close();
     requests++;
     if (host.vmFailed || (current.valid && res.outcome !== "continue")) {
       const min = await minimize(current.text, current.cfg, headers, listener);
       return report({ failure: `seed ${seed}, iteration ${i}: ${host.vmFailed ?? res.outcome}\nconfig ${current.text}\nlistener_direction ${listener}\nminimal input ${JSON.stringify(min)}` });
     }
     if (!current.valid) continue;
-    const bad = judge(current.cfg, headers, res.headers, listener, model);
+    const bad = judge(current.cfg, headers, res.headers, listener, model) ?? judgeObserved(current.cfg, res.headers, fs, response, resp!.headers);
     model.record(current.cfg, headers, res.headers.find(([k]) => k === (current.cfg.routing_header ?? "x-asm-prefer-tag"))?.[1] ?? null, effectiveDirection(current.cfg, listener));
     if (bad) {
       const min = await minimize(current.text, current.cfg, headers, listener);

@@ -49,8 +49,9 @@ export interface CallState {
   filterState?: FilterState;
 }
 
-/** A stream's filter state; the map is made on the first set_property (most streams have none). */
-export interface FilterState { map?: Map<string, Uint8Array> }
+/** A stream's filter state: keys and values in the order set (a later set of a key wins); made on the first
+ *  set_property (most streams have none). */
+export interface FilterState { entries?: (string | Uint8Array)[] }
 
 /** The Host's state the host functions work on, shared by reference; `cur` changes with every call. */
 export interface HostContext {
@@ -131,8 +132,23 @@ function buffer(ctx: HostContext, type: number): Uint8Array | null | undefined {
   return type === 6 ? ctx.cur.vmConfiguration : type === 7 ? ctx.cur.pluginConfiguration : undefined;
 }
 
-// Filter-state keys by property path (the emulator's own cost, kept out of the benchmarks).
-const stateKeys = new Map<string, string>();
+// Filter-state keys (wasm.<path>) by where the module keeps the path, checked byte for byte: a module passes
+// the same constant on every request, and decoding it each time would put the emulator's cost in benchmarks.
+const stateKeys = new Map<number, { path: Uint8Array; key: string }>();
+function stateKey(u8: Uint8Array, ptr: number, size: number): string {
+  const id = ptr * 4096 + (size & 4095);
+  const hit = stateKeys.get(id);
+  if (hit && hit.path.length === size) {
+    let same = true;
+    for (let i = 0; i < size; i++) if (hit.path[i] !== u8[ptr + i]) { same = false; break; }
+    if (same) return hit.key;
+  }
+  const path = u8.slice(ptr, ptr + size);
+  const key = `wasm.${Buffer.from(path).toString("latin1")}`;
+  if (stateKeys.size >= 1024) stateKeys.clear();
+  stateKeys.set(id, { path, key });
+  return key;
+}
 
 function hostFunctions(ctx: HostContext, count: (name: string) => void): Record<string, Function> {
   const { mem, headers, metrics } = ctx;
@@ -159,17 +175,12 @@ function hostFunctions(ctx: HostContext, count: (name: string) => void): Record<
     proxy_set_property: (pathPtr: number, pathSize: number, valuePtr: number, valueSize: number) => {
       count("proxy_set_property");
       // Envoy keeps it as the stream's filter state wasm.<path> (bytes): NotFound outside a stream.
-      const path = mem.readBytes(pathPtr, pathSize);
-      const value = mem.read(valuePtr, valueSize); // a copy
-      if (path === null || value === null) return WasmResult.InvalidMemoryAccess;
-      if (!ctx.cur.filterState) return WasmResult.NotFound;
-      let key = stateKeys.get(path);
-      if (key === undefined) {
-        key = `wasm.${path}`;
-        if (stateKeys.size >= 1024) stateKeys.clear();
-        stateKeys.set(path, key);
-      }
-      (ctx.cur.filterState.map ??= new Map()).set(key, value);
+      const u8 = mem.u8();
+      pathPtr >>>= 0; pathSize >>>= 0; valuePtr >>>= 0; valueSize >>>= 0;
+      if (pathPtr + pathSize > u8.length || valuePtr + valueSize > u8.length) return WasmResult.InvalidMemoryAccess;
+      const fs = ctx.cur.filterState;
+      if (!fs) return WasmResult.NotFound;
+      (fs.entries ??= []).push(stateKey(u8, pathPtr, pathSize), u8.slice(valuePtr, valuePtr + valueSize));
       return WasmResult.Ok;
     },
     proxy_get_buffer_bytes: (type: number, start: number, length: number, ptrPtr: number, sizePtr: number) => {

@@ -94,7 +94,13 @@ class HostStream implements Stream {
   private closed = false;
   constructor(private readonly host: Host, readonly plugin: Plugin, readonly id: number, readonly options: StreamOptions,
     readonly request: RequestResult, readonly state: FilterState) {}
-  get filterState(): ReadonlyMap<string, Uint8Array> { return this.state.map ?? NO_STATE; }
+  get filterState(): ReadonlyMap<string, Uint8Array> {
+    const e = this.state.entries;
+    if (!e) return NO_STATE;
+    const m = new Map<string, Uint8Array>();
+    for (let i = 0; i < e.length; i += 2) m.set(e[i] as string, e[i + 1] as Uint8Array);
+    return m;
+  }
   respond(headers: readonly HeaderInput[]): RequestResult {
     if (this.closed) throw new Error("the stream is closed");
     return this.host.runResponse(this, headers);
@@ -238,7 +244,7 @@ export class Host {
 
   /** Creates a stream context and runs on_request_headers; the stream stays open for its response. */
   openStream(plugin: Plugin, headers: readonly HeaderInput[], stream: StreamOptions): Stream {
-    const filterState: FilterState = {}; // its map is made on the first set_property
+    const filterState: FilterState = {}; // its entries are made on the first set_property
     const state: CallState = { headers: undefined, convert: false, mutations: 0, plugin, stream, filterState };
     const copy = this.headers.import(headers, state);
     if (this.vmFailed || plugin.failed) {

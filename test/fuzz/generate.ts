@@ -159,9 +159,24 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
     if (r.chance(0.7)) lf.trusted = r.chance(0.8);
     cfg.lane_from = lf;
   }
+  // Observability: changes no request header, except hop_trace's stripping at an untrusted gateway (not generated).
+  if (r.chance(0.3)) cfg.lane_metrics = r.chance(0.8);
+  if (r.chance(0.3)) cfg.filter_state = r.chance(0.8);
+  if (r.chance(0.2) && cfg.trust_client_lane !== false) cfg.hop_trace = r.chance(0.8);
   if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
   // Keys OpenTelemetry rewrites are refused; so is lane_from where clients are not trusted and it is not.
   const valid = !/[#$%&+^`|]/.test(cfg.baggage_key ?? cfg.routing_header ?? "") &&
     !(cfg.lane_from && cfg.trust_client_lane === false && !cfg.lane_from.trusted);
   return { text: JSON.stringify(cfg), cfg, valid };
+}
+
+/** Response headers from an upstream: a status, maybe a hop trace (well-formed, huge or junk), maybe more. */
+export function genResponse(r: Rand): Header[] {
+  const out: Header[] = [[":status", r.pick(["200", "404", "503"])]];
+  if (r.chance(0.3)) out.push(["content-type", "text/plain"]);
+  const n = r.chance(0.3) ? r.int(3) : 0;
+  for (let i = 0; i < n; i++) {
+    out.push(["x-lane-tag-trace", r.pick(["mockc-v2@s2", "a@?, b@s1 (fallback from s2)", "x".repeat(5000), r.str(OCTETS, 0, 40)])]);
+  }
+  return out;
 }

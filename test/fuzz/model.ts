@@ -11,6 +11,32 @@ export interface Cfg {
   local_lane?: { label: string; label_to_lane?: Record<string, string> };
   assign?: { weights: Record<string, number>; sticky_header?: string };
   lane_from?: { header?: string; cookie?: string; query?: string; values?: Record<string, string>; trusted?: boolean };
+  lane_metrics?: boolean; filter_state?: boolean; hop_trace?: boolean;
+}
+
+const SOURCE_NAMES = ["baggage", "header", "default", "trace", "local", "assign", "client"];
+
+/**
+ * Observability oracles for one stream: filter state names the lane the request leaves with (and a known
+ * source), or is absent when it leaves without one or filter_state is off; without hop_trace the response
+ * passes untouched.
+ */
+export function judgeObserved(cfg: Cfg, output: Header[], state: ReadonlyMap<string, Uint8Array>, responseIn: Header[], responseOut: Header[]): string | null {
+  const rh = cfg.routing_header ?? "x-asm-prefer-tag";
+  const tags = output.filter(([k]) => k === rh).map(([, v]) => v);
+  const lane = state.get("wasm.lane_tag.lane");
+  const source = state.get("wasm.lane_tag.source");
+  const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString("latin1"));
+  if (!cfg.filter_state) {
+    if (state.size > 0) return `filter state set with filter_state off: ${[...state.keys()].join(", ")}`;
+  } else if (tags.length === 1) {
+    if (text(lane) !== tags[0]) return `filter state lane ${JSON.stringify(text(lane))}, the request leaves with ${JSON.stringify(tags[0])}`;
+    if (!SOURCE_NAMES.includes(text(source) ?? "")) return `filter state source ${JSON.stringify(text(source))}`;
+  } else if (lane !== undefined) {
+    return `filter state lane ${JSON.stringify(text(lane))} on a request that leaves without a lane`;
+  }
+  if (!cfg.hop_trace && JSON.stringify(responseIn) !== JSON.stringify(responseOut)) return `response changed without hop_trace: ${JSON.stringify(responseOut)}`;
+  return null;
 }
 
 /** The fuzz host's node metadata: what local_lane reads. */
