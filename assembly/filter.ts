@@ -252,8 +252,12 @@ export function onRequest(root: Root, config: Config, contextId: u32): void {
     observeRequest(root.laneMetrics, config, contextId, dir, buf, n, state.headerValid ? hdr : 0, state.headerValid ? hdrLen : 0, f,
       bag, bagLen, finalBag, finalLen, untrusted);
   }
-  countInline(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
-    f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : f == SRC_CLIENT ? M_FROM_CLIENT : M_NO_LANE);
+  // Where the lane came from: per lane when lane_metrics is on (the same count, with the lane: one host call,
+  // not two), else per direction.
+  if (root.laneMetrics === null) {
+    countInline(dir, f == SRC_BAGGAGE ? M_FROM_BAGGAGE : f == SRC_HEADER ? M_FROM_HEADER : f == SRC_DEFAULT ? M_FROM_DEFAULT :
+      f == SRC_TRACE ? M_FROM_TRACE : f == SRC_LOCAL ? M_FROM_LOCAL : f == SRC_ASSIGN ? M_FROM_ASSIGN : f == SRC_CLIENT ? M_FROM_CLIENT : M_NO_LANE);
+  }
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
   if (hostErrorCount() > 0) count(dir, M_HOST_ERROR, hostErrorCount());

@@ -181,6 +181,8 @@ describe("lane_metrics", () => {
     ]));
     // Defined at configure only: the request path never defines a metric.
     assert.equal(host.calls.get("proxy_define_metric"), defines);
+    // The source is counted once, per lane: the per-direction lane_from_* counters stay at 0.
+    assert.equal(host.counter("lane_tag.outbound.lane_from_baggage") + host.counter("lane_tag.outbound.lane_from_default"), 0);
   });
 
   it("defines a bounded set at configure: lanes (at most 16) + _other per source, _none once, per direction", async () => {

@@ -15,7 +15,7 @@ const lane = (l: string, dir: string, src: string, n: number) =>
   `lanetag_requests_total{lane="${l}",lane_direction="${dir}",lane_source="${src}"} ${n}`;
 const text = (...lines: string[]) => `${lines.join("\n")}\n`;
 const INVALID = "the routing header or baggage named a lane that is malformed or not among the configured lanes, and it was not used";
-const METRICS_DOC = 'deploy/README.md, section "Lane metrics"';
+const METRICS_DOC = 'README.md, section "Lane metrics"';
 
 // What a sidecar's admin serves, trimmed: other Envoy metrics around ours, comments, a histogram.
 const MOCKB = text(
@@ -277,7 +277,9 @@ describe("lanes status on the built module (emulated sidecars, Envoy's Prometheu
     const trace = (i: number) => traceparent(`4bf92f3577b34da6a3ce929d0e0e47${String(i).padStart(2, "0")}`);
     times(5, (i) => b.inbound.request([...base, ["x-asm-prefer-tag", "s2"], ["traceparent", trace(i)]] as Header[], IN));
     times(5, (i) => b.outbound.request([...base, ["traceparent", trace(i)]] as Header[], OUT)); // no baggage
-    assert.equal(b.host.counter("lane_tag.outbound.lane_from_trace"), 5);
+    // With lane_metrics on, the per-lane counter holds this count (the per-direction one is not incremented).
+    assert.equal(b.host.counter("lane=.=s2;.;lane_direction=.=outbound;.;lane_source=.=trace;.;lanetag_requests_total"), 5);
+    assert.equal(b.host.counter("lane_tag.outbound.lane_from_trace"), 0);
     assert.equal(status(["mockb-v1", b.host]), text(
       "workload  direction  lane  requests  by source",
       "mockb-v1  inbound    s2    5         header 5",
