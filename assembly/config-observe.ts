@@ -1,7 +1,7 @@
 // Parsing the hop_trace part of the plugin configuration (config-parse.ts parses the rest). Pure.
 import { JValue, Kind, quote } from "./json";
 import { Config } from "./config";
-import { ConfigResult, fieldErr, typeErr, unknownErr, isLabelKey, parseLaneMap } from "./config-parse";
+import { ConfigResult, fieldErr, typeErr, unknownErr, labelKeyErr, parseLabelMap } from "./config-parse";
 
 // A workload name in a trace entry: entries are joined with ", " and end at " (" or "@".
 function isWorkloadName(s: string): bool {
@@ -37,12 +37,11 @@ export function parseHopTrace(c: Config, v: JValue): ConfigResult | null {
       if (!isWorkloadName(x.s)) return fieldErr(name, quote(x.s) + " is not a workload name (1-253 printable ASCII characters without spaces, \",\", \"@\" or \"(\")");
       c.traceWorkload = x.s;
     } else if (key == "label") {
-      if (x.kind != Kind.String) return typeErr(name, "a string", x);
-      if (!isLabelKey(x.s)) return fieldErr(name, quote(x.s) + " is not a label key (1-317 printable ASCII characters, no spaces)");
+      const r = labelKeyErr(name, x);
+      if (r !== null) return r;
       c.traceLabel = x.s;
     } else if (key == "label_to_lane") {
-      if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
-      const r = parseLaneMap(name, x, c.traceLabelValues, c.traceLabelLanes);
+      const r = parseLabelMap(name, x, c.traceLabelValues, c.traceLabelLanes);
       if (r !== null) return r;
     } else {
       return unknownErr(name, "enabled, accept_debug_header, workload, label, label_to_lane");

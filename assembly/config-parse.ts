@@ -98,7 +98,7 @@ function intErr(name: string, v: JValue, lo: i32, hi: i32): ConfigResult {
 }
 
 // A Kubernetes label key as a property path segment: printable ASCII without spaces.
-export function isLabelKey(s: string): bool {
+function isLabelKey(s: string): bool {
   if (s.length == 0 || s.length > 317) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -108,7 +108,7 @@ export function isLabelKey(s: string): bool {
 }
 
 /** An object of value -> lane (each a valid lane name) into keys/lanes; the first problem, or null. */
-export function parseLaneMap(name: string, x: JValue, keys: string[], lanes: string[]): ConfigResult | null {
+function parseLaneMap(name: string, x: JValue, keys: string[], lanes: string[]): ConfigResult | null {
   for (let j = 0; j < x.keys.length; j++) {
     const lane = x.items[j];
     const ln = name + "." + x.keys[j];
@@ -119,6 +119,19 @@ export function parseLaneMap(name: string, x: JValue, keys: string[], lanes: str
     lanes.push(lane.s);
   }
   return null;
+}
+
+/** A node metadata label key (local_lane.label, hop_trace.label): null when `x` is one. */
+export function labelKeyErr(name: string, x: JValue): ConfigResult | null {
+  if (x.kind != Kind.String) return typeErr(name, "a string", x);
+  if (!isLabelKey(x.s)) return fieldErr(name, quote(x.s) + " is not a label key (1-317 printable ASCII characters, no spaces)");
+  return null;
+}
+
+/** A label value -> lane object (local_lane.label_to_lane, hop_trace.label_to_lane) into values/lanes. */
+export function parseLabelMap(name: string, x: JValue, values: string[], lanes: string[]): ConfigResult | null {
+  if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
+  return parseLaneMap(name, x, values, lanes);
 }
 
 function parseCorrelation(c: Config, v: JValue): ConfigResult | null {
@@ -165,12 +178,11 @@ function parseLocalLane(c: Config, v: JValue): ConfigResult | null {
     const x = v.items[i];
     const name = "local_lane." + key;
     if (key == "label") {
-      if (x.kind != Kind.String) return typeErr(name, "a string", x);
-      if (!isLabelKey(x.s)) return fieldErr(name, quote(x.s) + " is not a label key (1-317 printable ASCII characters, no spaces)");
+      const r = labelKeyErr(name, x);
+      if (r !== null) return r;
       c.localLabel = x.s;
     } else if (key == "label_to_lane") {
-      if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
-      const r = parseLaneMap(name, x, c.labelValues, c.labelLanes);
+      const r = parseLabelMap(name, x, c.labelValues, c.labelLanes);
       if (r !== null) return r;
     } else {
       return unknownErr(name, "label, label_to_lane");
