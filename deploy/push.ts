@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { ensureBuilt } from "./lib/build.ts";
 import { readCommand, oneOf, UsageError } from "./lib/cli.ts";
 import { writeDigestFile, type DigestFile } from "./lib/digests.ts";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -2,18 +2,17 @@
 // what an operator reads and applies, and warnings.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate, filterConfig, ROOT_ID, OTEL_LANGUAGES } from "../deploy/lib/generate.ts";
-import { Validator, ISTIO_CRDS, OTEL_CRDS, otelPropagators } from "../deploy/lib/validate.ts";
+import { generate, filterConfig, OTEL_LANGUAGES } from "../deploy/lib/generate.ts";
+import { Validator, OTEL_CRDS, otelPropagators } from "../deploy/lib/validate.ts";
 import { loadDigests, pinSpec } from "../deploy/lib/digests.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
-import { EXAMPLE, spec, outputs, find, manifests, tree, assertValidAndAccepted } from "./manifests-shared.ts";
+import { EXAMPLE, spec, outputs, manifests, tree, assertValidAndAccepted } from "./manifests-shared.ts";
 
 describe("the WebSocket seed's lanes spec (deploy/lanes.websocket.yaml): lanes named by the client", () => {
   const ws = loadSpec(join(ROOT, "deploy/lanes.websocket.yaml"));

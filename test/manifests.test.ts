@@ -2,18 +2,16 @@
 // accepted by the built filter.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate, filterConfig, ROOT_ID, OTEL_LANGUAGES } from "../deploy/lib/generate.ts";
-import { Validator, ISTIO_CRDS, OTEL_CRDS, otelPropagators } from "../deploy/lib/validate.ts";
-import { loadDigests, pinSpec } from "../deploy/lib/digests.ts";
+import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
+import { filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
+import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
-import { EXAMPLE, spec, outputs, find, manifests, tree, assertValidAndAccepted } from "./manifests-shared.ts";
+import { spec, outputs, find, manifests, tree } from "./manifests-shared.ts";
 
 describe("generated manifests", () => {
   it("reproduce the seed's mocka DestinationRule and VirtualService exactly (ASM)", () => {

@@ -12,7 +12,7 @@
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
 //                (websocket/: its own mesh, spec and clients);
 //   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
-import { loadSpec, type LanesSpec } from "../lib/spec.ts";
+import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
 import { gatewayWeights } from "./topology.ts";

@@ -10,7 +10,6 @@
 import { ensureBuilt } from "../lib/build.ts";
 import { parseCommand, readCommand, someOf, type Args } from "../lib/cli.ts";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../lib/spec.ts";

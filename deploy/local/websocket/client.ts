@@ -5,7 +5,6 @@
 //   [v2] Server response: Hello version: v2, instance: helloworld-v2
 //   [v2] Broadcast: Hello version: v1, instance: helloworld-v1
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import { loadSpec, type LanesSpec } from "../../lib/spec.ts";
