@@ -138,6 +138,15 @@ describe("hop trace", () => {
     s.close();
   });
 
+  it("a proxy that is both inbound and outbound (plain Envoy, direction unknown) puts its entry before the upstream's", async () => {
+    const host = await Host.load(wasmBytes(), { nodeMetadata: { WORKLOAD_NAME: "edge-proxy", LABELS: { version: "v1" } } });
+    const p = host.configure({ configuration: JSON.stringify({ lanes: LANES, hop_trace: { label: "version", label_to_lane: VERSION_TO_LANE } }) });
+    const s = p.open([...base, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2,lane-tag-trace=dd00000000000001"]], {});
+    const r = s.respond([[":status", "200"], ["x-lane-tag-trace", "mockc-v2@s2"]]);
+    s.close();
+    assert.deepEqual(values(r.headers, "x-lane-tag-trace"), ["edge-proxy@s1 (fallback from s2), mockc-v2@s2"]);
+  });
+
   it("untraced requests cost nothing on a sidecar's response path: no host call", async () => {
     const c = await sidecar("mockb-v1", "v1");
     const s = c.inbound.open([...base, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], IN);
