@@ -143,12 +143,7 @@ export class Config {
 
   /** The lane of a workload whose `localLabel` has `value`: "" when it maps to none. */
   laneForLabel(value: string): string {
-    let lane = value;
-    if (this.labelValues.length > 0) {
-      const i = this.labelValues.indexOf(value);
-      lane = i < 0 ? "" : this.labelLanes[i];
-    }
-    return isLaneString(lane) && (this.lanes.length == 0 || this.lanes.includes(lane)) ? lane : "";
+    return this.labelLane(value, this.labelValues, this.labelLanes);
   }
 
   /** The workload lane label hop_trace reads: its own, else local_lane's ("" when neither). */
@@ -159,10 +154,15 @@ export class Config {
   /** hop_trace's lane for a label value: through its own map, else local_lane's, else the value itself. */
   hopLaneForLabel(value: string): string {
     if (this.traceLabel.length == 0) return this.laneForLabel(value);
+    return this.labelLane(value, this.traceLabelValues, this.traceLabelLanes);
+  }
+
+  /** `value` through a label value -> lane map (the value itself without one): "" when that is no allowed lane. */
+  private labelLane(value: string, values: string[], lanes: string[]): string {
     let lane = value;
-    if (this.traceLabelValues.length > 0) {
-      const i = this.traceLabelValues.indexOf(value);
-      lane = i < 0 ? "" : this.traceLabelLanes[i];
+    if (values.length > 0) {
+      const i = values.indexOf(value);
+      lane = i < 0 ? "" : lanes[i];
     }
     return isLaneString(lane) && (this.lanes.length == 0 || this.lanes.includes(lane)) ? lane : "";
   }

@@ -9,7 +9,7 @@ import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_
 import { cookieValue, queryValue } from "./entry";
 import { hash64, mix64 } from "./trace";
 import { pickLane } from "./assign";
-import { findHeader, hvPtr, hvLen } from "./pairs";
+import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "./pairs";
 import { traceLane, tracedPtr, tracedLen, recordTrace } from "./correlation";
 import { LaneMetrics } from "./lane-metrics";
 import { observeRequest } from "./observe";
@@ -22,8 +22,6 @@ import {
   M_OVERSIZE, M_CLIENT_LANE_REMOVED, M_FROM_TRACE, M_FROM_LOCAL, M_FROM_ASSIGN, M_BAGGAGE_DROPPED, M_HOST_ERROR, M_FROM_CLIENT,
 } from "./metrics";
 
-const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"
-const BAGGAGE_LEN: i32 = 7;
 
 // One root context per plugin configuration; several can share this VM (e.g. inbound and outbound
 // listeners with the same vm_id, or several Istio/ASM plugins), so each HTTP context remembers its root.
@@ -147,36 +145,27 @@ export function onRequest(root: Root, config: Config, contextId: u32): void {
     // The client's lane is removed before lane assignment, from baggage of any size and in any spelling an
     // application's baggage reader would accept as the lane key.
     stripHeader = state.headerCount > 0;
-    if (!dropped && bags > 0 && countLooseLaneMembers(bag, bagLen, key, keyLen) > 0) {
-      const dst = scratch(bagLen);
-      if (dst != 0) {
-        bagLen = stripLaneMembers(bag, bagLen, key, keyLen, dst);
-        bag = dst;
-        stripped = true;
-      } else dropped = true;
+    let laneStripped = false;
+    if (!dropped && bags > 0) {
+      let r = stripKey(bag, bagLen, key, keyLen);
+      if (r > 0) { bag = strippedPtr; bagLen = strippedLen; laneStripped = true; }
+      // hop_trace: a client cannot start a trace through baggage; only x-lane-tag-debug where allowed.
+      if (r >= 0 && config.hopTrace) {
+        r = stripKey(bag, bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength);
+        if (r > 0) { bag = strippedPtr; bagLen = strippedLen; stripped = true; }
+      }
+      if (r < 0) dropped = true;
     }
+    stripped = stripped || laneStripped;
     if (dropped) {
       bag = 0;
       bagLen = 0;
     }
-    if (stripHeader || stripped) {
+    if (stripHeader || laneStripped) {
       state.headerCount = 0;
       state.headerValid = false;
       invalid = 0;
       count(dir, M_CLIENT_LANE_REMOVED);
-    }
-    // hop_trace: a client cannot start a trace through baggage; only x-lane-tag-debug where allowed.
-    if (config.hopTrace && !dropped && bagLen > 0 && countLooseLaneMembers(bag, bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength) > 0) {
-      const dst = scratch(bagLen);
-      if (dst != 0) {
-        bagLen = stripLaneMembers(bag, bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength, dst);
-        bag = dst;
-        stripped = true;
-      } else {
-        dropped = true;
-        bag = 0;
-        bagLen = 0;
-      }
     }
   }
 
@@ -261,6 +250,23 @@ export function onRequest(root: Root, config: Config, contextId: u32): void {
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
   if (hostErrorCount() > 0) count(dir, M_HOST_ERROR, hostErrorCount());
+}
+
+// stripKey's result: the baggage without the key's members, in the module's own arena.
+let strippedPtr: usize = 0;
+let strippedLen = 0;
+
+/**
+ * Copies baggage src[0..len) without its members keyed `key` in any spelling a reader would take for it:
+ * 1 (the copy at strippedPtr/strippedLen), 0 when no member has the key, -1 when there is no memory for it.
+ */
+function stripKey(src: usize, len: i32, key: usize, keyLen: i32): i32 {
+  if (countLooseLaneMembers(src, len, key, keyLen) == 0) return 0;
+  const dst = scratch(len);
+  if (dst == 0) return -1;
+  strippedLen = stripLaneMembers(src, len, key, keyLen, dst);
+  strippedPtr = dst;
+  return 1;
 }
 
 /** Joins every `baggage` header value with "," into the arena (Envoy lists repeated headers in order). */

@@ -11,7 +11,7 @@ import { hopResponse, endHop } from "./hop-trace";
 import { isTraceWorkload } from "./config-observe";
 import {
   arenaReset, log, getProperty, readString, readPluginConfiguration, PROP_DIRECTION_LEGACY, PROP_DIRECTION_XDS,
-  NODE_LABELS_XDS, NODE_LABELS_LEGACY, NODE_META_XDS, NODE_META_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND,
+  NODE_META_XDS, NODE_META_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND,
   LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL, HEADERS_CONTINUE,
 } from "./host";
 
@@ -116,11 +116,15 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
   return true;
 }
 
-/** A node metadata string (`xds.node.metadata.<path>`, else Envoy ≤ 1.32's `node.…`), or null. */
+/** Reads node metadata `xds.node.metadata.<path>`, else Envoy ≤ 1.32's `node.…`: the status; readString() has it. */
+function readNodeMetadata(path: string): u32 {
+  const r = getProperty(String.UTF8.encode(NODE_META_XDS + path));
+  return r == RESULT_NOT_FOUND ? getProperty(String.UTF8.encode(NODE_META_LEGACY + path)) : r;
+}
+
+/** A node metadata string, or null when it is absent or unreadable. */
 function nodeMetadata(path: string): string | null {
-  let r = getProperty(String.UTF8.encode(NODE_META_XDS + path));
-  if (r == RESULT_NOT_FOUND) r = getProperty(String.UTF8.encode(NODE_META_LEGACY + path));
-  return r == RESULT_OK ? readString() : null;
+  return readNodeMetadata(path) == RESULT_OK ? readString() : null;
 }
 
 /** hop_trace: this workload's name (WORKLOAD_NAME unless configured) and lane (its label), for its entries. */
@@ -153,8 +157,7 @@ function readHopIdentity(root: Root, config: Config): void {
 function readLocalLane(config: Config): ArrayBuffer {
   const label = config.localLabel;
   const what = "lane-tag: local_lane: node.metadata.LABELS." + label;
-  let r = getProperty(String.UTF8.encode(NODE_LABELS_XDS + label));
-  if (r == RESULT_NOT_FOUND) r = getProperty(String.UTF8.encode(NODE_LABELS_LEGACY + label));
+  const r = readNodeMetadata("LABELS\0" + label);
   if (r == RESULT_NOT_FOUND) {
     log(LOG_WARN, what + " is not set: outbound requests get no lane from it");
     return new ArrayBuffer(0);

@@ -79,8 +79,6 @@ const OUT_CAS = OUT + 16;
 // "Remove previously deprecated xDS attributes from get_property").
 export const PROP_DIRECTION_LEGACY = String.UTF8.encode("listener_direction");
 export const PROP_DIRECTION_XDS = String.UTF8.encode("xds\0listener_direction");
-export const NODE_LABELS_XDS = "xds\0node\0metadata\0LABELS\0";
-export const NODE_LABELS_LEGACY = "node\0metadata\0LABELS\0";
 export const PROP_ROOT_ID = String.UTF8.encode("plugin_root_id");
 export const NODE_META_XDS = "xds\0node\0metadata\0";
 export const NODE_META_LEGACY = "node\0metadata\0";

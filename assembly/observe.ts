@@ -5,7 +5,7 @@ import { Config, DIR_INBOUND, DIR_OUTBOUND } from "./config";
 import { LaneMetrics, sourceName } from "./lane-metrics";
 import { TRACE_KEY, TOKEN_LEN, traceToken, writeHex16 } from "./hop";
 import { startHop, TRACE_HEADER, DEBUG_HEADER, HOP_ENTRY, HOP_COLLECT, HOP_BOTH, HOP_EDGE } from "./hop-trace";
-import { findHeader, hvPtr, hvLen } from "./pairs";
+import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "./pairs";
 import { mix64 } from "./trace";
 import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "./host";
 
@@ -14,7 +14,6 @@ const PROP_LANE = String.UTF8.encode("lane_tag.lane");
 const PROP_SOURCE = String.UTF8.encode("lane_tag.source");
 const SOURCES: ArrayBuffer[] = [];
 for (let i: u8 = 0; i < 8; i++) SOURCES.push(String.UTF8.encode(sourceName(i)));
-const BAGGAGE = String.UTF8.encode("baggage");
 
 export function observeRequest(metrics: LaneMetrics | null, config: Config, contextId: u32, dir: i32, buf: usize, n: u32,
   lane: usize, laneLen: i32, src: u8, bag: usize, bagLen: i32, finalBag: usize, finalLen: i32, untrusted: bool): void {
@@ -61,5 +60,5 @@ function hopRequest(config: Config, contextId: u32, dir: i32, buf: usize, n: u32
   store<u8>(dst + o++, 0x3d);
   memory.copy(dst + o, TOKEN, TOKEN_LEN);
   o += TOKEN_LEN;
-  if (replaceHeader(changetype<usize>(BAGGAGE), BAGGAGE.byteLength, dst, o)) startHop(contextId, HOP_EDGE, TOKEN, 0, 0);
+  if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, o)) startHop(contextId, HOP_EDGE, TOKEN, 0, 0);
 }

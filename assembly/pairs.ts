@@ -2,6 +2,10 @@
 // and value NUL-terminated. Pure: no host calls.
 import { bytesEqual } from "./lane";
 
+/** The header that carries the lane through the apps. */
+export const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"
+export const BAGGAGE_LEN: i32 = 7;
+
 // Value of the header found by findHeader: pointer and length into the pairs buffer.
 export let hvPtr: usize = 0;
 export let hvLen: i32 = 0;
