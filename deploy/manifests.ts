@@ -105,7 +105,7 @@ export function main(argv: string[]): number {
   const count = (d: string) => outputs.filter((o) => o.path.startsWith(`${d}/`)).length;
   for (const w of specWarnings(spec)) console.error(`warning: ${w}`);
   if (!isPinned(spec)) {
-    console.error(`note: the manifests are unpinned: they name the mutable tags ${spec.image} and ${spec.istioImage}; pin them with --digests (from npm run push --digest-file)`);
+    console.error(`note: the manifests are unpinned: they name the mutable tags ${spec.image} and ${spec.istioImage}; pin them with --digests F (F from npm run push -- <ref> --layout both --digest-file F)`);
   }
   const otel = spec.otel ? ", Instrumentation" : "";
   console.log(`wrote ${outputs.length} files to ${out}: asm/ (${count("asm")}: ASMFilterDeployment, DestinationRule, VirtualService${otel}), istio/ (${count("istio")}: WasmPlugin, DestinationRule, VirtualService${otel})`);

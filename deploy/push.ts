@@ -4,7 +4,7 @@
 //  istio  two layers, runtime-config.json and the module (what Istio's image fetcher requires);
 //  both   asm at <tag>, istio at <tag>-istio.
 // Reproducible: the creation annotation comes from SOURCE_DATE_EPOCH or the last commit's time, so the same
-// build pushed twice has one digest. --digest-file records the digests for `npm run manifests --digests`.
+// build pushed twice has one digest. --digest-file records the digests for `npm run manifests -- <spec> --digests F`.
 import { spawnSync } from "node:child_process";
 import { ensureBuilt } from "./lib/build.ts";
 import { readCommand, oneOf, UsageError } from "./lib/cli.ts";
@@ -82,7 +82,7 @@ const PUSH = {
   --layout both   asm at <tag>, istio at <tag>-istio
   --plain-http    talk HTTP to the registry (a local one)
   --digest-file F after every push succeeded, write the pushed digests to F (JSON, per layout {ref, digest});
-                  npm run manifests --digests F pins the manifests with it`,
+                  npm run manifests -- <lanes.yaml> --digests F pins the manifests with it`,
   options: { layout: { type: "string", default: "asm" }, "plain-http": { type: "boolean", default: false }, "digest-file": { type: "string" } },
   positionals: ["the image reference"],
 } as const;

@@ -3,7 +3,7 @@
 // JS does not check properties at all, so for baggage whose members may carry properties that break the
 // W3C grammar, the expected lane is OpenTelemetry's on the baggage without those members (the grammar is
 // written out here as a regular expression). Where the W3C spec and OpenTelemetry differ, lane-tag follows
-// the spec; each difference has a test here and a line in the README.
+// the spec; each difference has a test here and a line in docs/guarantees.md.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, propagation, defaultTextMapGetter } from "@opentelemetry/api";

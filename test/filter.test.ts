@@ -27,7 +27,7 @@ describe("module contract", () => {
       "proxy_on_delete", "proxy_on_request_headers", "proxy_on_response_headers", "proxy_on_vm_start",
     ]);
   });
-  // The size budget (README, "Module size"): 24 KiB for the core filter, 42 KiB with correlation,
+  // The size budget (docs/module-size.md): 24 KiB for the core filter, 42 KiB with correlation,
   // local lane, weighted assignment and lane_from, 52 KiB with lane metrics, filter state and hop trace.
   it("is at most 52 KiB", () => {
     assert.ok(wasmBytes().length <= 52 * 1024, `${wasmBytes().length} bytes`);

@@ -193,7 +193,7 @@ describe("modes: correlation, strict (local lane), sticky gateway", () => {
   });
 });
 
-// Pinned artifacts: the digest file `npm run push --digest-file` writes, read by `manifests --digests`.
+// Pinned artifacts: the digest file `npm run push -- <ref> --digest-file F` writes, read by `manifests --digests`.
 describe("pinning by digest (--digests, the spec's digests field)", () => {
   const A = "sha256:" + "a".repeat(64);
   const B = "sha256:" + "b".repeat(64);

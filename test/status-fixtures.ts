@@ -4,7 +4,7 @@ export const lane = (l: string, dir: string, src: string, n: number) =>
   `lanetag_requests_total{lane="${l}",lane_direction="${dir}",lane_source="${src}"} ${n}`;
 export const text = (...lines: string[]) => `${lines.join("\n")}\n`;
 export const INVALID = "the routing header or baggage named a lane that is malformed or not among the configured lanes, and it was not used";
-export const METRICS_DOC = 'README.md, section "Lane metrics"';
+export const METRICS_DOC = 'docs/observability.md, section "Lane metrics"';
 
 // What a sidecar's admin serves, trimmed: other Envoy metrics around ours, comments, a histogram.
 export const MOCKB = text(

@@ -1,4 +1,4 @@
-// The digest file `npm run push --digest-file` writes and `npm run manifests --digests` reads: per layout, the
+// The digest file `npm run push -- <ref> --digest-file F` writes and `npm run manifests -- <spec> --digests F` reads: per layout, the
 // reference pushed and the manifest digest the registry gave it. Pinning by digest makes the generated
 // resources name one immutable artifact instead of a tag someone may push over.
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -49,7 +49,7 @@ export function loadDigests(file: string, spec: LanesSpec): Record<Layout, Diges
     throw new DigestError(`${file}: not JSON: ${(e as Error).message}`);
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
-    throw new DigestError(`${file}: must be a JSON object {"asm": {ref, digest}, "istio": {ref, digest}} (as npm run push --digest-file writes)`);
+    throw new DigestError(`${file}: must be a JSON object {"asm": {ref, digest}, "istio": {ref, digest}} (as npm run push -- <ref> --layout both --digest-file F writes)`);
   }
   const problems: string[] = [];
   for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${k}: unknown layout (known: ${LAYOUTS.join(", ")})`);

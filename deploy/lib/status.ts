@@ -34,7 +34,7 @@ const OLD_PREFIX = "lane_tag_";
 const UNTAGGED_SUFFIX = `___${LANE_REQUESTS_METRIC}`;
 const DIRECTIONS = ["inbound", "outbound", "both"];
 const SOURCES = ["baggage", "header", "client", "assign", "local", "trace", "default", "none"];
-const METRICS_DOC = 'README.md, section "Lane metrics"';
+const METRICS_DOC = 'docs/observability.md, section "Lane metrics"';
 
 /** The metrics this tool reads; Envoy serves thousands of others. */
 function wanted(name: string): boolean {

@@ -43,7 +43,7 @@ export function judgeObserved(cfg: Cfg, output: Header[], state: ReadonlyMap<str
 export const NODE_METADATA = { LABELS: { ASM_TRAFFIC_TAG: "v2", lane: "s3", odd: "-x" } };
 const TRACE_HEADERS = ["traceparent", "x-b3-traceid", "x-request-id"];
 
-/** The trace id a header value yields for the filter (kinds as the README says), or null. */
+/** The trace id a header value yields for the filter (kinds as docs/configuration.md says), or null. */
 export function traceIdOf(name: string, v: string): string | null {
   if (name === "traceparent") {
     // Positions are byte offsets of the UTF-8 value (the parent-id field is not checked, so it may hold
