@@ -46,7 +46,7 @@ function checkOras(): void {
   if (r.error) {
     throw new PushError(
       `the oras CLI was not found (${oras()}): install it from https://oras.land/docs/installation ` +
-      "(Debian: the `oras` package from trixie, a static binary that also runs on bookworm)", 127);
+      "(macOS: brew install oras; Debian 13: apt-get install oras; Debian 12 has no package, trixie's static binary runs there)", 127);
   }
 }
 
