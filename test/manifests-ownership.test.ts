@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { manifests, tree } from "./manifests-shared.ts";
+import { parseAllDocuments } from "yaml";
+import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
+import { generate } from "../deploy/lib/generate.ts";
+import { ISTIO_CRDS, OTEL_CRDS } from "../deploy/lib/validate.ts";
+import { ROOT } from "./helpers.ts";
+import { EXAMPLE, manifests, tree } from "./manifests-shared.ts";
 
 /** A fresh folder holding a first run's output in `g`, removed afterwards. */
 function withOutput(run: (dir: string, out: string) => void) {
@@ -50,4 +55,73 @@ describe("the output folder: only its own files are replaced or removed", () => 
     assert.equal(Object.keys(tree(out)).includes("istio/filter-helloworld-inbound.yaml"), false);
     assert.equal(Object.keys(tree(out)).includes("istio/filter-mocka-inbound.yaml"), true);
   }));
+});
+
+// The commands the docs give, word for word: upgrade (apply, pruning what the spec dropped) and removal.
+const SELECTOR = "app.kubernetes.io/managed-by=lane-tag,lane-tag/group=<group>";
+const ALLOWLIST = {
+  istio: ["extensions.istio.io/v1alpha1/WasmPlugin", "networking.istio.io/v1beta1/DestinationRule", "networking.istio.io/v1beta1/VirtualService", "opentelemetry.io/v1alpha1/Instrumentation"],
+  asm: ["istio.alibabacloud.com/v1beta1/ASMFilterDeployment", "networking.istio.io/v1beta1/DestinationRule", "networking.istio.io/v1beta1/VirtualService", "opentelemetry.io/v1alpha1/Instrumentation"],
+};
+const DELETE_TYPES = {
+  istio: "wasmplugins.extensions.istio.io,destinationrules.networking.istio.io,virtualservices.networking.istio.io",
+  asm: "asmfilterdeployments.istio.alibabacloud.com,destinationrules.networking.istio.io,virtualservices.networking.istio.io",
+  otel: "instrumentations.opentelemetry.io",
+};
+
+/** Whether labels satisfy an equality-based label selector (k=v,k=v), as kubectl -l reads it. */
+function selects(selector: string, labels: Record<string, string> = {}): boolean {
+  return selector.split(",").every((req) => {
+    const [k, v] = req.split("=");
+    return labels[k] === v;
+  });
+}
+
+describe("in the cluster: every generated resource carries the labels the documented commands select", () => {
+  const base = readFileSync(EXAMPLE, "utf8");
+  const variants: [string, ReturnType<typeof generate>][] = [
+    ...["deploy/lanes.example.yaml", "deploy/lanes.websocket.yaml", "deploy/lanes.stacked.yaml"].map((f) => [f, generate(loadSpec(join(ROOT, f)))] as [string, ReturnType<typeof generate>]),
+    ["example + otel, correlation", generate(parseSpec(`${base}otel: true\ncorrelation: true\n`, "otel.yaml"))],
+  ];
+
+  it("the group's selector finds every resource of every folder, another group's finds none", () => {
+    for (const [name, out] of variants) {
+      const group = out[0].resource.metadata.labels!["lane-tag/group"];
+      for (const { path, resource: r } of out) {
+        assert.ok(selects(SELECTOR.replace("<group>", group), r.metadata.labels), `${name} ${path}: ${JSON.stringify(r.metadata.labels)}`);
+        assert.equal(selects(SELECTOR.replace("<group>", `${group}x`), r.metadata.labels), false, `${name} ${path}`);
+      }
+    }
+  });
+
+  it("ASM's routing resources keep ASM's own labels beside ours", () => {
+    let seen = 0;
+    for (const [name, out] of variants) for (const { path, resource: r } of out) {
+      if (!r.metadata.name.startsWith("trafficlabel-")) continue; // ASM's naming scheme, asm/ only
+      assert.equal(r.metadata.labels!["asm-system"], "true", `${name} ${path}`);
+      assert.equal(r.metadata.labels!["swimlane-group"], r.metadata.labels!["lane-tag/group"], `${name} ${path}`);
+      seen++;
+    }
+    assert.ok(seen > 0);
+  });
+
+  it("the prune allowlist of each folder is exactly the kinds generated there", () => {
+    for (const dir of ["istio", "asm"] as const) {
+      const kinds = new Set(variants.flatMap(([, out]) => out.filter((o) => o.path.startsWith(`${dir}/`)).map((o) => `${o.resource.apiVersion}/${o.resource.kind}`)));
+      assert.deepEqual([...kinds].sort(), [...ALLOWLIST[dir]].sort(), dir);
+    }
+  });
+
+  it("the resource types the removal deletes are the CRDs' names of the generated kinds", () => {
+    const crds = [ISTIO_CRDS, OTEL_CRDS].flatMap((f) => parseAllDocuments(readFileSync(f, "utf8")).map((d) => d.toJS()).filter(Boolean));
+    const typeOf = (apiVersion: string, kind: string) => {
+      if (kind === "ASMFilterDeployment") return "asmfilterdeployments.istio.alibabacloud.com"; // ASM's CRD is not in the project
+      const crd = crds.find((c: any) => c.spec.names.kind === kind && c.spec.group === apiVersion.split("/")[0]);
+      return `${crd.spec.names.plural}.${crd.spec.group}`;
+    };
+    for (const dir of ["istio", "asm"] as const) {
+      const types = ALLOWLIST[dir].map((gvk) => { const [g, v, k] = gvk.split("/"); return typeOf(`${g}/${v}`, k); });
+      assert.deepEqual(types, [...DELETE_TYPES[dir].split(","), DELETE_TYPES.otel], dir);
+    }
+  });
 });

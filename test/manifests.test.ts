@@ -14,10 +14,12 @@ import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
 import { spec, outputs, find, manifests, tree } from "./manifests-shared.ts";
 
 describe("generated manifests", () => {
-  it("reproduce the seed's mocka DestinationRule and VirtualService exactly (ASM)", () => {
+  it("reproduce the seed's mocka DestinationRule and VirtualService exactly (ASM), with our labels added", () => {
     const [dr, vs] = parseAllDocuments(readFileSync(join(ROOT, "test/fixtures/seed-mocka.yaml"), "utf8")).map((d) => d.toJS());
-    assert.deepEqual(find("asm/destinationrule-mocka.yaml"), dr);
-    assert.deepEqual(find("asm/virtualservice-mocka.yaml"), vs);
+    // ASM's labels kept as they are; ours beside them, so that kubectl -l finds these too.
+    const withOurs = (r: any) => ({ ...r, metadata: { ...r.metadata, labels: { ...r.metadata.labels, "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": "test" } } });
+    assert.deepEqual(find("asm/destinationrule-mocka.yaml"), withOurs(dr));
+    assert.deepEqual(find("asm/virtualservice-mocka.yaml"), withOurs(vs));
   });
 
   it("the seed fixture is the seed's text, indentation aside", { skip: !existsSync(SHARED) && "../shared is absent" }, () => {
