@@ -80,10 +80,13 @@ function asmLabels(spec: LanesSpec) {
   return { "asm-system": "true", provider: "asm", "swimlane-group": spec.group };
 }
 
-/** Names a service's routing resource: ASM's own scheme in istio-system, or ours beside the service. */
+/**
+ * Names a service's routing resource: ASM's own scheme in istio-system, or ours beside the service. ASM's
+ * carry its labels and ours, so that all of the group's resources are found by ours.
+ */
 function routingMeta(spec: LanesSpec, svc: string, asm: boolean, kind: "dr" | "vs") {
   return asm
-    ? { labels: asmLabels(spec), name: `trafficlabel-${kind}-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
+    ? { labels: { ...asmLabels(spec), ...ownLabels(spec) }, name: `trafficlabel-${kind}-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" }
     : { labels: ownLabels(spec), name: `lane-tag-${spec.group}-${svc}`, namespace: spec.namespace };
 }
 
@@ -99,7 +102,8 @@ function destinationRule(spec: LanesSpec, svc: string, asm: boolean): Resource {
   };
 }
 
-function ownLabels(spec: LanesSpec) {
+/** The labels every generated resource carries: `kubectl delete -l` and `apply --prune -l` select by them. */
+export function ownLabels(spec: LanesSpec): Record<string, string> {
   return { "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": spec.group };
 }
 
@@ -185,12 +189,22 @@ function gatewayVirtualService(spec: LanesSpec): Resource {
 /** A filter resource's name: the group in it, so that two lane groups in one namespace never collide. */
 const filterName = (spec: LanesSpec, role: FilterRole, svc?: string) => role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${spec.group}-${svc}-${role}`;
 
+/**
+ * A filter resource's metadata. The gateway's goes where the gateway's pods run, which need not be the
+ * `Gateway` resource's namespace: Istio applies a WasmPlugin outside its root namespace only to that
+ * namespace's pods (ASM's EnvoyFilter, generated beside the ASMFilterDeployment, likewise).
+ */
+function filterMeta(spec: LanesSpec, role: FilterRole, svc?: string) {
+  return { name: filterName(spec, role, svc), namespace: role === "gateway" ? spec.gateway!.workloadNamespace : spec.namespace, labels: ownLabels(spec) };
+}
+
 function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
-  const name = filterName(spec, role, svc);
+  const metadata = filterMeta(spec, role, svc);
+  const name = metadata.name;
   return {
     apiVersion: "istio.alibabacloud.com/v1beta1",
     kind: "ASMFilterDeployment",
-    metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
+    metadata,
     spec: {
       workload: { kind: "Deployment", labels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: workloadOf(spec, svc!) } },
       filter: {
@@ -204,12 +218,21 @@ function asmFilter(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
   };
 }
 
+/**
+ * A sidecar's lane filter must never take traffic down: fail open. A filter that does not trust the
+ * client's lane (the gateway's) fails closed: open, a plugin that fails to load would let clients through
+ * with the lane they named themselves (the routing header the routes match, their own baggage).
+ */
+function failStrategy(config: Record<string, unknown>): "FAIL_OPEN" | "FAIL_CLOSE" {
+  return config.trust_client_lane === false ? "FAIL_CLOSE" : "FAIL_OPEN";
+}
+
 function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
-  const name = filterName(spec, role, svc);
+  const config = filterConfig(spec, role);
   const resource: Resource = {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
-    metadata: { name, namespace: role === "gateway" ? spec.gateway!.namespace : spec.namespace },
+    metadata: filterMeta(spec, role, svc),
     spec: {
       selector: { matchLabels: role === "gateway" ? spec.gateway!.labels : { [spec.workloadLabel]: workloadOf(spec, svc!) } },
       url: `oci://${spec.istioImage}`,
@@ -217,9 +240,8 @@ function wasmPlugin(spec: LanesSpec, role: FilterRole, svc?: string): Resource {
       ...(spec.istioSha256 ? { sha256: spec.istioSha256 } : {}),
       imagePullPolicy: spec.imagePullPolicy,
       pluginName: ROOT_ID,
-      pluginConfig: filterConfig(spec, role),
-      // A lane filter must never take traffic down.
-      failStrategy: "FAIL_OPEN",
+      pluginConfig: config,
+      failStrategy: failStrategy(config),
       type: "HTTP",
     },
   };
@@ -268,6 +290,20 @@ export function laneMetricsNotes(spec: LanesSpec): string[] {
   ];
 }
 
+/**
+ * ASMFilterDeployment has no fail strategy field: the EnvoyFilter ASM generates from it decides. Envoy's
+ * own default (no fail_open, no failure_policy) fails closed, as the gateway's filter must; the note says
+ * how to check.
+ */
+function asmGatewayNote(spec: LanesSpec): string[] {
+  const name = filterName(spec, "gateway");
+  return [
+    "This filter must fail closed: if it fails to load, the gateway would route on the lane the client named itself.",
+    "ASMFilterDeployment has no fail strategy field; check the EnvoyFilter ASM generates from it:",
+    `kubectl get envoyfilter ${name} -n ${spec.gateway!.workloadNamespace} -o yaml   (fail_open absent or false, failure_policy absent or FAIL_CLOSED)`,
+  ];
+}
+
 /** Every resource for the spec, with the file each goes to. */
 export function generate(spec: LanesSpec): Output[] {
   const out: Output[] = [];
@@ -283,7 +319,7 @@ export function generate(spec: LanesSpec): Output[] {
         });
       }
     }
-    if (spec.gateway) out.push({ path: `${dir}/filter-gateway.yaml`, resource: asm ? asmFilter(spec, "gateway") : wasmPlugin(spec, "gateway") });
+    if (spec.gateway) out.push({ path: `${dir}/filter-gateway.yaml`, resource: asm ? asmFilter(spec, "gateway") : wasmPlugin(spec, "gateway"), ...(asm ? { notes: asmGatewayNote(spec) } : {}) });
     for (const svc of spec.services) {
       out.push({ path: `${dir}/destinationrule-${svc}.yaml`, resource: destinationRule(spec, svc, asm) });
       out.push({ path: `${dir}/virtualservice-${svc}.yaml`, resource: virtualService(spec, svc, asm) });

@@ -11,12 +11,14 @@ export function parseGateway(ctx: SpecContext, g: unknown, lanes: Lane[], servic
   let gateway: GatewaySpec | undefined;
   if (!isObject(g)) fail(["gateway"], `must be a mapping, got ${describe(g)}`);
   else {
-    const gknown = ["name", "namespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"];
+    const gknown = ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"];
     for (const k of Object.keys(g)) if (!gknown.includes(k)) fail(["gateway", k], `unknown field (known: ${gknown.join(", ")})`);
     const name = str(["gateway", "name"], g.name, true);
     check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name");
     const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
     check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name");
+    const workloadNamespace = str(["gateway", "workloadNamespace"], g.workloadNamespace, false, "istio-system");
+    check(["gateway", "workloadNamespace"], workloadNamespace, DNS_LABEL, "a Kubernetes namespace name");
     const labels: Record<string, string> = {};
     if (!isObject(g.labels) || Object.keys(g.labels).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
     else for (const [k, v] of Object.entries(g.labels)) {
@@ -93,7 +95,7 @@ export function parseGateway(ctx: SpecContext, g: unknown, lanes: Lane[], servic
       if (stickyHeader) headerName(["gateway", "stickyHeader"], stickyHeader);
       if (g.weights === undefined) fail(["gateway", "stickyHeader"], "needs gateway.weights: it assigns lanes by them");
     }
-    gateway = { name, namespace: gns, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}) };
+    gateway = { name, namespace: gns, workloadNamespace, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}) };
   }
   return gateway;
 }

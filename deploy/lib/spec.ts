@@ -22,7 +22,13 @@ export interface Lane {
 
 export interface GatewaySpec {
   name: string;
+  /** The namespace of the `Gateway` resource (where its VirtualService goes). */
   namespace: string;
+  /**
+   * The namespace of the gateway's pods (`workloadNamespace`, istio-system by default): the gateway's filter
+   * goes there, since Istio applies a WasmPlugin outside its root namespace only to that namespace's pods.
+   */
+  workloadNamespace: string;
   labels: Record<string, string>;
   hosts: string[];
   entry: { service: string; port?: number; prefix: string };
