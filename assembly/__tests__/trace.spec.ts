@@ -1,4 +1,4 @@
-import { traceIdSpan, traceKind, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../trace";
+import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../trace";
 import { buf, ptr, str } from "./util";
 
 // The trace id a header value yields, or "-" for none.
@@ -49,24 +49,52 @@ describe("trace ids", () => {
   });
 });
 
+// hash64 is FNV-1a 64 then splitmix64's finalizer (mix64). Each half is checked against its published
+// vectors, and the whole against values from an independent BigInt implementation (test/helpers.ts
+// hash64). They are pinned because workers of different releases share one sidecar's shared data and
+// gateways must agree on sticky lanes: a trace must keep its slot and hash, a user its lane.
+// FNV-1a 64 test vectors (the FNV reference): offset basis (the hash of ""), "a", "foobar".
+const FNV1A: string[] = ["", "a", "foobar"];
+const FNV1A_64: u64[] = [0xcbf29ce484222325, 0xaf63dc4c8601ec8c, 0x85944171f73967e8];
+// splitmix64 seeded with 0: its first outputs are mix64(k * 0x9e3779b97f4a7c15), k = 1, 2, 3.
+const SPLITMIX64_SEED0: u64[] = [0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f];
+// [input, hash64] from test/helpers.ts.
+const HASHES: string[] = ["", "a", "foobar", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4737", "req-1", "s1"];
+const HASH64: u64[] = [0xf52a15e9a9b5e89b, 0x02c0bdbf481420f8, 0x404da9e3b74078c2, HASH_A, 0x3831f75a9cfee54a, 0x0a2881c3268a7392, 0x4c594168be82e9fe];
+
+function hashOf(s: string): u64 {
+  const b = buf(s);
+  return hash64(ptr(b), b.byteLength);
+}
+
 describe("hash and slots", () => {
-  it("hashes stably and spreads", () => {
-    const a = buf("4bf92f3577b34da6a3ce929d0e0e4736");
-    const b = buf("4bf92f3577b34da6a3ce929d0e0e4737");
-    expect(hash64(ptr(a), a.byteLength)).toBe(hash64(ptr(a), a.byteLength));
-    expect(hash64(ptr(a), a.byteLength) != hash64(ptr(b), b.byteLength)).toBe(true);
-    // Pinned (FNV-1a + splitmix64, computed independently in test/helpers.ts): workers running different
-    // releases share one sidecar's shared data, so a trace must keep its slot and hash.
-    expect(hash64(ptr(a), a.byteLength)).toBe(HASH_A);
+  it("mixes as splitmix64's finalizer", () => {
+    expect(mix64(0)).toBe(0);
+    for (let k = 0; k < SPLITMIX64_SEED0.length; k++) expect(mix64(<u64>(k + 1) * 0x9e3779b97f4a7c15)).toBe(SPLITMIX64_SEED0[k]);
+  });
+  it("hashes as FNV-1a 64, then mixed", () => {
+    for (let i = 0; i < FNV1A.length; i++) expect(hashOf(FNV1A[i])).toBe(mix64(FNV1A_64[i]), FNV1A[i]);
+  });
+  it("gives the pinned hashes", () => {
+    for (let i = 0; i < HASHES.length; i++) expect(hashOf(HASHES[i])).toBe(HASH64[i], HASHES[i]);
+    const long = "x".repeat(256);
+    expect(hashOf(long)).toBe(0x071057bd20738e69);
   });
   it("keeps slots within capacity and writes fixed-size keys", () => {
+    // The slot is the hash's high 32 bits modulo capacity: 0x8069bcc9 % 8192 = 0x1cc9, % 7 = 3.
+    expect(slotOf(HASH_A | 1, 8192)).toBe(0x1cc9);
+    expect(slotOf(HASH_A, 7)).toBe(3);
+    expect(slotOf(0xffffffff00000000, 1048576)).toBe(0xfffff);
+    expect(slotOf(0x00000000ffffffff, 8192)).toBe(0);
     for (let i = 0; i < 1000; i++) {
-      const h = hash64(changetype<usize>(i), 0) ^ (<u64>i * 0x9e3779b97f4a7c15);
+      const h = mix64(<u64>i * 0x9e3779b97f4a7c15);
       expect(slotOf(h, 7) < 7).toBe(true);
     }
     const k = new ArrayBuffer(32);
     expect(writeSlotKey(ptr(k), 0x1ab)).toBe(23);
     expect(str(ptr(k), 23)).toBe("lane-tag.trace.000001ab");
+    writeSlotKey(ptr(k), 0xfedcba98);
+    expect(str(ptr(k), 23)).toBe("lane-tag.trace.fedcba98");
   });
   it("round-trips an entry and refuses anything else", () => {
     const e = new ArrayBuffer(MAX_ENTRY);
