@@ -90,7 +90,7 @@ function updateSlot(token: usize, op: i32, v: usize, len: i32): void {
       takenPtr = copy;
       takenLen = oldLen;
     }
-    let own = op == SLOT_TAKE ? 0 : RECORD_HEAD + (op == SLOT_ADD ? oldLen + 2 + len : 0);
+    let own = op == SLOT_TAKE ? 0 : RECORD_HEAD + (op == SLOT_ADD ? oldLen + (oldLen > 0 && len > 0 ? 2 : 0) + len : 0);
     if (own > MAX_TRACE + RECORD_HEAD) return; // this trace stops growing
     const dst = scratch(n + own);
     if (dst == 0) return;

@@ -56,8 +56,8 @@ describe("hop_trace caps", () => {
     }
   });
 
-  it(`collected entries: one upstream trace of ${CAP - 2} bytes is kept, ${CAP - 1} is not (room for a separator is kept)`, async () => {
-    for (const [size, kept] of [[CAP - 2, true], [CAP - 1, false], [CAP, false]] as const) {
+  it(`collected entries: one upstream trace of ${CAP} bytes is kept, ${CAP + 1} is not (no separator before the first)`, async () => {
+    for (const [size, kept] of [[CAP - 2, true], [CAP, true], [CAP + 1, false]] as const) {
       const c = await sidecar();
       const s = c.arrive("ab00000000000002");
       c.call("ab00000000000002", entries(size));
