@@ -5,14 +5,18 @@ import binaryen from "binaryen";
 
 export const REFERENCE_WAT = new URL("./reference.wat", import.meta.url);
 
-/** reference.wat as a validated binary module; throws naming the problem when it does not assemble. */
-export function referenceWasm(): Uint8Array {
-  const text = readFileSync(REFERENCE_WAT, "utf8");
+/** WebAssembly text as a validated binary module; throws naming `what` when it does not validate. */
+export function assemble(text: string, what = "the module"): Uint8Array {
   const module = binaryen.parseText(text);
   try {
-    if (!module.validate()) throw new Error(`${REFERENCE_WAT.pathname} does not validate (binaryen's messages above)`);
+    if (!module.validate()) throw new Error(`${what} does not validate (binaryen's messages above)`);
     return module.emitBinary();
   } finally {
     module.dispose();
   }
+}
+
+/** reference.wat, assembled. */
+export function referenceWasm(): Uint8Array {
+  return assemble(readFileSync(REFERENCE_WAT, "utf8"), REFERENCE_WAT.pathname);
 }
