@@ -33,12 +33,12 @@ describe("the bench's configure-time section", { timeout: 60_000 }, () => {
   it("a configure that never returns: a timeout row, the larger sizes skipped, every shape tried", async () => {
     const rows = await configureTimes({ wasm: hang, sizes: [1, 16], caseTimeoutMs: 500, budgetMs: 45_000 });
     assert.deepEqual(rows.map((r) => [r.shape, r.kib, r.outcome]), SHAPES.flatMap((s) => [
-      [s.name, 1, "timeout (over 0.5 s)"], [s.name, 16, "skipped (a smaller size timed out)"]]));
+      [s.name, 1, "not done in 0.5 s (case timeout)"], [s.name, 16, "skipped (a smaller size timed out)"]]));
   });
   it("the time budget cuts a hanging case short and skips what is left", async () => {
     const rows = await configureTimes({ wasm: hang, sizes: [1, 16], caseTimeoutMs: 60_000, budgetMs: 3_000 });
     assert.equal(rows.length, SHAPES.length * 2);
-    for (const r of rows) assert.match(r.outcome, /^(budget spent|skipped \((a smaller size failed|the time budget is spent)\))/, JSON.stringify(r));
+    for (const r of rows) assert.match(r.outcome, /^(not done in \d+\.\d s \(time budget\)|budget spent before the child started|skipped \(the time budget is spent\))$/, JSON.stringify(r));
     assert.ok(rows.every((r) => r.ms === undefined));
   });
   it("a configure that traps: trapped, at every size (each case is a fresh VM)", async () => {

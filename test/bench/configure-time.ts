@@ -41,7 +41,7 @@ function oneShape(index: number, o: ConfigureOptions, deadline: number): Promise
       clearTimeout(timer);
       if (why !== undefined && rows.length < o.sizes.length) {
         rows.push({ shape, kib: o.sizes[rows.length], outcome: why });
-        rest(why.startsWith("timeout") ? "skipped (a smaller size timed out)" : why.startsWith("budget")
+        rest(why.endsWith("(case timeout)") ? "skipped (a smaller size timed out)" : why.endsWith("(time budget)") || why.startsWith("budget")
           ? "skipped (the time budget is spent)" : "skipped (a smaller size failed)");
       }
       child.kill("SIGKILL");
@@ -52,8 +52,7 @@ function oneShape(index: number, o: ConfigureOptions, deadline: number): Promise
       clearTimeout(timer);
       const left = deadline - Date.now();
       const ms = Math.max(0, Math.min(o.caseTimeoutMs, left));
-      timer = setTimeout(() => finish(ms < o.caseTimeoutMs ? `budget spent after ${(ms / 1000).toFixed(1)} s`
-        : `timeout (over ${(ms / 1000).toFixed(1)} s)`), ms);
+      timer = setTimeout(() => finish(`not done in ${(ms / 1000).toFixed(1)} s (${ms < o.caseTimeoutMs ? "time budget" : "case timeout"})`), ms);
     };
     // Starting the child (tsx, the module's compile) counts against the shape's share, not against a case.
     timer = setTimeout(() => finish("budget spent before the child started"), Math.max(0, deadline - Date.now()));
