@@ -67,15 +67,20 @@ describe("a bare clone (nothing beside it): what a user runs", { skip, concurren
     assert.match(r.out, /lane-tag fuzz: seed 1, 200 requests/);
     assert.match(r.out, /^ok: no trap/m);
   });
-  it("npm run bench, tiny counts: no floor yardstick beside the clone, so absolute ns/req and no ratios", async () => {
+  it("npm run bench, tiny counts: no floor beside the clone, so ratios to the reference only, and configure time", async () => {
     await runDemo();
-    const r = await npm(["run", "bench", "--", "--requests", "500", "--reps", "1", "--memory-requests", "500"]);
+    const r = await npm(["run", "bench", "--", "--requests", "500", "--reps", "1", "--memory-requests", "500", "--configure-kib", "1"]);
     assert.equal(r.code, 0, r.err + r.out);
-    assert.match(r.out, /^floor yardstick absent \(\.\.\/shared\/bench\/floor\.wasm beside the clone; looked for at .+\): lane-tag's absolute ns\/req only, no ratios$/m);
-    assert.match(r.out, /^scenario +lane-tag ns\/req \(min \/ median \/ max\) *$/m);
-    assert.match(r.out, /^outbound, 3-member baggage with lane +\d+ \/ \d+ \/ \d+ *$/m);
+    assert.match(r.out, /^reference: test\/bench\/reference\.wat, assembled \d+ bytes/m);
+    assert.match(r.out, /^floor absent \(\.\.\/shared\/bench\/floor\.wasm, looked for at .+\): ratios to the reference only$/m);
+    assert.match(r.out, /^scenario +reference ns\/req +lane-tag ns\/req \(min \/ median \/ max\) +lane-tag \/ reference$/m);
+    assert.match(r.out, /^outbound, 3-member baggage with lane +\d+ +\d+ \/ \d+ \/ \d+ +\d+\.\d\dx$/m);
+    assert.match(r.out, /^1 +19 +\d+ +\d+ +\d+\.\d\dx +-?\d+ +-?\d+\.\d\d$/m, "cost vs baggage size, with its ratio");
+    assert.match(r.out, /SDK dispatch \d+ ns\/req \(\d+\.\d\dx reference\); lane-tag \d+ ns\/req \(\d+\.\d\dx reference\)/);
     assert.match(r.out, /^linear memory: /m);
-    assert.doesNotMatch(r.out, /NaN|floor ns|ratio \(median\)/);
+    assert.match(r.out, /^default_lane +1 +\d+ +\d+\.\d +\d+\.\d{3} +rejected \(field "default_lane"/m);
+    assert.match(r.out, /^lanes, 64-byte members +1 +\d+ +\d+\.\d +\d+\.\d{3} +accepted$/m);
+    assert.doesNotMatch(r.out, /NaN|floor ns|\/ floor/);
   });
   it("npm run manifests -- deploy/lanes.example.yaml: writes deploy/generated", async () => {
     const r = await npm(["run", "manifests", "--", "deploy/lanes.example.yaml"]);
