@@ -144,7 +144,7 @@ function checkKey(doc: Document, path: Path, k: unknown, value: unknown, report:
 /** The source offset of the key or item at `path`, following aliases and merge keys; else of its nearest parent. */
 function locate(doc: Document, path: Path): number | undefined {
   let node: unknown = doc.contents;
-  let at = (node as Node | null)?.range?.[0];
+  let at: number | undefined;
   for (const seg of path) {
     while (isAlias(node)) node = node.resolve(doc);
     const found = child(doc, node, seg);

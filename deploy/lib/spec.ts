@@ -56,7 +56,8 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (!isObject(yaml.root)) throw new SpecError([`${file}: (top level): must be a mapping of the fields group, namespace, lanes, ...`]);
   let root: Record<string, any> = yaml.root;
   const ctx = specContext(file, yaml, problems, () => typeof root.routingHeader === "string" ? root.routingHeader : "x-asm-prefer-tag");
-  root = ctx.fields([], root, TOP);
+  // Fields named x-... are the spec's own notes and anchors (`x-defaults: &defaults {...}`), as in Compose files.
+  root = ctx.fields([], Object.fromEntries(Object.entries(root).filter(([k]) => !k.startsWith("x-"))), TOP);
   const { fail, str } = ctx;
 
   const names = parseNames(ctx, root);
@@ -100,7 +101,8 @@ function parseNames(ctx: SpecContext, root: Record<string, any>): Names {
   if (routingHeader !== routingHeader.toLowerCase()) fail(["routingHeader"], `${shown(routingHeader)} must be lowercase`);
   if (routingHeader === "baggage") fail(["routingHeader"], `must not be "baggage", the header that carries the lane`);
   const baggageKey = str(["baggageKey"], root.baggageKey, false, routingHeader);
-  check(["baggageKey"], baggageKey, TOKEN, "a W3C baggage key (a token)", FILTER_LIMITS.name);
+  // Unless given, it is the routing header, checked above.
+  if (root.baggageKey !== undefined) check(["baggageKey"], baggageKey, TOKEN, "a W3C baggage key (a token)", FILTER_LIMITS.name);
   // OpenTelemetry JS percent-encodes these in the keys it sends: the lane would not survive an instrumented app.
   const rewritten = [...baggageKey].find((ch) => "#$%&+^`|".includes(ch));
   if (rewritten !== undefined) {
