@@ -1,6 +1,6 @@
 // The checks parseSpec and its parts share (spec.ts, spec-parts.ts): the filter's limits, the name grammars,
 // and a context that records each problem with the file, the path in it, its line, and what is wrong.
-import { quote } from "./text-file.ts";
+import { printable, quote } from "./text-file.ts";
 import { pathText, type Path, type YamlSpec } from "./spec-yaml.ts";
 
 export type { Path } from "./spec-yaml.ts";
@@ -117,7 +117,8 @@ export function specContext(file: string, yaml: YamlSpec, problems: string[], ro
   const where = (path: Path) => pathText(inFile(path));
   const fail = (path: Path, msg: string) => {
     const line = yaml.line(inFile(path));
-    problems.push(`${file}: ${where(path)}: ${msg}${line === undefined ? "" : ` (line ${line})`}`);
+    // Values in messages are quoted already; this keeps any other text taken from the file harmless too.
+    problems.push(printable(`${file}: ${where(path)}: ${msg}${line === undefined ? "" : ` (line ${line})`}`));
   };
   const tooLong = (path: Path, v: string, max: number, what: string) => {
     if (v.length <= max) return false;
