@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
 import { parseCommand, integer } from "../deploy/lib/cli.ts";
-import { ROOT } from "./helpers.ts";
+import { ROOT, filter } from "./helpers.ts";
 
 const HEAD = "group: test\nnamespace: default\nbaseline: s1\nimage: registry.example.com/lane-tag:1\n";
 const GATEWAY = "gateway:\n  name: gw\n  labels: {istio: gw}\n  entry: {service: a}\n  weights: {s1: 100}\n";
@@ -145,6 +145,13 @@ describe("the tools' messages", { concurrency: true }, () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /"x\\u001b\[2J": unknown layout/);
     assert.doesNotMatch(r.err, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+  it("the built filter, given a configuration starting with a NUL byte: names it, never prints it raw", async () => {
+    const { host, plugin } = await filter("\0{}");
+    assert.equal(plugin.failed, true);
+    assert.deepEqual(host.logs.map((l) => l.message), ["lane-tag: invalid configuration: configuration is not valid JSON: unexpected character U+0000 (a NUL byte: binary data, not JSON) at offset 0"]);
+    const esc = await filter("\u001b[2J");
+    assert.match(esc.host.logs[0].message, /unexpected character U\+001B at offset 0$/);
   });
   it("lanes foo: an unknown command, with the commands", async () => {
     const r = await run("deploy/lanes.ts", ["foo"]);
