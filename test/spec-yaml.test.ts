@@ -156,7 +156,7 @@ describe("the tools' messages", { concurrency: true }, () => {
   it("lanes foo: an unknown command, with the commands", async () => {
     const r = await run("deploy/lanes.ts", ["foo"]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /^unknown command "foo" \(the commands: status\)\nusage: npm run lanes/);
+    assert.match(r.err, /^unknown command "foo" \(known: status\)\nusage: npm run lanes/);
   });
   it("lanes with nothing: the command is missing", async () => {
     const r = await run("deploy/lanes.ts", []);

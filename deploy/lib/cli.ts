@@ -76,7 +76,7 @@ function negativeValues(argv: readonly string[], options: Options): string[] {
 function checkPositionals(cmd: Command<Options>, got: string[]): void {
   const want = [...(cmd.commands ? [`the command (${cmd.commands.join(", ")})`] : []), ...(cmd.positionals ?? [])];
   if (cmd.commands && got.length > 0 && !cmd.commands.includes(got[0])) {
-    throw new UsageError(`unknown command ${quote(got[0])} (the commands: ${cmd.commands.join(", ")})`);
+    throw new UsageError(`unknown command ${quote(got[0])} (known: ${cmd.commands.join(", ")})`);
   }
   if (got.length < want.length) throw new UsageError(`missing ${want[got.length]}`);
   if (cmd.repeated !== undefined) {

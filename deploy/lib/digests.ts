@@ -55,7 +55,7 @@ export function loadDigests(file: string, spec: LanesSpec): Record<Layout, Diges
     throw new DigestError(`${file}: must be a JSON object {"asm": {ref, digest}, "istio": {ref, digest}} (as npm run push --digest-file writes)`);
   }
   const problems: string[] = [];
-  for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${quote(k)}: unknown layout (known: ${LAYOUTS.join(", ")})`);
+  for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${/^[A-Za-z0-9_.-]+$/.test(k) ? k : quote(k)}: unknown layout (known: ${LAYOUTS.join(", ")})`);
   const out = {} as Record<Layout, DigestEntry>;
   for (const layout of LAYOUTS) {
     const e = (root as Record<string, any>)[layout];
@@ -63,11 +63,11 @@ export function loadDigests(file: string, spec: LanesSpec): Record<Layout, Diges
     const field = layout === "asm" ? "image" : "istioImage";
     if (e === undefined) { problems.push(`${file}: missing the ${layout} layout: the manifests need both (push with --layout both)`); continue; }
     if (typeof e !== "object" || e === null || Array.isArray(e)) { problems.push(`${file}: ${layout}: must be an object {ref, digest}`); continue; }
-    if (typeof e.ref !== "string" || e.ref === "") problems.push(`${file}: ${layout}.ref: must be the pushed image reference, got ${typeof e.ref === "string" ? quote(e.ref) : printable(JSON.stringify(e.ref) ?? "nothing")}`);
+    if (typeof e.ref !== "string" || e.ref === "") problems.push(`${file}: ${layout}.ref: must be the pushed image reference, got ${typeof e.ref === "string" ? quote(e.ref) : printable(JSON.stringify(e.ref) ?? "undefined")}`);
     else if (repositoryOf(e.ref) !== repositoryOf(image)) {
       problems.push(`${file}: ${layout}.ref: ${quote(e.ref)} is in repository ${printable(repositoryOf(e.ref))}, but the spec's ${field} is in ${repositoryOf(image)} (${image})`);
     }
-    if (typeof e.digest !== "string" || !DIGEST.test(e.digest)) problems.push(`${file}: ${layout}.digest: ${typeof e.digest === "string" ? quote(e.digest) : printable(JSON.stringify(e.digest) ?? "nothing")} is not a digest sha256:<64 lowercase hex>`);
+    if (typeof e.digest !== "string" || !DIGEST.test(e.digest)) problems.push(`${file}: ${layout}.digest: ${typeof e.digest === "string" ? quote(e.digest) : printable(JSON.stringify(e.digest) ?? "undefined")} is not a digest sha256:<64 lowercase hex>`);
     else {
       // A spec that pins its own digest must agree with the file, or one of them is stale.
       const own = image.split("@")[1];
