@@ -109,6 +109,25 @@ export function nearest(name: string, known: readonly string[]): string | undefi
   return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 4)) + (best.length >= 8 ? 1 : 0) ? best : undefined;
 }
 
+/** SpecContext.fields, recording in `spelled` each misspelt field read under its known name. */
+function knownFields(fail: SpecContext["fail"], spelled: Map<string, string>): SpecContext["fields"] {
+  return (path, obj, known) => {
+    const out = { ...obj };
+    for (const k of Object.keys(obj)) {
+      if (known.includes(k)) continue;
+      const near = nearest(k, known);
+      const absent = near !== undefined && !(near in obj) && !(near in out);
+      if (absent) {
+        out[near] = obj[k];
+        delete out[k];
+        spelled.set(JSON.stringify([...path, near]), k);
+      }
+      fail(absent ? [...path, near] : [...path, k], `unknown field${near ? `: did you mean ${near}?` : ""} (known: ${known.join(", ")})`);
+    }
+    return out;
+  };
+}
+
 /** A context for one spec file; `problems` collects what it finds. */
 export function specContext(file: string, yaml: YamlSpec, problems: string[], routingHeader: () => string): SpecContext {
   // Misspelt fields read under their known names: parent path + known name -> the spelling in the file.
@@ -155,22 +174,7 @@ export function specContext(file: string, yaml: YamlSpec, problems: string[], ro
       if (slash >= 0 && tooLong(path, prefix, K8S.keyPrefix, "the prefix of a Kubernetes label key (before \"/\")")) return;
       if (!KEY_NAME.test(name) || (slash >= 0 && !KEY_PREFIX.test(prefix))) fail(path, `${shown(v)} is not a Kubernetes label key ([prefix/]name)`);
     },
-    fields(path, obj, known) {
-      const out = { ...obj };
-      for (const k of Object.keys(obj)) {
-        if (known.includes(k)) continue;
-        const near = nearest(k, known);
-        const absent = near !== undefined && !(near in obj) && !(near in out);
-        if (absent) {
-          out[near] = obj[k];
-          delete out[k];
-          spelled.set(JSON.stringify([...path, near]), k);
-        }
-        const p: Path = absent ? [...path, near] : [...path, k];
-        fail(p, `unknown field${near ? `: did you mean ${near}?` : ""} (known: ${known.join(", ")})`);
-      }
-      return out;
-    },
+    fields: knownFields(fail, spelled),
   };
   return ctx;
 }
