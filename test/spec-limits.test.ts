@@ -111,6 +111,13 @@ describe("each limit: the spec takes it and the filter configures it; one past i
     assert.throws(() => parseSpec(stringify({ ...baseSpec(), correlation: { headers: ["traceparent", "traceparent"] } }), "dup.yaml"),
       /dup\.yaml: correlation\.headers\[1\]: "traceparent" is listed twice/);
   });
+  it("gateway.laneFrom.values: any text is a client value, \"__proto__\" too, and reaches the filter's lane_from", async () => {
+    const spec = parseSpec(stringify(withGateway({ laneFrom: { cookie: "lane", values: { ["__proto__"]: "s1", "a b;c": "s1" } } })), "p.yaml");
+    assert.deepEqual(Object.keys(spec.gateway!.laneFrom!.values!), ["__proto__", "a b;c"]);
+    const gw = filterConfigs(spec).map((c) => JSON.parse(c)).find((c) => c.lane_from);
+    assert.deepEqual(Object.keys(gw.lane_from.values), ["__proto__", "a b;c"]);
+    assert.deepEqual(await refusals(filterConfigs(spec)), []);
+  });
   it("gateway.laneFrom.values: an empty client value is refused (the filter refuses it too)", () => {
     assert.throws(() => parseSpec(stringify(withGateway({ laneFrom: { cookie: "lane", values: { "": "s1" } } })), "e.yaml"), /gateway\.laneFrom\.values\."": a client value must not be empty/);
   });

@@ -88,14 +88,16 @@ function parseLaneFrom(ctx: SpecContext, raw: unknown, lanes: Lane[]): LaneFromS
     if (count === 0) fail([...p, "values"], "must be a mapping of client value to lane name");
     else if (count > FILTER_LIMITS.lanes) fail([...p, "values"], `has ${count} values: the filter takes at most ${FILTER_LIMITS.lanes}`);
     else {
-      laneFrom.values = {};
+      const values: [string, string][] = [];
       for (const [v, lane] of Object.entries(lf.values)) {
         const vp: Path = [...p, "values", v];
         if (v === "") fail(vp, "a client value must not be empty");
         else if (v.length > FILTER_LIMITS.name) fail(vp, `the client value ${shown(v)} is too long: the filter takes at most ${FILTER_LIMITS.name} characters, this one has ${v.length}`);
         else if (typeof lane !== "string" || !lanes.some((l) => l.name === lane)) fail(vp, `${typeof lane === "string" ? shown(lane) : describe(lane)} is not one of the lanes`);
-        else laneFrom.values[v] = lane;
+        else values.push([v, lane]);
       }
+      // Built whole: a client value may be any text, "__proto__" too, which an assignment would drop.
+      laneFrom.values = Object.fromEntries(values);
     }
   }
   if (!laneFrom.header && !laneFrom.cookie && !laneFrom.query) fail(p, "needs a header, cookie or query to take the lane from");
