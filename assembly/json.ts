@@ -28,6 +28,15 @@ export class JValue {
 
 const MAX_DEPTH = 32;
 
+/** A character for an error message: printable ASCII quoted, anything else as U+XXXX (a NUL byte named). */
+function charName(c: i32): string {
+  if (c > 0x20 && c < 0x7f) return "'" + String.fromCharCode(c) + "'";
+  // By hand: toString(16) costs the module kilobytes.
+  let name = "U+";
+  for (let shift = 12; shift >= 0; shift -= 4) name += "0123456789ABCDEF".charAt((c >> shift) & 15);
+  return c == 0 ? name + " (a NUL byte: binary data, not JSON)" : name;
+}
+
 export class JsonReader {
   private src: string;
   private pos: i32 = 0;
@@ -81,7 +90,7 @@ export class JsonReader {
     if (this.word("true")) { const v = new JValue(); v.kind = Kind.Bool; v.b = true; return v; }
     if (this.word("false")) { const v = new JValue(); v.kind = Kind.Bool; return v; }
     if (this.word("null")) return new JValue();
-    return this.fail("unexpected character '" + String.fromCharCode(c) + "'");
+    return this.fail("unexpected character " + charName(c));
   }
 
   private word(w: string): bool {

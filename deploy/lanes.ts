@@ -3,11 +3,10 @@
 // and prints, per workload, direction and lane, the requests and where their lane came from, then the
 // signals worth acting on (deploy/lib/status.ts). Needs the filter's "lane_metrics": true and the
 // proxies' stats_tags for the table.
-import { parseArgs } from "node:util";
 import { integer, readCommand, UsageError } from "./lib/cli.ts";
 import { fetchStatus, formatStatus, laneStatus, parseTarget, TargetError } from "./lib/status.ts";
 
-const COMMANDS = ["status"];
+const COMMANDS = ["status"] as const;
 
 const LANES = {
   usage: "npm run lanes -- status [name=]<admin-url>... [--timeout S]",
@@ -23,15 +22,12 @@ const LANES = {
 Exit status: 0 when at least one target was read (those that were not are named on stderr), 1 when none
 was, 2 for a wrong command line.`,
   options: { timeout: { type: "string", default: "5" } },
+  commands: COMMANDS,
+  repeated: "an admin URL ([name=]<admin-url>)",
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
-  // cli.ts wants the positionals listed: as many as given, and at least the command and one target.
-  const given = parseArgs({ args: argv, options: { ...LANES.options, help: { type: "boolean", short: "h" } }, strict: false, allowPositionals: true, tokens: true })
-    .tokens.filter((t) => t.kind === "positional").length;
-  const positionals = ["the command (status)", "an admin URL ([name=]<admin-url>)", ...Array<string>(Math.max(0, given - 2)).fill("an admin URL")];
-  const { targets, timeout } = readCommand({ ...LANES, positionals }, argv, ({ values, positionals: [command, ...targets] }) => {
-    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)} (known: ${COMMANDS.join(", ")})`);
+  const { targets, timeout } = readCommand(LANES, argv, ({ values, positionals: [, ...targets] }) => {
     for (const t of targets) {
       try {
         parseTarget(t);

@@ -159,9 +159,9 @@ describe("root id", () => {
 
 // A bad spec names the file, the path in it, the line, and what is wrong; nothing is written.
 const BAD: [string, string, RegExp][] = [
-  ["not YAML", "group: [test\n", /bad\.yaml: not valid YAML: .*\(line \d+\)/],
+  ["not YAML", "group: [test\n", /bad\.yaml: not valid YAML: .*\(line \d+, column \d+\)/],
   ["not a mapping", "- a\n", /bad\.yaml: \(top level\): must be a mapping/],
-  ["unknown field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlane: {}\nlanes: {s1: {label: v1, services: [a]}}\n", /bad\.yaml: lane: unknown field .* \(line 5\)/],
+  ["unknown field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlane: {}\nlanes: {s1: {label: v1, services: [a]}}\n", /bad\.yaml: lane: unknown field: did you mean lanes\? \(known: .*\) \(line 5\)/],
   ["missing image", "group: test\nnamespace: default\nbaseline: s1\nlanes: {s1: {label: v1, services: [a]}}\n", /bad\.yaml: image: is required/],
   ["bad service name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1:\n    label: v1\n    services: [a, \"B_b\"]\n", /bad\.yaml: lanes\.s1\.services\[1\]: "B_b" is not a Kubernetes service name \(line 8\)/],
   ["baseline missing a service", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  s2: {label: v2, services: [b]}\n", /lanes\.s1\.services: the baseline lane must hold every service of the group; missing: b/],
@@ -178,11 +178,11 @@ const BAD: [string, string, RegExp][] = [
   ["empty baseline", "group: test\nnamespace: default\nbaseline: \"\"\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /baseline: must not be empty \(line 3\)/],
   ["empty lane label", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: \"\", services: [a]}}\n", /lanes\.s1\.label: must not be empty/],
   ["image without a registry", "group: test\nnamespace: default\nbaseline: s1\nimage: mocka/x:1\nlanes: {s1: {label: v1, services: [a]}}\n", /image: "mocka\/x:1" names no registry/],
-  ["numeric lane name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  0x10: {label: v2, services: [a]}\n", /lanes: key 0x10 must be a string: quote it \("0x10"\) \(line 7\)/],
+  ["numeric lane name", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  0x10: {label: v2, services: [a]}\n", /lanes: key 0x10 must be a string: quote it \("0x10"\) \(line 7, column 3\)/],
   ["fallback to an unknown lane", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  s2: {label: v2, services: [a], fallback: s9}\n", /bad\.yaml: lanes\.s2\.fallback: "s9" is not one of the lanes \(s1, s2\) \(line 7\)/],
   ["fallback cycle", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a]}\n  a: {label: v2, services: [a], fallback: b}\n  b: {label: v3, services: [a], fallback: a}\n", /bad\.yaml: lanes\.a\.fallback: the fallback chain a -> b -> a is a cycle: a chain must end at the baseline s1 \(line 7\)/],
   ["baseline with a fallback", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a], fallback: s2}\n  s2: {label: v2, services: [a]}\n", /bad\.yaml: lanes\.s1\.fallback: the baseline lane s1 has no fallback: it holds every service, and every other lane's chain ends at it \(line 6\)/],
-  ["unknown lane field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a], fallbacks: s2}\n", /bad\.yaml: lanes\.s1\.fallbacks: unknown field \(known: label, services, fallback\) \(line 6\)/],
+  ["unknown lane field", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes:\n  s1: {label: v1, services: [a], fallbacks: s2}\n", /bad\.yaml: lanes\.s1\.fallbacks: unknown field: did you mean fallback\? \(known: label, services, fallback\) \(line 6\)/],
   ["correlation not a mapping", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation: yes please\n", /correlation: must be true, false or a mapping \{headers, capacity, ttlMs\}, got string "yes please" \(line 6\)/],
   ["correlation header uppercase", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation:\n  headers: [Traceparent]\n", /correlation\.headers\[0\]: "Traceparent" must be lowercase \(line 7\)/],
   ["correlation capacity", "group: test\nnamespace: default\nbaseline: s1\nimage: r.io/x:1\nlanes: {s1: {label: v1, services: [a]}}\ncorrelation: {capacity: 0}\n", /correlation\.capacity: must be an integer 1-1048576, got 0/],

@@ -3,6 +3,7 @@
 // options and wrong positionals refused with the usage (exit 2). Tools call it before ensureBuilt(), so
 // --help and usage errors answer at once.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { quote } from "./text-file.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Config<O extends Options> = { options: O; strict: true; allowPositionals: true };
@@ -15,6 +16,10 @@ export interface Command<O extends Options> {
   options: O;
   /** The positional arguments, all required, in order, named as errors should name them ("the lanes spec file"). */
   positionals?: readonly string[];
+  /** The tool's commands: the first positional must be one of them (checked before the others). */
+  commands?: readonly string[];
+  /** After `positionals` (and the command), one or more of these, named as errors should name one ("an admin URL"). */
+  repeated?: string;
 }
 
 export interface Args<O extends Options> {
@@ -46,8 +51,42 @@ function explain(tokens: NonNullable<ReturnType<typeof parseArgs>["tokens"]>, op
   return undefined;
 }
 
-function parse<O extends Options>(cmd: Command<O>, argv: readonly string[]): Args<O> {
+/**
+ * `--seed -1` as `--seed=-1`: a negative number after an option that takes a value is its value (node's
+ * parser would call it ambiguous); the option's check then says whether negative numbers are allowed.
+ */
+function negativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (a === "--") { out.push(...argv.slice(i)); break; }
+    const long = /^--([^=]+)$/.exec(a)?.[1];
+    const short = /^-([^-])$/.exec(a)?.[1];
+    const name = long ?? (short !== undefined ? Object.keys(options).find((k) => options[k].short === short) : undefined);
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** The positionals a command line must have: the command first, then the listed ones, then the repeated one. */
+function checkPositionals(cmd: Command<Options>, got: string[]): void {
+  const want = [...(cmd.commands ? [`the command (${cmd.commands.join(", ")})`] : []), ...(cmd.positionals ?? [])];
+  if (cmd.commands && got.length > 0 && !cmd.commands.includes(got[0])) {
+    throw new UsageError(`unknown command ${quote(got[0])} (known: ${cmd.commands.join(", ")})`);
+  }
+  if (got.length < want.length) throw new UsageError(`missing ${want[got.length]}`);
+  if (cmd.repeated !== undefined) {
+    if (got.length === want.length) throw new UsageError(`missing ${cmd.repeated}`);
+  } else if (got.length > want.length) throw new UsageError(`unexpected argument ${quote(got[want.length])}`);
+}
+
+function parse<O extends Options>(cmd: Command<O>, rawArgv: readonly string[]): Args<O> {
   const options: Options = { ...cmd.options, ...HELP };
+  const argv = negativeValues(rawArgv, options);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
@@ -58,11 +97,8 @@ function parse<O extends Options>(cmd: Command<O>, argv: readonly string[]): Arg
     throw new UsageError(explain(tokens, options) ?? (e as Error).message);
   }
   if (parsed.values.help === true) throw new HelpRequested();
-  const want = cmd.positionals ?? [];
-  const got = parsed.positionals;
-  if (got.length < want.length) throw new UsageError(`missing ${want[got.length]}`);
-  if (got.length > want.length) throw new UsageError(`unexpected argument ${JSON.stringify(got[want.length])}`);
-  return { values: parsed.values as Args<O>["values"], positionals: got };
+  checkPositionals(cmd as Command<Options>, parsed.positionals);
+  return { values: parsed.values as Args<O>["values"], positionals: parsed.positionals };
 }
 
 /**
@@ -92,13 +128,14 @@ export function readCommand<const O extends Options, T>(cmd: Command<O>, argv: r
 
 // Value checks for `check`: each takes the option's long name and its value (undefined: not given, passed on).
 
-/** An integer of at least `min` (0 or 1 in practice). */
-export function integer(name: string, value: string | undefined, min = 0): number | undefined {
+/** A safe integer of at least `min` (0 or 1 in practice; -Infinity takes negative ones too), at most `max`. */
+export function integer(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
-    const what = min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : `an integer of at least ${min}`;
-    throw new UsageError(`--${name} needs ${what}, got ${JSON.stringify(value)}`);
+  const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const what = max < Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}`
+      : min === 0 ? "a non-negative integer" : min === 1 ? "a positive integer" : min === -Infinity ? "an integer" : `an integer of at least ${min}`;
+    throw new UsageError(`--${name} needs ${what}, got ${quote(value)}`);
   }
   return n;
 }
@@ -106,7 +143,7 @@ export function integer(name: string, value: string | undefined, min = 0): numbe
 /** One of `choices`. */
 export function oneOf<C extends string>(name: string, value: string | undefined, choices: readonly C[]): C | undefined {
   if (value === undefined) return undefined;
-  if (!choices.includes(value as C)) throw new UsageError(`--${name} needs one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
+  if (!choices.includes(value as C)) throw new UsageError(`--${name} needs one of ${choices.join(", ")}, got ${quote(value)}`);
   return value as C;
 }
 
@@ -114,6 +151,6 @@ export function oneOf<C extends string>(name: string, value: string | undefined,
 export function someOf<C extends string>(name: string, value: string | undefined, choices: readonly C[]): C[] | undefined {
   if (value === undefined) return undefined;
   const picked = value.split(",");
-  if (picked.some((p) => !choices.includes(p as C))) throw new UsageError(`--${name} needs one or more of ${choices.join(",")} (comma-separated), got ${JSON.stringify(value)}`);
+  if (picked.some((p) => !choices.includes(p as C))) throw new UsageError(`--${name} needs one or more of ${choices.join(",")} (comma-separated), got ${quote(value)}`);
   return picked as C[];
 }

@@ -1,9 +1,10 @@
 // The digest file `npm run push -- <ref> --digest-file F` writes and `npm run manifests -- <spec> --digests F` reads: per layout, the
 // reference pushed and the manifest digest the registry gave it. Pinning by digest makes the generated
 // resources name one immutable artifact instead of a tag someone may push over.
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
-import type { LanesSpec } from "./spec.ts";
+import type { LanesSpec } from "./spec-types.ts";
+import { printable, quote, readTextFile, TextFileError } from "./text-file.ts";
 
 export type Layout = "asm" | "istio";
 export const LAYOUTS: readonly Layout[] = ["asm", "istio"];
@@ -38,21 +39,23 @@ export function repositoryOf(ref: string): string {
 export function loadDigests(file: string, spec: LanesSpec): Record<Layout, DigestEntry> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    // A binary file is described, never echoed: its bytes could drive the terminal.
+    text = readTextFile(file, "the digest file");
   } catch (e) {
-    throw new DigestError(`${file}: cannot read the digest file: ${(e as Error).message}`);
+    if (e instanceof TextFileError) throw new DigestError(e.message);
+    throw e;
   }
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (e) {
-    throw new DigestError(`${file}: not JSON: ${(e as Error).message}`);
+    throw new DigestError(`${file}: not JSON: ${printable((e as Error).message)}`);
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
     throw new DigestError(`${file}: must be a JSON object {"asm": {ref, digest}, "istio": {ref, digest}} (as npm run push -- <ref> --layout both --digest-file F writes)`);
   }
   const problems: string[] = [];
-  for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${k}: unknown layout (known: ${LAYOUTS.join(", ")})`);
+  for (const k of Object.keys(root)) if (!LAYOUTS.includes(k as Layout)) problems.push(`${file}: ${/^[A-Za-z0-9_.-]+$/.test(k) ? k : quote(k)}: unknown layout (known: ${LAYOUTS.join(", ")})`);
   const out = {} as Record<Layout, DigestEntry>;
   for (const layout of LAYOUTS) {
     const e = (root as Record<string, any>)[layout];
@@ -60,11 +63,11 @@ export function loadDigests(file: string, spec: LanesSpec): Record<Layout, Diges
     const field = layout === "asm" ? "image" : "istioImage";
     if (e === undefined) { problems.push(`${file}: missing the ${layout} layout: the manifests need both (push with --layout both)`); continue; }
     if (typeof e !== "object" || e === null || Array.isArray(e)) { problems.push(`${file}: ${layout}: must be an object {ref, digest}`); continue; }
-    if (typeof e.ref !== "string" || e.ref === "") problems.push(`${file}: ${layout}.ref: must be the pushed image reference, got ${JSON.stringify(e.ref)}`);
+    if (typeof e.ref !== "string" || e.ref === "") problems.push(`${file}: ${layout}.ref: must be the pushed image reference, got ${typeof e.ref === "string" ? quote(e.ref) : printable(JSON.stringify(e.ref) ?? "undefined")}`);
     else if (repositoryOf(e.ref) !== repositoryOf(image)) {
-      problems.push(`${file}: ${layout}.ref: ${JSON.stringify(e.ref)} is in repository ${repositoryOf(e.ref)}, but the spec's ${field} is in ${repositoryOf(image)} (${image})`);
+      problems.push(`${file}: ${layout}.ref: ${quote(e.ref)} is in repository ${printable(repositoryOf(e.ref))}, but the spec's ${field} is in ${repositoryOf(image)} (${image})`);
     }
-    if (typeof e.digest !== "string" || !DIGEST.test(e.digest)) problems.push(`${file}: ${layout}.digest: ${JSON.stringify(e.digest)} is not a digest sha256:<64 lowercase hex>`);
+    if (typeof e.digest !== "string" || !DIGEST.test(e.digest)) problems.push(`${file}: ${layout}.digest: ${typeof e.digest === "string" ? quote(e.digest) : printable(JSON.stringify(e.digest) ?? "undefined")} is not a digest sha256:<64 lowercase hex>`);
     else {
       // A spec that pins its own digest must agree with the file, or one of them is stale.
       const own = image.split("@")[1];

@@ -1,6 +1,7 @@
 // Stacked lanes: each lane's fallback chain up to the baseline (`lanes.<name>.fallback`), the lane whose
 // version of a service a request reaches, and the spec's checks of the chains.
-import type { Lane, LanesSpec, Path, SpecContext } from "./spec.ts";
+import type { Lane, LanesSpec } from "./spec-types.ts";
+import type { Path, SpecContext } from "./spec-check.ts";
 
 /**
  * A lane's fallback chain: the lane, the lane it falls back to, and so on up to the baseline (stacked lanes:

@@ -1,89 +1,57 @@
 // The lanes spec's larger optional parts, parsed with the checks parseSpec hands over (spec.ts).
 import { otelPropagators } from "./validate.ts";
-import {
-  DNS_LABEL, TOKEN, LABEL_VALUE, LABEL_KEY, OTEL_REQUIRED_PROPAGATORS, isObject, describe,
-  type SpecContext, type Path, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec,
-} from "./spec.ts";
+import { DNS_LABEL, FILTER_LIMITS, K8S, TOKEN, LABEL_VALUE, isObject, describe, number, shown, type SpecContext, type Path } from "./spec-check.ts";
+import { OTEL_REQUIRED_PROPAGATORS, type CorrelationSpec, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec } from "./spec-types.ts";
 
 /** `gateway`: the ingress gateway, its entry, weights, sticky header and the lanes clients may name. */
-export function parseGateway(ctx: SpecContext, g: unknown, lanes: Lane[], services: string[]): GatewaySpec | undefined {
+export function parseGateway(ctx: SpecContext, raw: unknown, lanes: Lane[], services: string[]): GatewaySpec | undefined {
   const { fail, str, check, headerName } = ctx;
   let gateway: GatewaySpec | undefined;
-  if (!isObject(g)) fail(["gateway"], `must be a mapping, got ${describe(g)}`);
+  if (!isObject(raw)) fail(["gateway"], `must be a mapping, got ${describe(raw)}`);
   else {
-    const gknown = ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"];
-    for (const k of Object.keys(g)) if (!gknown.includes(k)) fail(["gateway", k], `unknown field (known: ${gknown.join(", ")})`);
+    const g = ctx.fields(["gateway"], raw, ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"]);
     const name = str(["gateway", "name"], g.name, true);
-    check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name");
+    check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name", K8S.label);
     const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
-    check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name");
+    check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
     const workloadNamespace = str(["gateway", "workloadNamespace"], g.workloadNamespace, false, "istio-system");
-    check(["gateway", "workloadNamespace"], workloadNamespace, DNS_LABEL, "a Kubernetes namespace name");
+    check(["gateway", "workloadNamespace"], workloadNamespace, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
     const labels: Record<string, string> = {};
     if (!isObject(g.labels) || Object.keys(g.labels).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
     else for (const [k, v] of Object.entries(g.labels)) {
-      if (!LABEL_KEY.test(k)) fail(["gateway", "labels", k], `${JSON.stringify(k)} is not a Kubernetes label key`);
-      if (typeof v !== "string" || v === "" || !LABEL_VALUE.test(v)) fail(["gateway", "labels", k], `must be a non-empty label value, got ${JSON.stringify(v)}`);
+      ctx.labelKey(["gateway", "labels", k], k);
+      if (typeof v !== "string" || v === "") fail(["gateway", "labels", k], `must be a non-empty label value, got ${describe(v)}`);
+      else check(["gateway", "labels", k], v, LABEL_VALUE, "a Kubernetes label value", K8S.labelValue);
       labels[k] = String(v);
     }
     const hosts: string[] = [];
     const rawHosts = g.hosts ?? ["*"];
     if (!Array.isArray(rawHosts) || rawHosts.length === 0) fail(["gateway", "hosts"], "must be a non-empty list of host names");
     else rawHosts.forEach((h: unknown, i: number) => {
-      if (typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.test(h)) fail(["gateway", "hosts", i], `${JSON.stringify(h)} is not a host name or "*"`);
+      if (typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.test(h)) fail(["gateway", "hosts", i], `${typeof h === "string" ? shown(h) : describe(h)} is not a host name or "*"`);
       else hosts.push(h);
     });
     let entry: GatewaySpec["entry"] = { service: "", prefix: "/" };
     if (!isObject(g.entry)) fail(["gateway", "entry"], "must be a mapping {service, port, prefix}");
     else {
-      for (const k of Object.keys(g.entry)) if (!["service", "port", "prefix"].includes(k)) fail(["gateway", "entry", k], "unknown field (known: service, port, prefix)");
-      const service = str(["gateway", "entry", "service"], g.entry.service, true);
-      if (service && !services.includes(service)) fail(["gateway", "entry", "service"], `${JSON.stringify(service)} is not a service of any lane`);
-      const port = g.entry.port;
-      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) fail(["gateway", "entry", "port"], `must be a port number 1-65535, got ${JSON.stringify(port)}`);
-      const prefix = str(["gateway", "entry", "prefix"], g.entry.prefix, false, "/");
-      if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${JSON.stringify(prefix)} must start with "/"`);
+      const e = ctx.fields(["gateway", "entry"], g.entry, ["service", "port", "prefix"]);
+      const service = str(["gateway", "entry", "service"], e.service, true);
+      if (service && !services.includes(service)) fail(["gateway", "entry", "service"], `${shown(service)} is not a service of any lane`);
+      const port = e.port;
+      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) fail(["gateway", "entry", "port"], `must be a port number 1-65535, got ${number(port)}`);
+      const prefix = str(["gateway", "entry", "prefix"], e.prefix, false, "/");
+      if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${shown(prefix)} must start with "/"`);
       entry = { service, prefix, ...(port !== undefined ? { port } : {}) };
     }
-    let laneFrom: LaneFromSpec | undefined;
-    if (g.laneFrom !== undefined) {
-      const lf = g.laneFrom;
-      if (!isObject(lf)) fail(["gateway", "laneFrom"], `must be a mapping {header, cookie, query, values}, got ${describe(lf)}`);
-      else {
-        laneFrom = {};
-        for (const k of Object.keys(lf)) if (!["header", "cookie", "query", "values"].includes(k)) fail(["gateway", "laneFrom", k], "unknown field (known: header, cookie, query, values)");
-        if (lf.header !== undefined) {
-          laneFrom.header = str(["gateway", "laneFrom", "header"], lf.header, true);
-          if (laneFrom.header && !TOKEN.test(laneFrom.header)) fail(["gateway", "laneFrom", "header"], `${JSON.stringify(laneFrom.header)} is not an HTTP header name`);
-          else if (laneFrom.header !== laneFrom.header.toLowerCase()) fail(["gateway", "laneFrom", "header"], `${JSON.stringify(laneFrom.header)} must be lowercase`);
-          else if (laneFrom.header === "baggage") fail(["gateway", "laneFrom", "header"], `must not be "baggage", the header that carries the lane`);
-        }
-        for (const k of ["cookie", "query"] as const) {
-          if (lf[k] === undefined) continue;
-          laneFrom[k] = str(["gateway", "laneFrom", k], lf[k], true);
-          check(["gateway", "laneFrom", k], laneFrom[k]!, TOKEN, `a ${k} name (a token)`);
-        }
-        if (lf.values !== undefined) {
-          if (!isObject(lf.values) || Object.keys(lf.values).length === 0) fail(["gateway", "laneFrom", "values"], "must be a mapping of client value to lane name");
-          else {
-            laneFrom.values = {};
-            for (const [v, lane] of Object.entries(lf.values)) {
-              if (typeof lane !== "string" || !lanes.some((l) => l.name === lane)) fail(["gateway", "laneFrom", "values", v], `${JSON.stringify(lane)} is not one of the lanes`);
-              else laneFrom.values[v] = lane;
-            }
-          }
-        }
-        if (!laneFrom.header && !laneFrom.cookie && !laneFrom.query) fail(["gateway", "laneFrom"], "needs a header, cookie or query to take the lane from");
-      }
-    }
+    const laneFrom = g.laneFrom === undefined ? undefined : parseLaneFrom(ctx, g.laneFrom, lanes);
     const weights: Record<string, number> = {};
     if (g.weights === undefined && laneFrom) {
       // Clients name their lanes; requests that name none go to the baseline.
     } else if (!isObject(g.weights) || Object.keys(g.weights).length === 0) fail(["gateway", "weights"], "must be a mapping of lane name to weight");
     else {
       for (const [lane, w] of Object.entries(g.weights)) {
-        if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${JSON.stringify(lane)} is not one of the lanes`);
-        if (!(Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 100)) fail(["gateway", "weights", lane], `must be an integer 0-100, got ${JSON.stringify(w)}`);
+        if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${shown(lane)} is not one of the lanes`);
+        if (!(Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 100)) fail(["gateway", "weights", lane], `must be an integer 0-100, got ${number(w)}`);
         else weights[lane] = w as number;
       }
       const sum = Object.values(weights).reduce((a, b) => a + b, 0);
@@ -100,20 +68,58 @@ export function parseGateway(ctx: SpecContext, g: unknown, lanes: Lane[], servic
   return gateway;
 }
 
+/** `gateway.laneFrom`: where clients name their lane, and the values they may use (the filter's lane_from). */
+function parseLaneFrom(ctx: SpecContext, raw: unknown, lanes: Lane[]): LaneFromSpec | undefined {
+  const { fail, str, check, headerName } = ctx;
+  const p: Path = ["gateway", "laneFrom"];
+  if (!isObject(raw)) { fail(p, `must be a mapping {header, cookie, query, values}, got ${describe(raw)}`); return undefined; }
+  const lf = ctx.fields(p, raw, ["header", "cookie", "query", "values"]);
+  const laneFrom: LaneFromSpec = {};
+  if (lf.header !== undefined) {
+    laneFrom.header = str([...p, "header"], lf.header, true);
+    // Its own header, not the one that carries the lane: the routing header may name a lane as it is.
+    if (laneFrom.header && laneFrom.header !== ctx.routingHeader()) headerName([...p, "header"], laneFrom.header);
+  }
+  for (const k of ["cookie", "query"] as const) {
+    if (lf[k] === undefined) continue;
+    laneFrom[k] = str([...p, k], lf[k], true);
+    check([...p, k], laneFrom[k]!, TOKEN, `a ${k} name (a token)`, FILTER_LIMITS.name);
+  }
+  if (lf.values !== undefined) {
+    const count = isObject(lf.values) ? Object.keys(lf.values).length : 0;
+    if (count === 0) fail([...p, "values"], "must be a mapping of client value to lane name");
+    else if (count > FILTER_LIMITS.lanes) fail([...p, "values"], `has ${count} values: the filter takes at most ${FILTER_LIMITS.lanes}`);
+    else {
+      const values: [string, string][] = [];
+      for (const [v, lane] of Object.entries(lf.values)) {
+        const vp: Path = [...p, "values", v];
+        if (v === "") fail(vp, "a client value must not be empty");
+        else if (v.length > FILTER_LIMITS.name) fail(vp, `the client value ${shown(v)} is too long: the filter takes at most ${FILTER_LIMITS.name} characters, this one has ${v.length}`);
+        else if (typeof lane !== "string" || !lanes.some((l) => l.name === lane)) fail(vp, `${typeof lane === "string" ? shown(lane) : describe(lane)} is not one of the lanes`);
+        else values.push([v, lane]);
+      }
+      // Built whole: a client value may be any text, "__proto__" too, which an assignment would drop.
+      laneFrom.values = Object.fromEntries(values);
+    }
+  }
+  if (!laneFrom.header && !laneFrom.cookie && !laneFrom.query) fail(p, "needs a header, cookie or query to take the lane from");
+  return laneFrom;
+}
+
 /** `otel`: the OpenTelemetry Operator Instrumentation for the zero-code path. */
-export function parseOtel(ctx: SpecContext, o: unknown, group: string): OtelSpec | undefined {
+export function parseOtel(ctx: SpecContext, raw: unknown, group: string): OtelSpec | undefined {
   const { fail, str, check } = ctx;
   let otel: OtelSpec | undefined;
   const otelName = `lane-tag-${group}`;
-  if (o === true) otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
-  else if (o !== undefined && o !== false) {
-    if (!isObject(o)) fail(["otel"], `must be true, false or a mapping {name, propagators, endpoint}, got ${describe(o)}`);
+  if (raw === true) otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
+  else if (raw !== undefined && raw !== false) {
+    if (!isObject(raw)) fail(["otel"], `must be true, false or a mapping {name, propagators, endpoint}, got ${describe(raw)}`);
     else {
       otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
-      for (const k of Object.keys(o)) if (!["name", "propagators", "endpoint"].includes(k)) fail(["otel", k], "unknown field (known: name, propagators, endpoint)");
+      const o = ctx.fields(["otel"], raw, ["name", "propagators", "endpoint"]);
       if (o.name !== undefined) {
         otel.name = str(["otel", "name"], o.name, true, otelName);
-        check(["otel", "name"], otel.name, DNS_LABEL, "a Kubernetes name");
+        check(["otel", "name"], otel.name, DNS_LABEL, "a Kubernetes name", K8S.label);
       }
       if (o.propagators !== undefined) {
         // Checked against the operator's own list (its CRD's enum), so the spec fails where the cluster would.
@@ -124,10 +130,10 @@ export function parseOtel(ctx: SpecContext, o: unknown, group: string): OtelSpec
           o.propagators.forEach((v: unknown, i: number) => {
             const p: Path = ["otel", "propagators", i];
             if (typeof v !== "string") return void fail(p, `must be a string, got ${describe(v)}`);
-            if (allowed.length && !allowed.includes(v)) return void fail(p, `${JSON.stringify(v)} is not a propagator the operator knows (${allowed.join(", ")})`);
+            if (allowed.length && !allowed.includes(v)) return void fail(p, `${shown(v)} is not a propagator the operator knows (${allowed.join(", ")})`);
             // "none" turns propagation off: the lane would stop at the first instrumented app.
             if (v === "none") return void fail(p, `"none" turns propagation off: the lane would not survive an instrumented app`);
-            if (list.includes(v)) return void fail(p, `${JSON.stringify(v)} is listed twice`);
+            if (list.includes(v)) return void fail(p, `${shown(v)} is listed twice`);
             list.push(v);
           });
           const missing = OTEL_REQUIRED_PROPAGATORS.filter((r) => !o.propagators.includes(r));
@@ -137,7 +143,7 @@ export function parseOtel(ctx: SpecContext, o: unknown, group: string): OtelSpec
       }
       if (o.endpoint !== undefined) {
         const e = str(["otel", "endpoint"], o.endpoint, true);
-        if (e && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(e)) fail(["otel", "endpoint"], `${JSON.stringify(e)} is not an http(s):// URL of an OTLP collector`);
+        if (e && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(e)) fail(["otel", "endpoint"], `${shown(e)} is not an http(s):// URL of an OTLP collector`);
         else if (e) otel.endpoint = e;
       }
     }
@@ -146,17 +152,69 @@ export function parseOtel(ctx: SpecContext, o: unknown, group: string): OtelSpec
 }
 
 /** `observe`: the filter's lane observability, each off unless listed true. */
-export function parseObserve(ctx: SpecContext, o: unknown): ObserveSpec {
+export function parseObserve(ctx: SpecContext, raw: unknown): ObserveSpec {
   const out: ObserveSpec = { laneMetrics: false, filterState: false, hopTrace: false };
-  if (o === undefined) return out;
-  if (!isObject(o)) {
-    ctx.fail(["observe"], `must be a mapping {laneMetrics, filterState, hopTrace}, got ${describe(o)}`);
+  if (raw === undefined) return out;
+  if (!isObject(raw)) {
+    ctx.fail(["observe"], `must be a mapping {laneMetrics, filterState, hopTrace}, got ${describe(raw)}`);
     return out;
   }
-  for (const [k, v] of Object.entries(o)) {
-    if (!(k in out)) ctx.fail(["observe", k], "unknown field (known: laneMetrics, filterState, hopTrace)");
-    else if (typeof v !== "boolean") ctx.fail(["observe", k], `must be true or false, got ${describe(v)}`);
+  for (const [k, v] of Object.entries(ctx.fields(["observe"], raw, Object.keys(out)))) {
+    if (!(k in out)) continue;
+    if (typeof v !== "boolean") ctx.fail(["observe", k], `must be true or false, got ${describe(v)}`);
     else out[k as keyof ObserveSpec] = v;
   }
   return out;
+}
+
+/** `correlation`: trace-correlated lanes, within the filter's limits on headers, capacity and ttl. */
+export function parseCorrelation(ctx: SpecContext, raw: unknown): CorrelationSpec | undefined {
+  const { fail } = ctx;
+  if (raw === true) return {};
+  if (raw === undefined || raw === false) return undefined;
+  if (!isObject(raw)) { fail(["correlation"], `must be true, false or a mapping {headers, capacity, ttlMs}, got ${describe(raw)}`); return undefined; }
+  const c = ctx.fields(["correlation"], raw, ["headers", "capacity", "ttlMs"]);
+  const correlation: CorrelationSpec = {};
+  if (c.headers !== undefined) {
+    const max = FILTER_LIMITS.traceHeaders;
+    if (!Array.isArray(c.headers) || c.headers.length === 0) fail(["correlation", "headers"], `must be a list of 1-${max} header names, got ${describe(c.headers)}`);
+    else if (c.headers.length > max) fail(["correlation", "headers"], `has ${c.headers.length} header names: the filter takes at most ${max}`);
+    else {
+      c.headers.forEach((h: unknown, i: number) => {
+        const p: Path = ["correlation", "headers", i];
+        if (typeof h !== "string") fail(p, `must be a string, got ${describe(h)}`);
+        else if (c.headers.indexOf(h) < i) fail(p, `${shown(h)} is listed twice`);
+        else ctx.headerName(p, h);
+      });
+      correlation.headers = c.headers;
+    }
+  }
+  const int = (k: "capacity" | "ttlMs", max: number) => {
+    const v = c[k];
+    if (v === undefined) return;
+    if (!(Number.isInteger(v) && v >= 1 && v <= max)) fail(["correlation", k], `must be an integer 1-${max}, got ${number(v)}`);
+    else correlation[k] = v;
+  };
+  int("capacity", FILTER_LIMITS.capacity);
+  int("ttlMs", FILTER_LIMITS.ttlMs);
+  return correlation;
+}
+
+/** `workloads`: service -> the `workloadLabel` value of its pods, where that is not the service name. */
+export function parseWorkloads(ctx: SpecContext, raw: unknown, services: string[], workloadLabel: string): Record<string, string> {
+  const workloads: Record<string, string> = {};
+  if (raw === undefined) return workloads;
+  if (!isObject(raw)) {
+    ctx.fail(["workloads"], `must be a mapping of service name to the ${shown(workloadLabel)} label of its pods, got ${describe(raw)}`);
+    return workloads;
+  }
+  for (const [svc, app] of Object.entries(raw)) {
+    const p: Path = ["workloads", svc];
+    if (!services.includes(svc)) ctx.fail(p, `${shown(svc)} is not a service of any lane`);
+    else if (typeof app !== "string" || app === "") ctx.fail(p, `must be a Kubernetes label value, got ${describe(app)}`);
+    else if (app.length > K8S.labelValue) ctx.fail(p, `${shown(app)} is too long: a Kubernetes label value has at most ${K8S.labelValue} characters, this one has ${app.length}`);
+    else if (!LABEL_VALUE.test(app)) ctx.fail(p, `must be a Kubernetes label value, got ${shown(app)}`);
+    else workloads[svc] = app;
+  }
+  return workloads;
 }
