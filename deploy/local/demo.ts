@@ -43,7 +43,7 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const mode = opts.mode ?? "baggage";
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status };
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed };
   const spec = meshSpec(base, mode, meshOpts);
   const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
   try {

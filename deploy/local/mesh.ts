@@ -155,6 +155,8 @@ export interface MeshOptions {
   drop?: string;
   /** Serve admin-like endpoints for each proxy. */
   admin?: boolean;
+  /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
+  traceSeed?: number;
 }
 
 /** The spec the mesh runs: the mode's, with the options' observability and correlation (for --drop). */
@@ -180,6 +182,15 @@ function adminServer(host: Host, workload: string, labels: Record<string, string
       res.end("not found");
     }
   });
+}
+
+/** A source of new W3C traceparent values: from a seeded PRNG when `seed` is given, else random. */
+export function traceparents(seed?: number): () => string {
+  if (seed === undefined) return () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  // Its own stream: the client's lane split draws from prng(seed) too.
+  const rand = prng((seed ^ 0x7ace1d5) >>> 0);
+  const hex = (words: number) => Array.from({ length: words }, () => Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0")).join("");
+  return () => `00-${hex(4)}-${hex(2)}-01`;
 }
 
 /** Starts the whole topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
@@ -237,12 +248,13 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   if (gw) await serveAdmin(gw.host, "ingressgateway", {});
   const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
   const rand = prng(seed);
+  const newTraceparent = traceparents(opts.traceSeed);
   const entry = chain(spec)[0];
   const gateway = http.createServer((req, res) => {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`]);
+    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
     const f = filterStream(gw?.gateway ?? null, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
