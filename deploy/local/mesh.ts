@@ -117,7 +117,7 @@ export const USER_HEADER = "x-user-id";
 /** The spec a mode runs: the example's, with the mode's features switched on; stacked runs its own spec. */
 export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
   if (mode === "stacked") return stackedSpec();
-  if (mode === "correlation") return { ...spec, correlation: {} };
+  if (mode === "correlation") return { ...spec, correlation: spec.correlation ?? {} };
   if (mode === "strict") return { ...fullLanes(spec), localLane: true };
   if (mode === "sticky") return { ...spec, gateway: { ...spec.gateway!, stickyHeader: USER_HEADER } };
   return spec;
@@ -144,6 +144,8 @@ export interface Mesh {
   gatewayUrl: string;
   /** Admin-like endpoints per proxy (with `admin: true`): /stats/prometheus and /server_info. */
   admins?: { workload: string; url: string }[];
+  /** Per workload (with the filter), the live trace records its sidecar's full trace table gave up (trace_evicted). */
+  traceEvicted?(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -199,6 +201,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   const spec = meshSpec(base, mode, opts);
   if (drop && !chain(spec).includes(drop)) throw new Error(`--drop ${drop}: not a service of the chain (${chain(spec).join(", ")})`);
   const admins: { workload: string; url: string }[] = [];
+  const hosts: { workload: string; host: Host }[] = [];
   const serveAdmin = async (host: Host, workload: string, labels: Record<string, string>) => {
     if (admin) admins.push({ workload, url: `http://127.0.0.1:${await serve(adminServer(host, workload, labels))}` });
   };
@@ -227,7 +230,10 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   for (const w of sidecars) {
     const labels = { app: w.service, [spec.labelKey]: w.version };
     const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"], labels, w.name) : null;
-    if (vm) await serveAdmin(vm.host, w.name, labels);
+    if (vm) {
+      hosts.push({ workload: w.name, host: vm.host });
+      await serveAdmin(vm.host, w.name, labels);
+    }
     const outPort = await serve(http.createServer(outboundHandler(vm?.outbound ?? null)));
     const up = upstreamOf(spec, w.service);
     const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode] });
@@ -276,6 +282,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   return {
     gatewayUrl: `http://127.0.0.1:${gwPort}/mock`,
     ...(admin ? { admins } : {}),
+    traceEvicted: () => new Map(hosts.map(({ workload, host }) => [workload, host.counter("lane_tag.inbound.trace_evicted") + host.counter("lane_tag.both.trace_evicted")])),
     close: async () => {
       agent.destroy();
       await Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
