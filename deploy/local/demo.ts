@@ -12,11 +12,11 @@
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
 //                (websocket/: its own mesh, spec and clients);
 //   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
+import { randomInt } from "node:crypto";
 import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
 import { gatewayWeights } from "./topology.ts";
-import { randomInt } from "node:crypto";
 import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
 import { DEBUG_HEADER } from "../lib/observe.ts";
