@@ -6,7 +6,7 @@ import { bytesEqual } from "./lane";
 import { traceIdSpan, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
 import { findHeader, hvPtr, hvLen } from "./pairs";
 import { readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH } from "./host";
-import { count, M_TRACE_RECORDED } from "./metrics";
+import { count, M_TRACE_RECORDED, M_TRACE_EVICTED } from "./metrics";
 
 // Scratch for shared-data keys and values.
 const KEY_BUF = memory.data(32, 8);
@@ -24,9 +24,22 @@ function traceHash(config: Config, buf: usize, n: u32, i: i32): u64 {
   return hash64(hvPtr + <usize>(span >> 32), <i32>span) | 1; // never 0
 }
 
-// Reads the slot of `hash`; true with the value at readPtr()/readSize() and its cas at readCas().
-function readSlot(config: Config, hash: u64): bool {
-  return readShared(KEY_BUF, writeSlotKey(KEY_BUF, slotOf(hash, config.capacity)));
+// A trace may sit in any of WAYS consecutive slots from slotOf(hash): one slot per trace would let a trace
+// in flight lose its record to any newer trace hashing there (at 8 traces in flight and 8192 slots, about
+// one lane lost per 1000 requests); in a set, the record given up is the oldest of WAYS.
+const WAYS: u32 = 4;
+
+// Reads slot j of the set of `hash`; true with the value at readPtr()/readSize() and its cas at readCas().
+function readWay(config: Config, hash: u64, j: u32): bool {
+  return readShared(KEY_BUF, writeSlotKey(KEY_BUF, wayOf(config, hash, j)));
+}
+
+function wayOf(config: Config, hash: u64, j: u32): u32 {
+  return (slotOf(hash, config.capacity) + j) % <u32>config.capacity;
+}
+
+function waysOf(config: Config): u32 {
+  return <u32>config.capacity < WAYS ? <u32>config.capacity : WAYS;
 }
 
 // The lane traceLane found: in the host arena until the end of this callback.
@@ -36,44 +49,88 @@ export let tracedLen: i32 = 0;
 /** The live, allowed lane recorded for one of the request's trace ids (in header order), at tracedPtr/tracedLen. */
 export function traceLane(config: Config, buf: usize, n: u32): bool {
   const now = nowMs();
+  const ways = waysOf(config);
   for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
     const h = traceHash(config, buf, n, i);
-    if (h == 0 || !readSlot(config, h)) continue;
-    const v = readPtr();
-    const vl = <i32>readSize();
-    if (entryIsFor(v, vl, h) && entryExpires(v) > now && config.allows(v + ENTRY_HEADER, vl - ENTRY_HEADER)) {
-      tracedPtr = v + ENTRY_HEADER;
-      tracedLen = vl - ENTRY_HEADER;
-      return true;
+    if (h == 0) continue;
+    // Records fill a set from its start and slots are never emptied: an empty slot ends the search.
+    for (let j: u32 = 0; j < ways && readWay(config, h, j); j++) {
+      const v = readPtr();
+      const vl = <i32>readSize();
+      if (!entryIsFor(v, vl, h)) continue;
+      if (entryExpires(v) > now && config.allows(v + ENTRY_HEADER, vl - ENTRY_HEADER)) {
+        tracedPtr = v + ENTRY_HEADER;
+        tracedLen = vl - ENTRY_HEADER;
+        return true;
+      }
+      break;
     }
   }
   return false;
 }
 
+// Where recordTrace writes: the slot (way) of the set and its cas, whether a live record of another trace
+// is given up there, or none (SKIP) when the trace's record is fresh already.
+const SKIP: u32 = 0xffffffff;
+let pickCas: u32 = 0;
+let pickEvicts = false;
+
 /**
- * Records trace id -> lane in the slot of each trace id the request carries. A compare-and-swap write:
- * another worker may have written the slot since we read it, and then we read again (at most twice).
- * A slot that already holds this trace and lane for more than half the TTL is left alone.
+ * The way of the set for trace `hash`: its own record, else the first empty slot, else the record that
+ * expires first (an expired or malformed one counts as expired). SKIP when its own record already holds
+ * `lane` for more than half the TTL.
+ */
+function pickWay(config: Config, hash: u64, now: i64, lane: usize, laneLen: i32): u32 {
+  const ways = waysOf(config);
+  let best: u32 = 0;
+  let bestExpires = I64.MAX_VALUE;
+  pickCas = 0;
+  for (let j: u32 = 0; j < ways; j++) {
+    if (!readWay(config, hash, j)) {
+      pickCas = 0;
+      pickEvicts = false;
+      return j;
+    }
+    const v = readPtr();
+    const vl = <i32>readSize();
+    if (entryIsFor(v, vl, hash)) {
+      if (bytesEqual(v + ENTRY_HEADER, vl - ENTRY_HEADER, lane, laneLen) && entryExpires(v) - now > <i64>config.ttlMs / 2) return SKIP;
+      pickCas = readCas();
+      pickEvicts = false;
+      return j;
+    }
+    const e = vl > ENTRY_HEADER && vl == ENTRY_HEADER + <i32>load<u8>(v + 16) ? entryExpires(v) : I64.MIN_VALUE;
+    if (e < bestExpires) {
+      best = j;
+      bestExpires = e;
+      pickCas = readCas();
+    }
+  }
+  pickEvicts = bestExpires > now;
+  return best;
+}
+
+/**
+ * Records trace id -> lane in the set of each trace id the request carries. A compare-and-swap write:
+ * another worker may have written the slot since we read it, and then we pick again (at most twice).
+ * A live record of another trace given up for it is counted (trace_evicted): the table is too small for
+ * the traces that arrive within ttl_ms.
  */
 export function recordTrace(dir: i32, config: Config, buf: usize, n: u32, lane: usize, laneLen: i32): void {
   const now = nowMs();
-  const ttl = <i64>config.ttlMs;
   for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
     const h = traceHash(config, buf, n, i);
     if (h == 0) continue;
     for (let attempt = 0; attempt < 2; attempt++) {
-      let cas: u32 = 0;
-      if (readSlot(config, h)) {
-        cas = readCas();
-        const v = readPtr();
-        const vl = <i32>readSize();
-        if (entryIsFor(v, vl, h) && bytesEqual(v + ENTRY_HEADER, vl - ENTRY_HEADER, lane, laneLen) &&
-          entryExpires(v) - now > ttl / 2) break;
-      }
-      const el = writeEntry(ENTRY_BUF, h, now + ttl, lane, laneLen);
-      const r = writeShared(KEY_BUF, writeSlotKey(KEY_BUF, slotOf(h, config.capacity)), ENTRY_BUF, el, cas);
+      const j = pickWay(config, h, now, lane, laneLen);
+      if (j == SKIP) break;
+      const el = writeEntry(ENTRY_BUF, h, now + <i64>config.ttlMs, lane, laneLen);
+      const r = writeShared(KEY_BUF, writeSlotKey(KEY_BUF, wayOf(config, h, j)), ENTRY_BUF, el, pickCas);
       if (r == RESULT_CAS_MISMATCH) continue;
-      if (r == RESULT_OK) count(dir, M_TRACE_RECORDED);
+      if (r == RESULT_OK) {
+        count(dir, M_TRACE_RECORDED);
+        if (pickEvicts) count(dir, M_TRACE_EVICTED);
+      }
       break;
     }
   }

@@ -124,12 +124,13 @@ describe("correlation: trace id -> lane in shared data", () => {
     }
     const shared = new Racing();
     const s = await sidecar(CORRELATION, { sharedData: shared });
-    // The slot exists (Envoy's set with cas 0 is unconditional, so a race on an empty slot just means
-    // the last writer wins; both wrote a valid entry).
-    shared.set("", slotKey(TRACE, 8192), new Uint8Array(20), 0);
+    // Every slot of the trace's set (4 from its own) exists (Envoy's set with cas 0 is unconditional, so a
+    // race on an empty slot just means the last writer wins; both wrote a valid entry).
+    const first = Number.parseInt(slotKey(TRACE, 8192).slice(-8), 16);
+    for (let j = 0; j < 4; j++) shared.set("", `lane-tag.trace.${(first + j).toString(16).padStart(8, "0")}`, new Uint8Array(20), 0);
     shared.raced = false;
     send(s.inbound, withTrace(TRACE, [["x-asm-prefer-tag", "s2"]]), IN);
-    assert.equal(s.host.calls.get("proxy_get_shared_data"), 2);
+    assert.equal(s.host.calls.get("proxy_get_shared_data"), 8, "the set read twice");
     assert.equal(s.host.calls.get("proxy_set_shared_data"), 2, "first set failed with CasMismatch, second succeeded");
     assert.deepEqual(send(s.outbound, withTrace(), OUT).tag, ["s2"]);
   });

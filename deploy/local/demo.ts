@@ -12,11 +12,12 @@
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
 //                (websocket/: its own mesh, spec and clients);
 //   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
+import { randomInt } from "node:crypto";
 import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
 import { gatewayWeights } from "./topology.ts";
-import { sendRequests, summarize, formatSummary, check, checkTraces, type Result } from "./client.ts";
+import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
 import { DEBUG_HEADER } from "../lib/observe.ts";
 import { laneStatus, fetchStatus, formatStatus } from "../lib/status.ts";
@@ -43,7 +44,7 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const mode = opts.mode ?? "baggage";
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status };
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed };
   const spec = meshSpec(base, mode, meshOpts);
   const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
   try {
@@ -56,12 +57,13 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
     });
     const ms = Date.now() - t0;
     const weights = gatewayWeights(spec, opts.weights);
-    const failures = check(spec, results, { filter: opts.withFilter });
+    // A lane lost because a full trace table gave up its record is told apart, counted from trace_evicted.
+    const { failures, evicted } = checkRun(spec, results, { filter: opts.withFilter, evicted: mesh.traceEvicted?.() });
     if (mode === "sticky") failures.push(...checkSticky(results));
     if (opts.trace) failures.push(...checkTraces(spec, results));
     // The same code as `npm run lanes -- status`, on the emulated proxies' admin endpoints.
     const status = opts.status ? laneStatus(await fetchStatus((mesh.admins ?? []).map((a) => `${a.workload}=${a.url}`))) : undefined;
-    return { results, failures, summary: summarize(spec, results), weights, ms, spec, status };
+    return { results, failures, evicted, summary: summarize(spec, results), weights, ms, spec, status };
   } finally {
     await mesh.close();
   }
@@ -93,7 +95,7 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --requests N, -n N requests through the gateway (100)
   --weights A,B,C    the gateway's lane weights (the spec's by default; not with sticky)
   --users U          sticky only: distinct x-user-id values (200)
-  --seed S           the client's seed (1)
+  --seed S           the seed of the lane split and of the gateway's trace ids (random; printed on failure)
   --concurrency C    requests in flight (8)
   --no-filter        the same mesh without lane-tag: lanes are lost after the first hop
   --quiet, -q        no line per request
@@ -113,7 +115,7 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
 /** The options' values, and the checks across options; a UsageError names what is wrong. */
 function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options"]>): DemoOptions {
   const o: DemoOptions = {
-    requests: integer("requests", v.requests, 1) ?? 100, seed: integer("seed", v.seed, 1) ?? 1,
+    requests: integer("requests", v.requests, 1) ?? 100, seed: integer("seed", v.seed, 1) ?? randomInt(1, 2 ** 31),
     concurrency: integer("concurrency", v.concurrency, 1) ?? 8, users: integer("users", v.users, 1),
     messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
@@ -156,7 +158,7 @@ async function main() {
   if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
-  const { results, failures, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
+  const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${MODE_TEXT[mode]}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
@@ -169,13 +171,18 @@ async function main() {
   }
   if (opts.drop) console.log(`\n${opts.drop}'s app forwards only traceparent (it drops baggage); trace correlation is on in every sidecar`);
   if (status) console.log(`\nlanes status (npm run lanes -- status, on each proxy's admin endpoint):\n\n${formatStatus(status)}`);
+  if (evicted.length) {
+    console.log(`\n${evicted.length} request(s) lost their lane because a full trace table gave up their record (trace_evicted; correlation.capacity is too small for the traces that arrive within correlation.ttlMs):`);
+    for (const f of evicted.slice(0, 10)) console.log(`  ${f}`);
+  }
   if (failures.length) {
     console.log(`\n${failures.length} request(s) not as expected${opts.withFilter ? "" : " without the filter"}:`);
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
+    console.log(`\nseed ${opts.seed}: the same --seed gives the same lane split and trace ids`);
     process.exit(1);
   }
   console.log(opts.withFilter
-    ? `\nevery chain stayed in its lane (${fallbackText(ran)})`
+    ? `\nevery ${evicted.length ? "other " : ""}chain stayed in its lane (${fallbackText(ran)})`
     : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
 

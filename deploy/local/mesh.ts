@@ -117,7 +117,7 @@ export const USER_HEADER = "x-user-id";
 /** The spec a mode runs: the example's, with the mode's features switched on; stacked runs its own spec. */
 export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
   if (mode === "stacked") return stackedSpec();
-  if (mode === "correlation") return { ...spec, correlation: {} };
+  if (mode === "correlation") return { ...spec, correlation: spec.correlation ?? {} };
   if (mode === "strict") return { ...fullLanes(spec), localLane: true };
   if (mode === "sticky") return { ...spec, gateway: { ...spec.gateway!, stickyHeader: USER_HEADER } };
   return spec;
@@ -144,6 +144,8 @@ export interface Mesh {
   gatewayUrl: string;
   /** Admin-like endpoints per proxy (with `admin: true`): /stats/prometheus and /server_info. */
   admins?: { workload: string; url: string }[];
+  /** Per workload (with the filter), the live trace records its sidecar's full trace table gave up (trace_evicted). */
+  traceEvicted?(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,8 @@ export interface MeshOptions {
   drop?: string;
   /** Serve admin-like endpoints for each proxy. */
   admin?: boolean;
+  /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
+  traceSeed?: number;
 }
 
 /** The spec the mesh runs: the mode's, with the options' observability and correlation (for --drop). */
@@ -182,12 +186,22 @@ function adminServer(host: Host, workload: string, labels: Record<string, string
   });
 }
 
+/** A source of new W3C traceparent values: from a seeded PRNG when `seed` is given, else random. */
+export function traceparents(seed?: number): () => string {
+  if (seed === undefined) return () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  // Its own stream: the client's lane split draws from prng(seed) too.
+  const rand = prng((seed ^ 0x7ace1d5) >>> 0);
+  const hex = (words: number) => Array.from({ length: words }, () => Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0")).join("");
+  return () => `00-${hex(4)}-${hex(2)}-01`;
+}
+
 /** Starts the whole topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
 export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
   const { withFilter = true, weights, seed = 7, mode = "baggage", drop, admin = false } = opts;
   const spec = meshSpec(base, mode, opts);
   if (drop && !chain(spec).includes(drop)) throw new Error(`--drop ${drop}: not a service of the chain (${chain(spec).join(", ")})`);
   const admins: { workload: string; url: string }[] = [];
+  const hosts: { workload: string; host: Host }[] = [];
   const serveAdmin = async (host: Host, workload: string, labels: Record<string, string>) => {
     if (admin) admins.push({ workload, url: `http://127.0.0.1:${await serve(adminServer(host, workload, labels))}` });
   };
@@ -216,7 +230,10 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   for (const w of sidecars) {
     const labels = { app: w.service, [spec.labelKey]: w.version };
     const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"], labels, w.name) : null;
-    if (vm) await serveAdmin(vm.host, w.name, labels);
+    if (vm) {
+      hosts.push({ workload: w.name, host: vm.host });
+      await serveAdmin(vm.host, w.name, labels);
+    }
     const outPort = await serve(http.createServer(outboundHandler(vm?.outbound ?? null)));
     const up = upstreamOf(spec, w.service);
     const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode] });
@@ -237,12 +254,13 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   if (gw) await serveAdmin(gw.host, "ingressgateway", {});
   const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
   const rand = prng(seed);
+  const newTraceparent = traceparents(opts.traceSeed);
   const entry = chain(spec)[0];
   const gateway = http.createServer((req, res) => {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`]);
+    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
     const f = filterStream(gw?.gateway ?? null, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
@@ -264,6 +282,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   return {
     gatewayUrl: `http://127.0.0.1:${gwPort}/mock`,
     ...(admin ? { admins } : {}),
+    traceEvicted: () => new Map(hosts.map(({ workload, host }) => [workload, host.counter("lane_tag.inbound.trace_evicted") + host.counter("lane_tag.both.trace_evicted")])),
     close: async () => {
       agent.destroy();
       await Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));

@@ -212,7 +212,7 @@ export function effectiveDirection(cfg: Cfg, listener: number | undefined): "inb
 
 /** Checks one request's outcome; returns what is wrong, or null. */
 /**
- * Trace correlation's shared data, modelled exactly: slots by hash, entries (hash, expiry, lane), the
+ * Trace correlation's shared data, modelled exactly: sets of slots by hash, entries (hash, expiry, lane), the
  * skip-when-fresh rule, and the clock the fuzz host runs on. Kept across configurations, as shared data is
  * per vm_id; with it the fallback lane of every lane-less outbound request is predicted exactly, except a
  * weighted choice, which must be one of the lanes with weight (and the same for the same sticky value).
@@ -229,23 +229,42 @@ export class CorrelationModel {
       return id === null ? null : hash64(id) | 1n;
     }).filter((x): x is bigint => x !== null);
   }
-  private key(cfg: Cfg, h: bigint): string {
-    return `${((h >> 32n) % BigInt(cfg.correlation?.capacity ?? 8192)).toString(16)}`;
+  // The keys of a trace's set: WAYS (4) consecutive slots from its own, fewer in a smaller table.
+  private set(cfg: Cfg, h: bigint): string[] {
+    const capacity = cfg.correlation?.capacity ?? 8192;
+    const first = Number((h >> 32n) % BigInt(capacity));
+    return Array.from({ length: Math.min(4, capacity) }, (_, j) => ((first + j) % capacity).toString(16));
   }
   record(cfg: Cfg, input: Header[], lane: string | null, dir: string): void {
     if (lane === null || dir === "outbound") return;
     const ttl = cfg.correlation?.ttl_ms ?? 60000;
     for (const h of this.ids(cfg, input)) {
-      const k = this.key(cfg, h);
-      const e = this.slots.get(k);
-      if (e && e.hash === h && e.lane === lane && e.expires - this.nowMs > Math.trunc(ttl / 2)) continue;
-      this.slots.set(k, { hash: h, expires: this.nowMs + ttl, lane });
+      // Its own entry, else the first empty slot, else the entry that expires first.
+      let pick: string | null = null;
+      let oldest: { k: string; expires: number } | null = null;
+      let skip = false;
+      for (const k of this.set(cfg, h)) {
+        const e = this.slots.get(k);
+        if (!e) { pick = k; break; }
+        if (e.hash === h) {
+          skip = e.lane === lane && e.expires - this.nowMs > Math.trunc(ttl / 2);
+          pick = k;
+          break;
+        }
+        if (!oldest || e.expires < oldest.expires) oldest = { k, expires: e.expires };
+      }
+      if (!skip) this.slots.set(pick ?? oldest!.k, { hash: h, expires: this.nowMs + ttl, lane });
     }
   }
   traceLane(cfg: Cfg, input: Header[]): string | null {
     for (const h of this.ids(cfg, input)) {
-      const e = this.slots.get(this.key(cfg, h));
-      if (e && e.hash === h && e.expires > this.nowMs && validLane(e.lane, cfg)) return e.lane;
+      for (const k of this.set(cfg, h)) {
+        const e = this.slots.get(k);
+        if (!e) break;
+        if (e.hash !== h) continue;
+        if (e.expires > this.nowMs && validLane(e.lane, cfg)) return e.lane;
+        break;
+      }
     }
     return null;
   }
