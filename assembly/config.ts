@@ -1,6 +1,6 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
 // once per configure by parseConfig (config-parse.ts, re-exported here). Pure: no host calls.
-import { jsonString } from "./json";
+import { jsonString, joined } from "./json";
 import { bytesEqual } from "./lane";
 import { traceKind, hash64 } from "./trace";
 import { isLaneString } from "./config-parse";
@@ -171,39 +171,41 @@ export class Config {
 
   /** The effective configuration as JSON, for the configure log line (optional features when on). */
   toJSON(): string {
-    let s = "{\"routing_header\":" + jsonString(this.routingHeader) +
+    // Pieces joined once: the line can be ~300 KiB (five 256-entry lists), and += would copy it each time.
+    const s: string[] = ["{\"routing_header\":" + jsonString(this.routingHeader) +
       ",\"baggage_key\":" + jsonString(this.baggageKey) +
       ",\"direction\":" + jsonString(directionName(this.direction)) +
       ",\"lanes\":" + list(this.lanes) +
       ",\"default_lane\":" + jsonString(this.defaultLane) +
-      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false");
+      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false")];
     if (this.correlation) {
-      s += ",\"correlation\":{\"enabled\":true,\"headers\":" + list(this.traceHeaders) + ",\"capacity\":" +
-        this.capacity.toString() + ",\"ttl_ms\":" + this.ttlMs.toString() + "}";
+      s.push(",\"correlation\":{\"enabled\":true,\"headers\":" + list(this.traceHeaders) + ",\"capacity\":" +
+        this.capacity.toString() + ",\"ttl_ms\":" + this.ttlMs.toString() + "}");
     }
     if (this.localLabel.length > 0) {
-      s += ",\"local_lane\":{\"label\":" + jsonString(this.localLabel);
-      if (this.labelValues.length > 0) s += ",\"label_to_lane\":" + map(this.labelValues, this.labelLanes, null);
-      s += "}";
+      s.push(",\"local_lane\":{\"label\":" + jsonString(this.localLabel));
+      if (this.labelValues.length > 0) s.push(",\"label_to_lane\":" + map(this.labelValues, this.labelLanes, null));
+      s.push("}");
     }
     if (this.assignLanes.length > 0) {
-      s += ",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
-        ",\"sticky_header\":" + jsonString(this.stickyHeader) + "}";
+      s.push(",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
+        ",\"sticky_header\":" + jsonString(this.stickyHeader) + "}");
     }
     if (this.laneFrom()) {
-      s += ",\"lane_from\":{\"header\":" + jsonString(this.fromHeader) + ",\"cookie\":" + jsonString(this.fromCookie) +
+      s.push(",\"lane_from\":{\"header\":" + jsonString(this.fromHeader) + ",\"cookie\":" + jsonString(this.fromCookie) +
         ",\"query\":" + jsonString(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
-        ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}";
+        ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}");
     }
-    if (this.laneMetrics) s += ",\"lane_metrics\":true";
-    if (this.filterState) s += ",\"filter_state\":true";
+    if (this.laneMetrics) s.push(",\"lane_metrics\":true");
+    if (this.filterState) s.push(",\"filter_state\":true");
     if (this.hopTrace) {
-      s += ",\"hop_trace\":{\"accept_debug_header\":" + (this.traceAccept ? "true" : "false") + ",\"workload\":" + jsonString(this.traceWorkload) +
-        ",\"label\":" + jsonString(this.traceLabel);
-      if (this.traceLabelValues.length > 0) s += ",\"label_to_lane\":" + map(this.traceLabelValues, this.traceLabelLanes, null);
-      s += "}";
+      s.push(",\"hop_trace\":{\"accept_debug_header\":" + (this.traceAccept ? "true" : "false") + ",\"workload\":" + jsonString(this.traceWorkload) +
+        ",\"label\":" + jsonString(this.traceLabel));
+      if (this.traceLabelValues.length > 0) s.push(",\"label_to_lane\":" + map(this.traceLabelValues, this.traceLabelLanes, null));
+      s.push("}");
     }
-    return s + "}";
+    s.push("}");
+    return joined(s, "");
   }
 }
 
@@ -214,15 +216,15 @@ function allBytes(a: string[]): ArrayBuffer[] {
 }
 
 function list(a: string[]): string {
-  let s = "[";
-  for (let i = 0; i < a.length; i++) s += (i > 0 ? "," : "") + jsonString(a[i]);
-  return s + "]";
+  const parts = new Array<string>(a.length);
+  for (let i = 0; i < a.length; i++) parts[i] = jsonString(a[i]);
+  return "[" + joined(parts, ",") + "]";
 }
 
 function map(keys: string[], strs: string[] | null, nums: i32[] | null): string {
-  let s = "{";
+  const parts = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
-    s += (i > 0 ? "," : "") + jsonString(keys[i]) + ":" + (strs !== null ? jsonString(strs[i]) : nums![i].toString());
+    parts[i] = jsonString(keys[i]) + ":" + (strs !== null ? jsonString(strs[i]) : nums![i].toString());
   }
-  return s + "}";
+  return "{" + joined(parts, ",") + "}";
 }

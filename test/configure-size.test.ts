@@ -135,6 +135,30 @@ describe("configure with escapes, many members, deep nesting and long numbers", 
   });
 });
 
+describe("the largest valid configuration", () => {
+  // Every list and map at its limit, every string at its longest: ~290 KiB of JSON.
+  const lanes = Array.from({ length: 256 }, (_, i) => `l${i}-${"x".repeat(63)}`.slice(0, 63));
+  const map = (p: string) => Object.fromEntries(lanes.map((l, i) => [`${p}${i}-${"v".repeat(256)}`.slice(0, 256), l]));
+  const header = (i: number) => `x-h${i}-${"h".repeat(256)}`.slice(0, 256);
+  const config = {
+    routing_header: header(100), baggage_key: "k".repeat(256), direction: "both", lanes, default_lane: lanes[255],
+    correlation: { enabled: true, headers: Array.from({ length: 8 }, (_, i) => header(i)), capacity: 1048576, ttl_ms: 86400000 },
+    local_lane: { label: "L".repeat(317), label_to_lane: map("a") },
+    assign: { weights: Object.fromEntries(lanes.map((l) => [l, 1000000])), sticky_header: header(50) },
+    lane_from: { header: header(60), cookie: "c".repeat(256), query: "q".repeat(256), values: map("b"), trusted: true },
+    lane_metrics: true, filter_state: true,
+    hop_trace: { accept_debug_header: false, workload: "w".repeat(253), label: "M".repeat(317), label_to_lane: map("c") },
+  };
+  it("configures, logs the whole effective configuration, in memory linear in its size", async () => {
+    const { host, plugin } = await configure(JSON.stringify(config));
+    assert.equal(plugin.failed, false, host.logs.at(-1)?.message.slice(0, 300));
+    const line = host.logs.find((l) => l.message.includes(" configured: "))!.message;
+    assert.deepEqual(JSON.parse(line.slice(line.indexOf(" configured: ") + 13)), { ...config, trust_client_lane: true });
+    // Building that line piece by piece (+=, or Array.join at the release build's shrink level) took 256 MiB.
+    assert.ok(host.memoryBytes() <= 32 * MiB, `${host.memoryBytes()} bytes`);
+  });
+});
+
 describe("reconfiguring with 1 MiB configurations keeps memory bounded", () => {
   it("50 refused and 50 accepted reconfigures: linear memory stops growing", async () => {
     const host = await Host.load(wasm);

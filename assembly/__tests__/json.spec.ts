@@ -1,4 +1,4 @@
-import { JsonReader, Kind, quote, jsonString, MAX_VALUES } from "../json";
+import { JsonReader, Kind, quote, jsonString, joined, MAX_VALUES } from "../json";
 
 function num(text: string): f64 {
   const v = new JsonReader(text).parse();
@@ -35,6 +35,12 @@ describe("JSON reader", () => {
     // An escape is never cut, nor a surrogate pair; the size is the value's in UTF-8.
     expect(quote("a".repeat(99) + "\n" + "b")).toBe("\"" + "a".repeat(99) + "\"...(101 bytes)");
     expect(quote("x" + "\ud83d\ude00".repeat(60))).toBe("\"x" + "\ud83d\ude00".repeat(49) + "\"...(241 bytes)");
+  });
+  it("joins strings with a separator", () => {
+    expect(joined([], ",")).toBe("");
+    expect(joined(["a"], ",")).toBe("a");
+    expect(joined(["ab", "", "c\u00e9"], ", ")).toBe("ab, , c\u00e9");
+    expect(joined(["x", "y"], "")).toBe("xy");
   });
   it("decodes many escapes in one string", () => {
     let text = "\"";
