@@ -135,6 +135,26 @@ describe("configure with escapes, many members, deep nesting and long numbers", 
   });
 });
 
+describe("values configure reads from the host are cut in its log lines too", () => {
+  const long = "x".repeat(65536);
+  it("a root id, a node metadata label value, a workload name of 64 KiB", async () => {
+    const other = await Host.load(wasm);
+    const p = other.configure({ configuration: "", rootId: long });
+    assert.equal(p.failed, true);
+    assert.equal(other.vmFailed, null);
+    assert.match(other.logs[0].message, /^lane-tag: root id "x{100}"\.\.\.\(65536 bytes\) is not served by this module/);
+    const host = await Host.load(wasm, { nodeMetadata: { WORKLOAD_NAME: long, LABELS: { lane: long } } });
+    const q = host.configure({ configuration: JSON.stringify({ local_lane: { label: "lane" }, hop_trace: true }) });
+    assert.equal(host.vmFailed, null);
+    assert.equal(q.failed, false);
+    const lines = host.logs.map((l) => l.message).filter((m) => !m.includes(" configured: "));
+    assert.equal(lines.length, 3, lines.join("\n"));
+    for (const line of lines) assert.ok(Buffer.byteLength(line) <= MAX_LINE, line.slice(0, 300));
+    assert.match(lines[0], /node\.metadata\.LABELS\.lane is "x{100}"\.\.\.\(65536 bytes\), which is no lane/);
+    assert.match(lines[1], /WORKLOAD_NAME is "x{100}"\.\.\.\(65536 bytes\), not a workload name/);
+  });
+});
+
 describe("the largest valid configuration", () => {
   // Every list and map at its limit, every string at its longest: ~290 KiB of JSON.
   const lanes = Array.from({ length: 256 }, (_, i) => `l${i}-${"x".repeat(63)}`.slice(0, 63));
