@@ -1,7 +1,7 @@
 // Parsing and checking the plugin configuration: every unknown field, wrong type or invalid value is an
 // error that names the field and says why. Pure, table-tested with as-pect.
 import { JsonReader, JValue, Kind, quote } from "./json";
-import { isLaneRaw } from "./lane";
+import { isLaneRaw, MAX_LANE } from "./lane";
 import { parseHopTrace } from "./config-observe";
 import {
   Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, MAX_LANES, MAX_NAME, MAX_CAPACITY, MAX_TTL_MS, MAX_TRACE_HEADERS, MAX_WEIGHT, bytesOf,
@@ -52,6 +52,7 @@ function hasUpper(s: string): bool {
 }
 
 export function isLaneString(s: string): bool {
+  if (s.length > MAX_LANE) return false; // before encoding: a value can be 1 MiB
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   const b = bytesOf(s);
   return isLaneRaw(changetype<usize>(b), b.byteLength);
@@ -128,9 +129,15 @@ export function labelKeyErr(name: string, x: JValue): ConfigResult | null {
   return null;
 }
 
-/** A label value -> lane object (local_lane.label_to_lane, hop_trace.label_to_lane) into values/lanes. */
+/**
+ * A label value -> lane object (local_lane.label_to_lane, hop_trace.label_to_lane) into values/lanes. As
+ * many entries as lanes, and label values as long as names, so that the configure log line stays bounded.
+ */
 export function parseLabelMap(name: string, x: JValue, values: string[], lanes: string[]): ConfigResult | null {
-  if (x.kind != Kind.Object) return typeErr(name, "an object of label value to lane", x);
+  if (x.kind != Kind.Object || x.keys.length > MAX_LANES) return typeErr(name, "an object of label value to lane (at most 256)", x);
+  for (let j = 0; j < x.keys.length; j++) {
+    if (x.keys[j].length > MAX_NAME) return fieldErr(name + "." + x.keys[j], "a label value must have at most 256 characters");
+  }
   return parseLaneMap(name, x, values, lanes);
 }
 
@@ -273,7 +280,7 @@ export function parseConfig(text: string): ConfigResult {
   }
   const reader = new JsonReader(text);
   const root = reader.parse();
-  if (root === null) return err("configuration is not valid JSON: " + reader.error);
+  if (root === null) return err((reader.tooMany ? "configuration is too large: " : "configuration is not valid JSON: ") + reader.error);
   if (root.kind != Kind.Object) return err("configuration must be a JSON object, got " + root.kindName());
   if (reader.duplicateKey.length > 0) return fieldErr(reader.duplicateKey, "given more than once");
 

@@ -1,6 +1,6 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
 // once per configure by parseConfig (config-parse.ts, re-exported here). Pure: no host calls.
-import { quote } from "./json";
+import { jsonString, joined } from "./json";
 import { bytesEqual } from "./lane";
 import { traceKind, hash64 } from "./trace";
 import { isLaneString } from "./config-parse";
@@ -15,6 +15,8 @@ export const DIR_BOTH: i32 = 3;
 export const DEFAULT_ROUTING_HEADER = "x-asm-prefer-tag";
 export const MAX_LANES: i32 = 256;
 export const MAX_NAME: i32 = 256;
+/** The largest plugin configuration read: far above any real one, and what bounds configure's memory. */
+export const MAX_CONFIG_BYTES: u32 = 1 << 20;
 
 export function directionName(d: i32): string {
   if (d == DIR_INBOUND) return "inbound";
@@ -169,39 +171,41 @@ export class Config {
 
   /** The effective configuration as JSON, for the configure log line (optional features when on). */
   toJSON(): string {
-    let s = "{\"routing_header\":" + quote(this.routingHeader) +
-      ",\"baggage_key\":" + quote(this.baggageKey) +
-      ",\"direction\":" + quote(directionName(this.direction)) +
+    // Pieces joined once: the line can be ~300 KiB (five 256-entry lists), and += would copy it each time.
+    const s: string[] = ["{\"routing_header\":" + jsonString(this.routingHeader) +
+      ",\"baggage_key\":" + jsonString(this.baggageKey) +
+      ",\"direction\":" + jsonString(directionName(this.direction)) +
       ",\"lanes\":" + list(this.lanes) +
-      ",\"default_lane\":" + quote(this.defaultLane) +
-      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false");
+      ",\"default_lane\":" + jsonString(this.defaultLane) +
+      ",\"trust_client_lane\":" + (this.trustClientLane ? "true" : "false")];
     if (this.correlation) {
-      s += ",\"correlation\":{\"enabled\":true,\"headers\":" + list(this.traceHeaders) + ",\"capacity\":" +
-        this.capacity.toString() + ",\"ttl_ms\":" + this.ttlMs.toString() + "}";
+      s.push(",\"correlation\":{\"enabled\":true,\"headers\":" + list(this.traceHeaders) + ",\"capacity\":" +
+        this.capacity.toString() + ",\"ttl_ms\":" + this.ttlMs.toString() + "}");
     }
     if (this.localLabel.length > 0) {
-      s += ",\"local_lane\":{\"label\":" + quote(this.localLabel);
-      if (this.labelValues.length > 0) s += ",\"label_to_lane\":" + map(this.labelValues, this.labelLanes, null);
-      s += "}";
+      s.push(",\"local_lane\":{\"label\":" + jsonString(this.localLabel));
+      if (this.labelValues.length > 0) s.push(",\"label_to_lane\":" + map(this.labelValues, this.labelLanes, null));
+      s.push("}");
     }
     if (this.assignLanes.length > 0) {
-      s += ",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
-        ",\"sticky_header\":" + quote(this.stickyHeader) + "}";
+      s.push(",\"assign\":{\"weights\":" + map(this.assignLanes, null, this.assignWeights) +
+        ",\"sticky_header\":" + jsonString(this.stickyHeader) + "}");
     }
     if (this.laneFrom()) {
-      s += ",\"lane_from\":{\"header\":" + quote(this.fromHeader) + ",\"cookie\":" + quote(this.fromCookie) +
-        ",\"query\":" + quote(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
-        ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}";
+      s.push(",\"lane_from\":{\"header\":" + jsonString(this.fromHeader) + ",\"cookie\":" + jsonString(this.fromCookie) +
+        ",\"query\":" + jsonString(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
+        ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}");
     }
-    if (this.laneMetrics) s += ",\"lane_metrics\":true";
-    if (this.filterState) s += ",\"filter_state\":true";
+    if (this.laneMetrics) s.push(",\"lane_metrics\":true");
+    if (this.filterState) s.push(",\"filter_state\":true");
     if (this.hopTrace) {
-      s += ",\"hop_trace\":{\"accept_debug_header\":" + (this.traceAccept ? "true" : "false") + ",\"workload\":" + quote(this.traceWorkload) +
-        ",\"label\":" + quote(this.traceLabel);
-      if (this.traceLabelValues.length > 0) s += ",\"label_to_lane\":" + map(this.traceLabelValues, this.traceLabelLanes, null);
-      s += "}";
+      s.push(",\"hop_trace\":{\"accept_debug_header\":" + (this.traceAccept ? "true" : "false") + ",\"workload\":" + jsonString(this.traceWorkload) +
+        ",\"label\":" + jsonString(this.traceLabel));
+      if (this.traceLabelValues.length > 0) s.push(",\"label_to_lane\":" + map(this.traceLabelValues, this.traceLabelLanes, null));
+      s.push("}");
     }
-    return s + "}";
+    s.push("}");
+    return joined(s, "");
   }
 }
 
@@ -212,15 +216,15 @@ function allBytes(a: string[]): ArrayBuffer[] {
 }
 
 function list(a: string[]): string {
-  let s = "[";
-  for (let i = 0; i < a.length; i++) s += (i > 0 ? "," : "") + quote(a[i]);
-  return s + "]";
+  const parts = new Array<string>(a.length);
+  for (let i = 0; i < a.length; i++) parts[i] = jsonString(a[i]);
+  return "[" + joined(parts, ",") + "]";
 }
 
 function map(keys: string[], strs: string[] | null, nums: i32[] | null): string {
-  let s = "{";
+  const parts = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
-    s += (i > 0 ? "," : "") + quote(keys[i]) + ":" + (strs !== null ? quote(strs[i]) : nums![i].toString());
+    parts[i] = jsonString(keys[i]) + ":" + (strs !== null ? jsonString(strs[i]) : nums![i].toString());
   }
-  return s + "}";
+  return "{" + joined(parts, ",") + "}";
 }

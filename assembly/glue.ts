@@ -1,7 +1,7 @@
 // The lifecycle Envoy drives: contexts, configuration, and the request callback handing each request to the
 // pipeline (filter.ts). Configure-time work only: parsing, logging, property reads and counter definitions.
 import { quote } from "./json";
-import { Config, parseConfig, DIR_AUTO } from "./config";
+import { Config, parseConfig, DIR_AUTO, MAX_CONFIG_BYTES } from "./config";
 import { VERSION, ROOT_ID } from "./version";
 import { StreamTable } from "./streams";
 import { Root, onRequest } from "./filter";
@@ -85,11 +85,16 @@ function configure(rootContextId: u32, configurationSize: u32): bool {
   if (rr == RESULT_OK) {
     const rootId = readString();
     if (rootId.length > 0 && rootId != ROOT_ID) {
-      log(LOG_CRITICAL, "lane-tag: root id \"" + rootId + "\" is not served by this module (its root id is \"" + ROOT_ID + "\")");
+      log(LOG_CRITICAL, "lane-tag: root id " + quote(rootId) + " is not served by this module (its root id is \"" + ROOT_ID + "\")");
       return false;
     }
   } else if (rr != RESULT_NOT_FOUND) {
     log(LOG_WARN, "lane-tag: plugin_root_id could not be read (status " + rr.toString() + "): not checked");
+  }
+  if (configurationSize > MAX_CONFIG_BYTES) {
+    log(LOG_CRITICAL, "lane-tag: invalid configuration: configuration is " + configurationSize.toString() + " bytes, at most " +
+      MAX_CONFIG_BYTES.toString() + " are allowed");
+    return false;
   }
   const text = readPluginConfiguration(configurationSize);
   if (text === null) {

@@ -1,7 +1,7 @@
 // A bounded fuzz run in npm test (npm run fuzz runs longer ones), and the fuzzer's own oracles.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fuzz } from "./fuzz.ts";
+import { fuzz, configureLogProblem, MAX_REFUSAL_LINE } from "./fuzz.ts";
 import { judge, referenceLane, keptMembers, CorrelationModel, traceIdOf } from "./fuzz/model.ts";
 
 describe("fuzzing the built module", () => {
@@ -11,6 +11,8 @@ describe("fuzzing the built module", () => {
     assert.equal(rep.failure, undefined, rep.failure);
     assert.equal(rep.requests, Number(process.env.FUZZ_ITERATIONS ?? 100_000));
     assert.ok(rep.invalidConfigs > 0 && rep.invalidConfigs < rep.configs);
+    // Long strings in fields and keys, many members, padding: configured or refused, lines bounded.
+    assert.ok(rep.longConfigs > 0, `${rep.longConfigs} long configurations`);
     assert.equal(rep.memoryAtEnd, rep.memoryAfterWarmup);
     // Every lane source was exercised, so the oracles above judged each of them.
     for (const [source, n] of Object.entries(rep.sources)) assert.ok(n > 100, `${source}: ${n}`);
@@ -31,6 +33,14 @@ describe("the fuzzer's oracles catch what they must", () => {
     const weighted = { assign: { weights: { s1: 1, s2: 0 }, sticky_header: "x-user-id" } };
     assert.match(judge(weighted, base, [...base, ["x-asm-prefer-tag", "s2"], ["baggage", "x-asm-prefer-tag=s2"]], 2)!, /expected a lane with weight: s1/);
     assert.match(judge({ local_lane: { label: "lane" } }, base, [...base, ["x-asm-prefer-tag", "s1"], ["baggage", "x-asm-prefer-tag=s1"]], 2)!, /expected "s3"/);
+  });
+  it("a configure log line too long, or a refusal in more than one line", () => {
+    const refusal = "lane-tag: invalid configuration: field \"default_lane\": ";
+    assert.equal(configureLogProblem([refusal + "x".repeat(MAX_REFUSAL_LINE - refusal.length)], true), null);
+    assert.match(configureLogProblem([refusal + "x".repeat(MAX_REFUSAL_LINE)], true)!, /a log line of \d+ bytes/);
+    assert.match(configureLogProblem([refusal, refusal], true)!, /2 log lines for a refusal/);
+    assert.match(configureLogProblem(["lane-tag: local_lane: node.metadata.LABELS." + "x".repeat(1000)], false)!, /a log line of/);
+    assert.equal(configureLogProblem(["lane-tag 0.1.0 configured: {" + "x".repeat(5000)], false), null);
   });
   it("trace ids by byte position, as the module reads them", () => {
     assert.equal(traceIdOf("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), "4bf92f3577b34da6a3ce929d0e0e4736");

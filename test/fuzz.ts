@@ -7,6 +7,8 @@
 //  - the lane agrees with a reference model of the behaviour spec written independently in TypeScript
 //    (for lane-less outbound requests with correlation/local_lane/assign: one of the lanes the model allows:
 //    a lane recorded for one of the request's trace ids, else the next fallback's);
+//  - every configuration (long strings in any field or key, escapes, many members) configures or is
+//    refused as the model says, without a trap, and its refusal is one log line of bounded length;
 //  - linear memory stops growing after warm-up.
 // Seeded and reproducible; a failure prints the seed, the iteration and a minimized input.
 import { readFileSync } from "node:fs";
@@ -17,13 +19,15 @@ import { readCommand, integer } from "../deploy/lib/cli.ts";
 
 const WASM = fileURLToPath(new URL("../build/lane-tag.wasm", import.meta.url));
 
-import { Rand, genConfig, genRequest, genResponse } from "./fuzz/generate.ts";
+import { Rand, genConfig, genRequest, genResponse, largestConfigs } from "./fuzz/generate.ts";
 import { judge, judgeObserved, CorrelationModel, effectiveDirection, NODE_METADATA, DIRECTIONS, type Cfg } from "./fuzz/model.ts";
 
 // ---- runner ----------------------------------------------------------------------------------------------
 
 export interface FuzzReport {
   seed: number; requests: number; configs: number; invalidConfigs: number; ms: number;
+  /** Configurations of more than 1000 bytes (long strings, many members, padding). */
+  longConfigs: number;
   memoryAfterWarmup: number; memoryAtEnd: number; failure?: string;
   /** How often each lane source and trace recording happened (the filter's counters, all directions). */
   sources: Record<string, number>;
@@ -62,6 +66,22 @@ async function minimize(text: string, cfg: Cfg, headers: Header[], listener: num
   return cur;
 }
 
+/** A refusal quotes ~100 bytes of a value: its one line stays under this; other lines name bounded values. */
+export const MAX_REFUSAL_LINE = 600;
+const MAX_LINE = 1000;
+
+/** What is wrong with the log lines of one configure, or null. */
+export function configureLogProblem(lines: string[], refused: boolean): string | null {
+  if (refused && lines.length !== 1) return `${lines.length} log lines for a refusal`;
+  for (const line of lines) {
+    const bytes = Buffer.byteLength(line);
+    // The effective configuration is as long as the lists it holds (at most ~300 KiB), not bounded here.
+    const limit = refused ? MAX_REFUSAL_LINE : line.includes(" configured: {") ? Infinity : MAX_LINE;
+    if (bytes > limit) return `a log line of ${bytes} bytes: ${line.slice(0, 300)}...`;
+  }
+  return null;
+}
+
 export async function fuzz(iterations: number, seed: number, log: (s: string) => void = () => {}): Promise<FuzzReport> {
   const r = new Rand(seed);
   const host = await Host.load(readFileSync(WASM), { nodeMetadata: NODE_METADATA });
@@ -70,9 +90,9 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
   const t0 = Date.now();
   let plugin: Plugin | null = null;
   let current = { text: "", cfg: {} as Cfg, valid: true };
-  let configs = 0, invalid = 0, requests = 0;
+  let configs = 0, invalid = 0, requests = 0, longConfigs = 0, memoryAfterWarmup = 0;
   const report = (extra: Partial<FuzzReport>): FuzzReport => ({
-    seed, requests, configs, invalidConfigs: invalid, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(),
+    seed, requests, configs, invalidConfigs: invalid, longConfigs, ms: Date.now() - t0, memoryAfterWarmup, memoryAtEnd: host.memoryBytes(),
     sources: Object.fromEntries(["lane_from_baggage", "lane_from_header", "lane_from_client", "lane_from_trace", "lane_from_local", "lane_from_assign", "lane_from_default", "no_lane", "trace_recorded"]
       .map((m) => [m, ["inbound", "outbound", "both"].reduce((n, d) => n + host.counter(`lane_tag.${d}.${m}`), 0)])),
     ...extra,
@@ -83,18 +103,27 @@ export async function fuzz(iterations: number, seed: number, log: (s: string) =>
     for (const l of DIRECTIONS) warm.request(h, { listenerDirection: l });
   }
   host.removePlugin(warm);
-  const memoryAfterWarmup = host.memoryBytes();
+  for (const text of largestConfigs()) {
+    host.removePlugin(host.configure({ configuration: text }));
+    if (host.vmFailed) return report({ failure: `seed ${seed}, warm-up: trap at configure with ${JSON.stringify(text.slice(0, 200))}...(${text.length}): ${host.vmFailed}` });
+  }
+  memoryAfterWarmup = host.memoryBytes();
 
   for (let i = 0; i < iterations; i++) {
     if (i % 200 === 0) {
       if (plugin) host.removePlugin(plugin);
       current = genConfig(r);
       configs++;
+      if (current.text.length > 1000) longConfigs++;
+      const logged = host.logs.length;
       plugin = host.configure({ configuration: current.text });
-      if (host.vmFailed) return report({ failure: `seed ${seed}, iteration ${i}: trap at configure with ${JSON.stringify(current.text)}: ${host.vmFailed}` });
+      const shown = () => JSON.stringify(current.text.length > 2000 ? `${current.text.slice(0, 2000)}...(${current.text.length})` : current.text);
+      if (host.vmFailed) return report({ failure: `seed ${seed}, iteration ${i}: trap at configure with ${shown()}: ${host.vmFailed}` });
       if (plugin.failed !== !current.valid) {
-        return report({ failure: `seed ${seed}, iteration ${i}: configuration ${JSON.stringify(current.text)} ${plugin.failed ? "refused" : "accepted"}: ${host.logs.at(-1)?.message}` });
+        return report({ failure: `seed ${seed}, iteration ${i}: configuration ${shown()} ${plugin.failed ? "refused" : "accepted"}: ${host.logs.at(-1)?.message.slice(0, 2000)}` });
       }
+      const long = configureLogProblem(host.logs.slice(logged).map((l) => l.message), plugin.failed);
+      if (long) return report({ failure: `seed ${seed}, iteration ${i}: configuration ${shown()}: ${long}` });
       if (plugin.failed) invalid++;
     }
     model.nowMs += r.int(3);
@@ -143,7 +172,7 @@ reference model, and flat memory. Seeded: a failure prints the command that reru
   if (!ensureBuilt()) process.exit(1);
   console.log(`lane-tag fuzz: seed ${seed}, ${iterations} requests`);
   const rep = await fuzz(iterations, seed, console.log);
-  console.log(`${rep.requests} requests, ${rep.configs} configurations (${rep.invalidConfigs} invalid, all refused without a trap) in ${(rep.ms / 1000).toFixed(1)} s; linear memory ${rep.memoryAfterWarmup / 1024} KiB after warm-up, ${rep.memoryAtEnd / 1024} KiB at the end`);
+  console.log(`${rep.requests} requests, ${rep.configs} configurations (${rep.invalidConfigs} invalid, all refused without a trap; ${rep.longConfigs} long) in ${(rep.ms / 1000).toFixed(1)} s; linear memory ${rep.memoryAfterWarmup / 1024} KiB after warm-up, ${rep.memoryAtEnd / 1024} KiB at the end`);
   console.log(`lane sources: ${Object.entries(rep.sources).map(([k, v]) => `${k.replace("lane_from_", "")} ${v}`).join(", ")}`);
   if (rep.failure) {
     console.log(`FAILED (rerun: npm run fuzz -- --iterations ${iterations} --seed ${seed})\n${rep.failure}`);

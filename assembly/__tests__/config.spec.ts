@@ -155,7 +155,7 @@ const ERRORS: string[][] = [
   ["{\"local_lane\":\"ASM_TRAFFIC_TAG\"}", "field \"local_lane\": must be an object, got a string"],
   ["{\"local_lane\":{\"label\":\"a b\"}}", "field \"local_lane.label\": \"a b\" is not a label key (1-317 printable ASCII characters, no spaces)"],
   ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v1\":\"-\"}}}", "field \"local_lane.label_to_lane.v1\": \"-\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
-  ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":[]}}", "field \"local_lane.label_to_lane\": must be an object of label value to lane, got an array"],
+  ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":[]}}", "field \"local_lane.label_to_lane\": must be an object of label value to lane (at most 256), got an array"],
   ["{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{\"v2\":\"s2\"}},\"lanes\":[\"s1\"]}", "field \"local_lane.label_to_lane.v2\": \"s2\" is not in \"lanes\""],
   ["{\"local_lane\":{\"label\":\"L\",\"lane\":\"s1\"}}", "field \"local_lane.lane\": unknown field (known: label, label_to_lane)"],
   ["{\"assign\":{}}", "field \"assign.weights\": is required, with at least one weight above 0"],
@@ -167,6 +167,9 @@ const ERRORS: string[][] = [
   ["{\"assign\":{\"weights\":{\"s1\":1,\"s9\":1}},\"lanes\":[\"s1\"]}", "field \"assign.weights.s9\": \"s9\" is not in \"lanes\""],
   ["{\"assign\":{\"weights\":{\"s1\":1},\"sticky\":\"x\"}}", "field \"assign.sticky\": unknown field (known: weights, sticky_header)"],
   ["{\"assign\":{\"weights\":{\"s1\":1,\"s1\":2}}}", "field \"s1\": given more than once"],
+  ["{\"hop_trace\":{\"label\":\"L\",\"label_to_lane\":{\"" + "v".repeat(257) + "\":\"s1\"}}}",
+    "field \"hop_trace.label_to_lane." + "v".repeat(76) + "\"...(281 bytes): a label value must have at most 256 characters"],
+  ["{\"default_lane\":\"" + "s".repeat(64) + "\"}", "field \"default_lane\": \"" + "s".repeat(64) + "\" is not a lane name (1-63 characters of [A-Za-z0-9._-] starting with a letter or digit)"],
 ];
 
 describe("configuration errors", () => {
@@ -175,6 +178,18 @@ describe("configuration errors", () => {
   });
   it("reject deep nesting without overflowing the stack", () => {
     expect(error("[".repeat(100000))).toBe("configuration is not valid JSON: nesting deeper than 32 at offset 33");
+  });
+  it("take label_to_lane maps of 256 label values of 256 characters", () => {
+    let m = "";
+    for (let i = 0; i < 256; i++) m += (i > 0 ? "," : "") + "\"" + "v".repeat(250) + i.toString() + "\":\"s1\"";
+    const c = parseConfig("{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{" + m + "}}}").config!;
+    expect(c.labelValues.length).toBe(256);
+    expect(error("{\"local_lane\":{\"label\":\"L\",\"label_to_lane\":{" + m + ",\"x\":\"s1\"}}}"))
+      .toBe("field \"local_lane.label_to_lane\": must be an object of label value to lane (at most 256), got an object");
+  });
+  it("reject a document of more than 16384 values as too large", () => {
+    // The 16385th value starts at 1 + 3 * 16383.
+    expect(error("[" + "{},".repeat(20000) + "{}]")).toBe("configuration is too large: more than 16384 values at offset 49150");
   });
   it("reject too many lanes", () => {
     let lanes = "";

@@ -110,7 +110,60 @@ export function genRequest(r: Rand, cfg: Cfg): Header[] {
   return h;
 }
 
+// ---- long configurations: every string field and object key, any length up to tens of KiB -------------
+
+/** The places a string can take in a configuration: each puts `v` there (all of them limit it to ≤ 317). */
+const PLACES: ((v: string) => object)[] = [
+  (v) => ({ routing_header: v }), (v) => ({ baggage_key: v }), (v) => ({ direction: v }), (v) => ({ default_lane: v }),
+  (v) => ({ lanes: ["s1", v] }), (v) => ({ correlation: { enabled: true, headers: [v] } }),
+  (v) => ({ local_lane: { label: v } }), (v) => ({ local_lane: { label: "lane", label_to_lane: { v1: v } } }),
+  (v) => ({ local_lane: { label: "lane", label_to_lane: { [v]: "s1" } } }), (v) => ({ assign: { weights: { [v]: 1 } } }),
+  (v) => ({ assign: { weights: { s1: 1 }, sticky_header: v } }), (v) => ({ lane_from: { header: v, trusted: true } }),
+  (v) => ({ lane_from: { cookie: v, trusted: true } }), (v) => ({ lane_from: { query: v, trusted: true } }),
+  (v) => ({ lane_from: { query: "lane", trusted: true, values: { [v]: "s1" } } }),
+  (v) => ({ lane_from: { query: "lane", trusted: true, values: { v1: v } } }),
+  (v) => ({ hop_trace: { workload: v } }), (v) => ({ hop_trace: { label: v } }),
+  (v) => ({ hop_trace: { label: "lane", label_to_lane: { [v]: "s1" } } }), (v) => ({ [v]: true }), (v) => ({ correlation: { [v]: 1 } }),
+];
+// Characters JSON escapes (quote, backslash, controls), and some it does not (non-ASCII, a surrogate pair).
+const ESCAPED = "\"\\\n\t\u0001\u001f/\u00e9\u{1f600}";
+/** The sizes a long value takes: mostly modest, rarely tens of KiB. */
+const LONG_SIZES = [318, 1000, 4096, 16384, 40000];
+
+/** A configuration refused for a value or a member count too large, or valid but long (padding). */
+function genLongConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
+  const size = r.chance(0.8) ? r.pick(LONG_SIZES.slice(0, 3)) : r.pick(LONG_SIZES);
+  switch (r.int(4)) {
+    case 0: {
+      // Whitespace and a long fraction do not change a valid configuration.
+      const base: Cfg = { lanes: ["s1", "s2"], default_lane: "s1", correlation: { enabled: true, capacity: 4 } };
+      const text = JSON.stringify(base).replace('"capacity":4', `"capacity":4.${"0".repeat(size)}`) + " \n\t".repeat(size);
+      return { text, cfg: base, valid: true };
+    }
+    case 1: {
+      // Many members: past 256 in every map, past 16384 values in all.
+      const n = r.pick([257, 2000, 20000]);
+      const members = Array.from({ length: n }, (_, i) => `"v${i}":"s1"`).join(",");
+      return { text: r.pick([`{"assign":{"weights":{${members.replace(/"s1"/g, "1")}}}}`, `{"local_lane":{"label":"lane","label_to_lane":{${members}}}}`,
+        `{"lane_from":{"query":"lane","trusted":true,"values":{${members}}}}`]), cfg: {}, valid: false };
+    }
+    default: {
+      const v = r.chance(0.5) ? r.str(LANE_CHARS, size, size) : r.str(ESCAPED + LANE_CHARS, size, size);
+      return { text: JSON.stringify(r.pick(PLACES)(v)), cfg: {}, valid: false };
+    }
+  }
+}
+
+/** The largest configurations genLongConfig makes, for the fuzzer's warm-up. */
+export function largestConfigs(): string[] {
+  const big = LONG_SIZES[LONG_SIZES.length - 1];
+  return [...PLACES.map((place) => JSON.stringify(place("a\u00e9\"".repeat(big / 3)))),
+    `{"local_lane":{"label":"lane","label_to_lane":{${Array.from({ length: 20000 }, (_, i) => `"v${i}":"s1"`).join(",")}}}}`,
+    `{"lanes":["s1"],"correlation":{"capacity":4.${"0".repeat(big)}}}` + " ".repeat(big)];
+}
+
 export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
+  if (r.chance(0.03)) return genLongConfig(r);
   if (r.chance(0.1)) {
     const bad = r.pick([
       () => "{", () => "[]", () => '{"direction":"sideways"}', () => '{"lanes":["-x"]}', () => '{"lane":"s1"}',
