@@ -129,6 +129,7 @@ describe("Gateway API matching", () => {
   it("a malformed route is an error naming the route and the field", () => {
     const rs = [route("bad", [to("x", [{ path: { type: "Prefix", value: "/" } }])])];
     assert.throws(() => send(rs, { path: "/" }), /HTTPRoute default\/bad: spec\.rules\[0\]\.matches\[0\]\.path\.type: "Prefix" is not one of Exact, PathPrefix, RegularExpression/);
+    assert.throws(() => send([route("m", [to("x", [{ method: "get" }])])], { path: "/" }), /HTTPRoute default\/m: spec\.rules\[0\]\.matches\[0\]\.method: "get" is not one of GET, HEAD/);
     const re = [route("re", [to("x", [{ headers: [{ type: "RegularExpression", name: "x", value: "(" }] }])])];
     assert.throws(() => send(re, { path: "/", headers: { x: "1" } }), /HTTPRoute default\/re: .*headers: "\(" is not a regular expression/);
   });

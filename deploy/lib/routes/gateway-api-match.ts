@@ -20,6 +20,7 @@ export interface Match {
 
 const PATH_TYPES = ["Exact", "PathPrefix", "RegularExpression"];
 const VALUE_TYPES = ["Exact", "RegularExpression"];
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
 /** `matches` omitted or empty: one match, PathPrefix "/". */
 export function normalizeMatches(matches: any, where: string): Match[] {
@@ -35,6 +36,7 @@ function normalizeMatch(m: any, where: string): Match {
   if (typeof value !== "string" || (type !== "RegularExpression" && !value.startsWith("/"))) {
     throw new RouteConfigError(`${where}.path.value`, `${JSON.stringify(value)} must be an absolute path starting with "/"`);
   }
+  if (m.method !== undefined && !METHODS.includes(m.method)) throw new RouteConfigError(`${where}.method`, `${JSON.stringify(m.method)} is not one of ${METHODS.join(", ")}`);
   return {
     path: { type, value },
     method: m.method === undefined ? undefined : String(m.method),
