@@ -46,16 +46,16 @@ describe("the bench's configure-time section", { timeout: 60_000 }, () => {
     assert.equal(rows.length, SHAPES.length * 2);
     for (const r of rows) {
       assert.match(r.outcome, /^trapped \(trap in proxy_on_configure: unreachable/, JSON.stringify(r));
-      assert.ok(typeof r.ms === "number" && r.bytes! > r.kib * 1024, JSON.stringify(r));
+      assert.ok(typeof r.ms === "number" && r.bytes! > r.kib * 1024 - 66 && r.bytes! <= r.kib * 1024, JSON.stringify(r));
     }
   });
   it("lane-tag at 1 KiB: each shape's outcome, the config size, a time; the table has them all", async () => {
     const rows = await configureTimes({ wasm: WASM, sizes: [1], caseTimeoutMs: 20_000, budgetMs: 45_000 });
     assert.equal(rows.length, 3);
-    assert.match(rows[0].outcome, /^rejected \(field "default_lane": "aaa…"\.\.\.\(1024 bytes\) is not a lane name/);
+    assert.match(rows[0].outcome, /^rejected \(field "default_lane": "aaa…"\.\.\.\(\d+ bytes\) is not a lane name/);
     assert.match(rows[1].outcome, /^rejected \(field "assign\.weights\.aaa…"\.\.\.\(\d+ bytes\): "aaa…"\.\.\.\(\d+ bytes\) is not a lane name/);
     assert.equal(rows[2].outcome, "accepted");
-    for (const r of rows) assert.ok(typeof r.ms === "number" && r.ms >= 0 && r.bytes! > 1024 && r.bytes! < 1200, JSON.stringify(r));
+    for (const r of rows) assert.ok(typeof r.ms === "number" && r.ms >= 0 && r.bytes! > 960 && r.bytes! <= 1024, JSON.stringify(r));
     const table = configureTable(rows);
     assert.deepEqual(table[0], ["configuration", "KiB", "config bytes", "configure ms", "ms per KiB", "outcome"]);
     assert.deepEqual(table.slice(1).map((r) => r[0]), SHAPES.map((s) => s.name));

@@ -1,19 +1,11 @@
 // Random valid lanes specs for spec-limits.test.ts: seeded, reaching every limit the spec and the filter
 // share (lane counts up to 256, names up to their lengths, fallbacks, gateway, correlation, observe, ...).
 
-export type Rng = () => number;
+import { prng } from "../deploy/local/client.ts";
 
-/** mulberry32: a small seeded PRNG, so that a failure names the seed that reproduces it. */
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Rng = () => number;
+/** mulberry32, seeded, so that a failure names the seed that reproduces it. */
+export { prng };
 
 export const str = (c: string, n: number) => c.repeat(n);
 
