@@ -1,7 +1,7 @@
 // One of the seeds' services (mocka -> mockb -> mockc) as an application with no trace or lane code at all:
 // it answers its chain line and, when it has an upstream, calls it with plain http.request and appends the
 // answer. It copies no request header onto that call; whatever reaches the next hop is what the
-// OpenTelemetry SDK (preload.cjs) injects.
+// OpenTelemetry SDK (preload.cjs) adds.
 // Env: app, version, upstream_url (e.g. http://mockb:8000/), HTTP_PROXY (the sidecar's outbound listener,
 // the stand-in for traffic capture), PORT (0: any; the port is printed as "listening <port>"),
 // EXIT_WITH_STDIN=1 (exit when stdin closes).

@@ -30,6 +30,8 @@ export function operatorEnv(app: AppSpec, propagators: string[]): Record<string,
 }
 
 const live = new Set<ChildProcess>();
+/** How many app processes are running (none once every mesh is closed). */
+export const liveApps = () => live.size;
 // A parent that exits (tests, Ctrl-C, an error) takes its apps with it; they also exit when stdin closes.
 process.on("exit", () => { for (const c of live) c.kill("SIGKILL"); });
 
@@ -41,17 +43,23 @@ function startApp(app: AppSpec, propagators: string[], timeoutMs: number): Promi
   let out = "";
   let err = "";
   return new Promise((ok, fail) => {
+    let settled = false;
+    // Refused only once the process is gone, so a failed start leaves nothing running.
     const give = (why: string) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      const error = () => new Error(`the otel app ${app.workload} ${why}${err.trim() ? `: ${err.trim().slice(0, 600)}` : ""}`);
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return fail(error());
+      child.once("exit", () => fail(error()));
       child.kill("SIGKILL");
-      fail(new Error(`the otel app ${app.workload} ${why}${err.trim() ? `: ${err.trim().slice(0, 600)}` : ""}`));
     };
     const timer = setTimeout(() => give(`did not listen within ${timeoutMs} ms`), timeoutMs);
     child.stderr!.on("data", (d) => { if (err.length < 4000) err += d; });
     child.stdout!.on("data", (d) => {
       out += d;
       const m = /^listening (\d+)$/m.exec(out);
-      if (m) { clearTimeout(timer); child.stdout!.resume(); ok({ child, port: Number(m[1]) }); }
+      if (m && !settled) { settled = true; clearTimeout(timer); ok({ child, port: Number(m[1]) }); }
     });
     child.on("error", (e) => give(`could not start (${e.message})`));
     child.on("exit", (code, signal) => give(`exited before listening (${signal ?? `code ${code}`})`));
@@ -73,7 +81,8 @@ async function stop(child: ChildProcess): Promise<void> {
  */
 export function otelApps(propagators: string[] = DEFAULT_PROPAGATORS, timeoutMs = 20_000): AppRunner {
   propagatorFor(propagators); // an unknown name is refused here, before any process starts
-  return async (apps) => {
+  return async (all) => {
+    const apps = all.filter((a) => a.routed); // a process per workload costs: none for one nothing reaches
     const started = await Promise.allSettled(apps.map((a) => startApp(a, propagators, timeoutMs)));
     const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.child] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
