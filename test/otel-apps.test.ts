@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo, startMesh } from "../deploy/local/demo.ts";
@@ -63,5 +64,19 @@ describe("--apps otel: the seeds' services instrumented by the OpenTelemetry SDK
     await assert.rejects(startMesh(spec, { apps: otelApps(DEFAULT_PROPAGATORS, 1) }), /the otel app mock[abc]-v\d did not listen within 1 ms/);
     assert.equal(liveApps(), 0);
     assert.throws(() => otelApps(["tracecontext", "w3c"]), /unknown propagator "w3c": one of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/);
+  });
+
+  it("the command refuses what --apps otel cannot run, naming it (exit 2, nothing started)", () => {
+    const demo = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "deploy/local/demo.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+    const cases: [string[], RegExp][] = [
+      [["--propagators", "jaeger"], /^--propagators applies only to --apps otel/],
+      [["--apps", "otel", "--propagators", "tracecontext,w3c"], /^--propagators "tracecontext,w3c": unknown "w3c"; a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/],
+      [["--apps", "otel", "--mode", "grpc"], /^--apps otel applies to --mode baggage and correlation \(the HTTP chain\), not grpc/],
+    ];
+    for (const [args, message] of cases) {
+      const r = demo(...args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
   });
 });
