@@ -12,6 +12,8 @@
 //   websocket    the seed asm-websocket-loose-lanes: socket.io clients name their lane on the handshake
 //                (websocket/: its own mesh, spec and clients);
 //   stacked      as baggage, with deploy/lanes.stacked.yaml: feat-x falls back to release-2, release-2 to s1.
+// --apps otel: each app a child process with no propagation code, instrumented by the OpenTelemetry Node.js
+// SDK as the Operator injects it (otel/), with --propagators as OTEL_PROPAGATORS.
 import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
@@ -24,6 +26,9 @@ import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
 import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
 import { formatChains, fallbackText } from "./stacked/spec.ts";
+import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
+import { laneOutcome, checkOutcome, type Outcome } from "./otel/expectations.ts";
+import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
@@ -37,13 +42,26 @@ export interface DemoOptions {
   status?: boolean;
   /** The service whose app drops baggage (forwards only traceparent); trace correlation keeps the lane. */
   drop?: string;
+  /** The apps: the mock apps (default), or apps instrumented by the OpenTelemetry SDK with `propagators`. */
+  apps?: AppKind;
+  propagators?: string[];
+}
+
+export const APP_KINDS = ["mock", "otel"] as const;
+export type AppKind = (typeof APP_KINDS)[number];
+
+/** What the run should show: with otel apps, what their propagators forward decides (otel/expectations.ts). */
+export function expectedOutcome(opts: DemoOptions, mode: Mode): Outcome {
+  if (!opts.withFilter) return "lost";
+  return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation: mode === "correlation" });
 }
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
   const mode = opts.mode ?? "baggage";
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed };
+  const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps };
   const spec = meshSpec(base, mode, meshOpts);
   const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
   try {
@@ -57,7 +75,8 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
     const ms = Date.now() - t0;
     const weights = gatewayWeights(spec, opts.weights);
     // A lane lost because a full trace table gave up its record is told apart, counted from trace_evicted.
-    const { failures, evicted } = checkRun(spec, results, { filter: opts.withFilter, evicted: mesh.traceEvicted?.() });
+    const outcome = expectedOutcome(opts, mode);
+    const { failures, evicted } = outcome === "drifts" ? { failures: checkOutcome(spec, results, outcome), evicted: [] } : checkRun(spec, results, { filter: outcome === "kept", evicted: mesh.traceEvicted?.() });
     if (mode === "sticky") failures.push(...checkSticky(results));
     if (opts.trace) failures.push(...checkTraces(spec, results));
     // The same code as `npm run lanes -- status`, on the emulated proxies' admin endpoints.
@@ -87,6 +106,7 @@ const demoCommand = () => ({
     `npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`,
     `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
+    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
 build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weight; every chain checked.
@@ -102,12 +122,16 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --messages N       websocket only: messages per client (3)
   --trace            every request asks for its hop trace (x-lane-tag-debug: 1); prints it under its chain line
   --status           per-lane counters on; after the run, the table of npm run lanes -- status for every proxy
-  --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on`,
+  --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on
+  --apps otel        apps with no propagation code, each a process instrumented by the OpenTelemetry Node.js SDK as
+                     the Operator injects it (--require preload, OTEL_* env); mock (the default): apps forward by hand
+  --propagators P    otel apps only: their OTEL_PROPAGATORS, of ${PROPAGATOR_NAMES.join(", ")} (${DEFAULT_PROPAGATORS.join(",")})`,
   options: {
     mode: { type: "string" }, requests: { type: "string", short: "n" }, weights: { type: "string" }, users: { type: "string" },
     seed: { type: "string" }, concurrency: { type: "string" }, "no-filter": { type: "boolean", default: false },
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
     trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
+    apps: { type: "string" }, propagators: { type: "string" },
   },
 } as const);
 
@@ -118,8 +142,9 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     concurrency: integer("concurrency", v.concurrency, 1) ?? 8, users: integer("users", v.users, 1),
     messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
-    trace: v.trace, status: v.status, drop: v.drop,
+    trace: v.trace, status: v.status, drop: v.drop, apps: oneOf("apps", v.apps, APP_KINDS),
   };
+  checkOtelOptions(o, v.propagators);
   const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
   if (observing.length) {
     const opt = `--${observing[0]}`;
@@ -151,6 +176,20 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
   return o;
 }
 
+/** --apps otel runs the HTTP chain (baggage or correlation mode) with the SDK's propagation only. */
+function checkOtelOptions(o: DemoOptions, propagators: string | undefined) {
+  if (propagators !== undefined) {
+    if (o.apps !== "otel") throw new UsageError("--propagators applies only to --apps otel (the apps instrumented by the OpenTelemetry SDK)");
+    const names = parseNames(propagators);
+    const bad = unknownNames(names);
+    if (!names.length || bad.length) throw new UsageError(`--propagators ${JSON.stringify(propagators)}: ${bad.length ? `unknown ${bad.map((b) => JSON.stringify(b)).join(", ")}; ` : ""}a comma-separated list of ${PROPAGATOR_NAMES.join(", ")}`);
+    o.propagators = names;
+  }
+  if (o.apps !== "otel") return;
+  if (!["baggage", "correlation", undefined].includes(o.mode)) throw new UsageError(`--apps otel applies to --mode baggage and correlation (the HTTP chain), not ${o.mode}`);
+  if (o.drop !== undefined || o.trace) throw new UsageError(`--${o.drop !== undefined ? "drop" : "trace"} does not apply to --apps otel (what each app forwards is its propagators')`);
+}
+
 async function main() {
   const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
@@ -159,7 +198,9 @@ async function main() {
   const mode = opts.mode ?? "baggage";
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
-  console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${MODE_TEXT[mode]}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
+  const otel = opts.apps === "otel" ? (opts.propagators ?? DEFAULT_PROPAGATORS).join(",") : undefined;
+  const how = otel ? `apps instrumented by the OpenTelemetry SDK, OTEL_PROPAGATORS=${otel}${mode === "correlation" ? "; lanes restored by trace id" : ""}` : MODE_TEXT[mode];
+  console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
   if (mode === "stacked") console.log(`\nfallback chains (lane (version)):\n${formatChains(ran).map((l) => `  ${l}`).join("\n")}`);
   if (mode === "sticky") {
@@ -180,9 +221,16 @@ async function main() {
     console.log(`\nseed ${opts.seed}: the same --seed gives the same lane split and trace ids`);
     process.exit(1);
   }
+  const outcome = expectedOutcome(opts, mode);
+  if (otel && opts.withFilter && outcome === "lost") {
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (${mode === "correlation" ? "baggage or traceparent" : "baggage"})`);
+  }
+  if (otel && outcome === "drifts") {
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: a later propagator's 64-bit trace id replaces the trace the gateway started, so correlation no longer finds the lane`);
+  }
   console.log(opts.withFilter
     ? `\nevery ${evicted.length ? "other " : ""}chain stayed in its lane (${fallbackText(ran)})`
-    : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
+    : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${otel ? `forward only what OTEL_PROPAGATORS=${otel} injects` : mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
 
 const MODE_TEXT: Record<Mode, string> = {

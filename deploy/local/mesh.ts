@@ -14,7 +14,7 @@ import { Host, prometheusText, type Header, type Plugin } from "../emulator/inde
 import type { LanesSpec, ObserveSpec } from "../lib/spec.ts";
 import { filterConfig, type FilterRole } from "../lib/generate.ts";
 import { LANE_STATS_TAGS } from "../lib/observe.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { prng } from "./client.ts";
 import { stackedSpec } from "./stacked/spec.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
@@ -149,8 +149,29 @@ export interface Mesh {
   close(): Promise<void>;
 }
 
+/** One workload's app: its upstream (when it has one), the outbound listener it calls through, and what the
+ *  mock app forwards (the mock kind only: other kinds forward what their own tracing forwards). */
+export interface AppSpec {
+  workload: string; service: string; version: string; upstreamUrl?: string; proxy: string; propagate: string;
+  /** Whether any lane routes to it: a workload of a lane that does not list its service never gets a request. */
+  routed: boolean;
+}
+/** Starts the apps (a kind may skip those not routed); resolves once each listens, with its port per workload. */
+export type AppRunner = (apps: AppSpec[]) => Promise<{ ports: Map<string, number>; close(): Promise<void> }>;
+
+/** The default app kind: the mock service (mock/server.mjs), each one a server in this process. */
+function mockApps(serve: (s: http.Server) => Promise<number>): AppRunner {
+  return async (apps) => {
+    const ports = new Map<string, number>();
+    for (const a of apps) ports.set(a.workload, await serve(createMock({ app: a.service, version: a.version, ip: "127.0.0.1", upstreamUrl: a.upstreamUrl, proxy: a.proxy, propagate: a.propagate })));
+    return { ports, close: async () => {} };
+  };
+}
+
 export interface MeshOptions {
   withFilter?: boolean; weights?: number[]; seed?: number; mode?: Mode;
+  /** The apps behind the sidecars (the mock apps, in this process, by default). */
+  apps?: AppRunner;
   /** Observability switched on in every filter (as the spec's `observe`). */
   observe?: Partial<ObserveSpec>;
   /** A service whose app forwards only traceparent (it drops baggage); correlation keeps the lane. */
@@ -225,9 +246,12 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     forward(res, inboundPort.get(resolve(spec, service, lane).name)!, o.path, o.authority, o.headers, {}, f.respond);
   };
 
-  const sidecars = workloads(spec);
-  // Start inbound listeners first so every workload has a port before any traffic.
-  for (const w of sidecars) {
+  // Every workload's VM and outbound listener first, then all apps at once, then the inbound listeners:
+  // every workload has its ports before any traffic.
+  const sidecars: { w: Workload; vm: Awaited<ReturnType<typeof plugins>> | null }[] = [];
+  const appSpecs: AppSpec[] = [];
+  const routed = new Set(deployments(spec).map((w) => w.name));
+  for (const w of workloads(spec)) {
     const labels = { app: w.service, [spec.labelKey]: w.version };
     const vm = withFilter ? await plugins(wasm, spec, ["inbound", "outbound"], labels, w.name) : null;
     if (vm) {
@@ -236,10 +260,17 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     }
     const outPort = await serve(http.createServer(outboundHandler(vm?.outbound ?? null)));
     const up = upstreamOf(spec, w.service);
-    const app = createMock({ app: w.service, version: w.version, ip: "127.0.0.1", upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode] });
-    const appPort = await serve(app);
+    sidecars.push({ w, vm });
+    appSpecs.push({ workload: w.name, service: w.service, version: w.version, upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${outPort}`, propagate: drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode], routed: routed.has(w.name) });
+  }
+  const closeServers = () => Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
+  // Apps that fail to start leave no listener behind.
+  const apps = await (opts.apps ?? mockApps(serve))(appSpecs).catch(async (e) => { await closeServers(); throw e; });
+  for (const { w, vm } of sidecars) {
+    const appPort = apps.ports.get(w.name);
     const inbound = http.createServer((req, res) => {
       req.resume();
+      if (appPort === undefined) { res.writeHead(503); return void res.end(`no app runs for ${w.name}: no lane routes to it`); }
       const f = filterStream(vm?.inbound ?? null, pairs(req, req.headers.host ?? w.name, req.url ?? "/"), 1);
       res.on("close", f.close);
       if (!f.headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }
@@ -285,7 +316,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     traceEvicted: () => new Map(hosts.map(({ workload, host }) => [workload, host.counter("lane_tag.inbound.trace_evicted") + host.counter("lane_tag.both.trace_evicted")])),
     close: async () => {
       agent.destroy();
-      await Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
+      await Promise.all([apps.close(), closeServers()]);
     },
   };
 }

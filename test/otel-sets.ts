@@ -1,0 +1,34 @@
+// Shared by the otel-apps-*.test.ts files: runs --apps otel for propagator sets and checks each against the
+// expectations table (kept, lost after the first hop, or drifts: lost after the second), so the table is the one place that changes when the filter reads another carrier. Split
+// over files to keep each one short: every run starts six instrumented app processes.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadSpec } from "../deploy/lib/spec.ts";
+import { runDemo } from "../deploy/local/demo.ts";
+import { laneOutcome, outcomeChain, OUTCOMES, type Outcome } from "../deploy/local/otel/expectations.ts";
+import type { Mode } from "../deploy/local/mesh.ts";
+import { ROOT } from "./helpers.ts";
+
+const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
+
+/** The outcomes a run's chains all agree with (seed 1 gives s2 and s3 requests, which tell the three apart). */
+async function observed(propagators: string[], mode: Mode): Promise<(Outcome | string)[]> {
+  const { results } = await runDemo({ requests: 20, seed: 1, withFilter: true, quiet: true, concurrency: 8, apps: "otel", propagators, mode }, spec, () => {});
+  const chains = results.map((r) => `${r.lane}: ${r.hops.map((h) => h.version).join("→")}`);
+  const matching = OUTCOMES.filter((o) => results.every((r) => r.hops.map((h) => h.version).join("→") === outcomeChain(spec, r.lane, o).join("→")));
+  return matching.length ? matching : [`none of ${OUTCOMES.join(", ")}: ${[...new Set(chains)].join("; ")}`];
+}
+
+export interface SetRun { propagators: string[]; mode: Mode }
+
+export function describeSets(title: string, runs: SetRun[]) {
+  describe(title, () => {
+    for (const { propagators, mode } of runs) {
+      const want = laneOutcome(propagators, { correlation: mode === "correlation" });
+      it(`OTEL_PROPAGATORS=${propagators.join(",")}, mode ${mode}: lanes ${want}`, async () => {
+        assert.deepEqual(await observed(propagators, mode), [want]);
+      });
+    }
+  });
+}
