@@ -5,7 +5,7 @@
 // per service its versions, its baseline and its pods' workload label; the filter's configuration per role;
 // the lanes the gateway sends in. Pure: the same spec gives the same plan, and the spec is not changed.
 import type { LanesSpec } from "./spec-types.ts";
-import { laneChain } from "./lane-chain.ts";
+import { laneChain, laneFor } from "./lane-chain.ts";
 import { filterConfig, gatewayDecidesLane, type FilterRole } from "./filter-config.ts";
 
 export type { FilterRole } from "./filter-config.ts";
@@ -95,22 +95,20 @@ const ROLES: FilterRole[] = ["outbound", "inbound", "gateway"];
 export function routingPlan(spec: LanesSpec): RoutingPlan {
   const label = new Map(spec.lanes.map((l) => [l.name, l.label]));
   const lanes = spec.lanes.map((l) => ({ name: l.name, label: l.label, chain: laneChain(spec, l.name) }));
-  const baseChain = laneChain(spec, spec.baseline);
   const services = spec.services.map((name): ServicePlan => {
-    const has = (lane: string) => spec.lanes.some((l) => l.name === lane && l.services.includes(name));
-    const route = (chain: string[]): Route => {
-      // The baseline, last in every chain, has every service: the find fails only for a hand-built spec.
-      const lane = chain.find(has) ?? spec.baseline;
-      return { lane, version: label.get(lane) ?? "", chain };
+    // A lane the spec does not name, and no lane, take the baseline's chain.
+    const route = (lane: string): Route => {
+      const to = laneFor(spec, name, lane);
+      return { lane: to, version: label.get(to) ?? "", chain: laneChain(spec, lane) };
     };
     return {
       name,
       workload: spec.workloads[name] ?? name,
       versions: spec.lanes.filter((l) => l.services.includes(name)).map((l) => ({ lane: l.name, label: l.label })),
       baseline: { lane: spec.baseline, label: label.get(spec.baseline) ?? "" },
-      routes: lanes.map((l) => ({ requested: l.name, ...route(l.chain) })),
-      noLane: route(baseChain),
-      unknownLane: route(baseChain),
+      routes: lanes.map((l) => ({ requested: l.name, ...route(l.name) })),
+      noLane: route(spec.baseline),
+      unknownLane: route(spec.baseline),
     };
   });
   const filters = Object.fromEntries(ROLES.map((r) => [r, filterConfig(spec, r)])) as RoutingPlan["filters"];
