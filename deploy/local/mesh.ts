@@ -2,8 +2,8 @@
 // runs the real build/lane-tag.wasm in the project's host emulator, on an inbound and an outbound listener
 // (one VM: one vm_id), each request and its response through the filter as Envoy runs them; a gateway
 // assigns lanes by weight. Everything talks real HTTP on 127.0.0.1; routing and fallback, and the filter
-// configurations, are the routing plan's (lib/plan.ts), which the manifests and the Envoy configs render. Each proxy can
-// serve admin-like endpoints (/stats/prometheus, /server_info) for `lanes status`.
+// configurations, are the routing plan's (lib/plan.ts), which the manifests and the Envoy configs render.
+// Each proxy can serve admin-like endpoints (/stats/prometheus, /server_info) for `lanes status`.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
