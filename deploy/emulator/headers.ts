@@ -7,14 +7,7 @@
 import { WasmResult } from "./abi.ts";
 import { asciiScan, bytesToText, enc, textToBytes, utf8 } from "./bytes.ts";
 import type { ModuleMemory } from "./memory.ts";
-import type { RequestResult } from "./index.ts";
-
-/** A header as RequestResult.headers gives it; strings per HostOptions.headerStrings. */
-export type Header = [string, string];
-/** A request header for Plugin.request: the value as a string (per headerStrings) or its exact bytes. */
-export type HeaderInput = readonly [string, string | Uint8Array];
-/** A header's exact bytes, as the next hop would receive them. */
-export type RawHeader = [string, Uint8Array];
+import type { Header, HeaderInput, RawHeader, RequestResult } from "./types.ts";
 
 /**
  * A header during a request. The key is a lowercased byte string. The value is a string as the caller

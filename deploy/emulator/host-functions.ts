@@ -7,7 +7,7 @@ import type { ModuleMemory } from "./memory.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Properties } from "./properties.ts";
 import type { SharedData } from "./shared-data.ts";
-import type { HostOptions, LogLine, Plugin, StreamOptions } from "./index.ts";
+import type { HostOptions, LogLine, PluginOptions, StreamOptions } from "./types.ts";
 
 /** proxy-wasm-cpp-host's FOR_ALL_HOST_FUNCTIONS plus the ABI 0.2.0-specific ones. */
 const HOST_FUNCTIONS = [
@@ -39,7 +39,8 @@ export interface CallState {
   /** A key with a byte >= 0x80 or a value held as bytes: RequestResult.headers needs converting. */
   convert?: boolean;
   mutations: number;
-  plugin?: Plugin;
+  /** The plugin whose callback runs (its options answer the plugin_* properties). */
+  plugin?: { readonly options: PluginOptions };
   stream?: StreamOptions;
   vmConfiguration?: Uint8Array | null;
   pluginConfiguration?: Uint8Array | null;

@@ -4,7 +4,8 @@
 // filters/common/expr/context.cc of the 1.38-era main branch ("1.38" in the notes) with the
 // proxy-wasm-cpp-host it pins, and against Envoy ≤ 1.32 for the legacy property names ("≤1.32"). Each
 // file notes the quirks it emulates: host-functions.ts (what the module links against, buffers),
-// memory.ts (malloc, out-pointers), headers.ts, properties.ts, metrics.ts, shared-data.ts.
+// memory.ts (malloc, out-pointers), headers.ts, properties.ts, metrics.ts, shared-data.ts; the public types
+// are in types.ts.
 // This file is the public API and the lifecycles. A trap or proc_exit marks the VM failed: from then on
 // every request fails closed (503), or passes untouched when the plugin is fail-open; a plugin whose
 // on_configure returned false does the same.
@@ -12,9 +13,10 @@
 // byte strings (HostOptions.headerStrings "bytes", one char per byte as Node's http module has them);
 // `RequestResult.raw` has the exact bytes either way.
 import { readFileSync } from "node:fs";
-import { LogLevel, ProcExit } from "./abi.ts";
+import { ProcExit } from "./abi.ts";
 import { bytes } from "./bytes.ts";
-import { HeaderStrings, type Header, type HeaderInput, type RawHeader } from "./headers.ts";
+import { HeaderStrings } from "./headers.ts";
+import type { HeaderInput, HostOptions, LogLine, PluginOptions, RequestResult, StreamOptions } from "./types.ts";
 import { imports, type CallState, type FilterState, type HostContext } from "./host-functions.ts";
 import { ModuleMemory } from "./memory.ts";
 import { Metrics, type Metric } from "./metrics.ts";
@@ -23,44 +25,9 @@ import { SharedData } from "./shared-data.ts";
 
 export { WasmResult, LogLevel, ProcExit } from "./abi.ts";
 export { SharedData } from "./shared-data.ts";
-export type { Header, HeaderInput, RawHeader } from "./headers.ts";
+export type { Header, HeaderInput, RawHeader, HostOptions, LogLine, PluginOptions, RequestResult, StreamOptions } from "./types.ts";
 export type { Metric } from "./metrics.ts";
 export { prometheusText } from "./prometheus.ts";
-
-export interface PluginOptions {
-  /** Plugin configuration bytes as Envoy delivers them (Istio's pluginConfig, ASM's parameters). */
-  configuration?: string | Uint8Array;
-  /** Envoy's root_id (Istio pluginName, ASM rootID). */
-  rootId?: string;
-  name?: string;
-  /** Envoy's fail_open (Istio failStrategy FAIL_OPEN): a failed VM or plugin lets requests through. */
-  failOpen?: boolean;
-  /** The traffic_direction of the listener the plugin is on (1 inbound, 2 outbound, 0 or undefined:
-   *  unset). Envoy ≤ 1.32 gave it as listener_direction, also at configure; a stream's own
-   *  StreamOptions.listenerDirection takes precedence during requests. */
-  listenerDirection?: number;
-}
-
-export interface StreamOptions {
-  /** The stream's listener traffic_direction: 1 inbound, 2 outbound (sidecars and gateways); 0 or
-   *  undefined: the listener sets none, which Envoy reports as 0 (8 zero bytes). */
-  listenerDirection?: number;
-}
-
-export interface RequestResult {
-  /** "continue": the filter chain goes on; "failed": the VM or plugin is failed and the request is refused
-   *  (503) unless fail-open, in which case it passes untouched ("passed-failed"). */
-  outcome: "continue" | "stop" | "failed" | "passed-failed";
-  /** The resulting headers: text (UTF-8 decoded, a BOM kept, invalid UTF-8 as U+FFFD) or byte strings,
-   *  per HostOptions.headerStrings. */
-  headers: Header[];
-  /** Header-map mutations the filter made (Envoy clears the route cache on any of them for ABI <= 0.2.1). */
-  mutations: number;
-  /** The resulting headers' exact bytes (names as in `headers`); computed on first read. */
-  readonly raw: RawHeader[];
-}
-
-export interface LogLine { level: (typeof LogLevel)[number]; message: string }
 
 export class Plugin {
   failed = false;
@@ -110,31 +77,6 @@ class HostStream implements Stream {
     this.closed = true;
     this.host.closeStream(this);
   }
-}
-
-export interface HostOptions {
-  vmConfiguration?: string;
-  vmId?: string;
-  /** The Envoy version mimicked, "1.38" by default. "1.32" or lower answers the legacy property names
-   *  (listener_direction, node...), "1.33" or higher the xds ones (xds\0listener_direction, xds\0node...). */
-  envoy?: string;
-  /** How Plugin.request's header strings are read and RequestResult.headers written: "utf8" (default)
-   *  text, UTF-8 on the wire; "bytes" byte strings (one char per byte), as Node's http module has them. */
-  headerStrings?: "utf8" | "bytes";
-  /** Fault injection: asked before every env.proxy_* call with its name (e.g. "proxy_log") and how many
-   *  calls of that name this Host has seen (1-based); a number it returns is the call's status, and the
-   *  call is not made (no side effect); undefined lets it run. */
-  faults?: (call: string, n: number) => number | undefined;
-  /** Count host calls by name (for tests that pin what the request path does). */
-  countCalls?: boolean;
-  /** Record every host call with its arguments in `trace`. */
-  traceCalls?: boolean;
-  /** Envoy's log level for Wasm (default info): lower levels are dropped without reading the message. */
-  logLevel?: (typeof LogLevel)[number];
-  /** The shared data store; pass one to several Hosts to make them workers of one proxy. */
-  sharedData?: SharedData;
-  /** Envoy's node.metadata (Istio puts the pod's labels under LABELS). */
-  nodeMetadata?: Record<string, unknown>;
 }
 
 export class Host {

@@ -4,7 +4,7 @@
 // plugin_vm_id in both. A listener without traffic_direction gives 0 (8 zero bytes), not NotFound (1.38,
 // ≤1.32).
 import { enc, utf8Exact } from "./bytes.ts";
-import type { HostOptions, PluginOptions, StreamOptions } from "./index.ts";
+import type { HostOptions, PluginOptions, StreamOptions } from "./types.ts";
 
 function parseEnvoyVersion(v: unknown): number {
   const m = typeof v === "string" ? /^1\.(0|[1-9]\d{0,2})(?:\.(0|[1-9]\d{0,2}))?$/.exec(v) : null;

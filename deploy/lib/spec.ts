@@ -24,11 +24,6 @@ export function specWarnings(spec: LanesSpec): string[] {
   return gaps.length === 0 ? [] : [`localLane: strict mode needs every lane to hold every service, or requests leave their lane at the first service the lane lacks: ${gaps.map(([l, m]) => `${l} has no ${m.join(", ")}`).join("; ")}`];
 }
 
-/** The `workloadLabel` value that selects a service's pods. */
-export function workloadOf(spec: LanesSpec, service: string): string {
-  return spec.workloads[service] ?? service;
-}
-
 // host[:port]/path[:tag][@digest]; the host part must look like a registry (has a dot or port, or is localhost).
 const IMAGE = /^([a-z0-9.-]+(:[0-9]+)?)\/([a-z0-9]+([._/-][a-z0-9]+)*)(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 

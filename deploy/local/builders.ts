@@ -1,12 +1,14 @@
 // The pieces of the docker-compose variants' Envoy configs and compose files, shared by their generators
-// (generate.ts: HTTP; websocket/generate.ts; grpc/generate.ts). A variant differs only in what `Proxies` says.
+// (generate.ts: HTTP; websocket/generate.ts; grpc/generate.ts), all from the routing plan (localPlan). A
+// variant differs only in what `Proxies` says.
 import { rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { workloadOf, type LanesSpec } from "../lib/spec.ts";
-import { filterConfig, ROOT_ID, type FilterRole } from "../lib/generate.ts";
+import type { LanesSpec } from "../lib/spec.ts";
+import { routingPlan, servicePlan, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
+import { ROOT_ID } from "../render/common.ts";
 import { LANE_STATS_TAGS, FILTER_STATE_LANE, FILTER_STATE_SOURCE } from "../lib/observe.ts";
-import { chain, upstreamOf, laneCluster, routeCluster, fallbackClusters, laneMember, gatewayWeights, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, upstreamOf, laneCluster, routeCluster, chainClusters, laneMember, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const ENVOY_IMAGE = "envoyproxy/envoy:v1.38.0";
 // A Node LTS in support (20 reached its end of life in April 2026).
@@ -43,6 +45,11 @@ export function observed(spec: LanesSpec): LanesSpec {
   return { ...spec, observe: LOCAL_OBSERVE };
 }
 
+/** The routing plan the local variants' proxies are built from: the spec's, with LOCAL_OBSERVE's filters. */
+export function localPlan(spec: LanesSpec): RoutingPlan {
+  return routingPlan(observed(spec));
+}
+
 /** Bootstrap stats_tags: lane_metrics' name segments as Prometheus labels (lane, lane_direction, lane_source). */
 export const STATS_CONFIG = { stats_tags: LANE_STATS_TAGS };
 
@@ -54,7 +61,7 @@ const ACCESS_LOG = [{
   typed_config: any("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", { log_format: { text_format_source: { inline_string: ACCESS_LOG_FORMAT } } }),
 }];
 
-export function wasmFilter(spec: LanesSpec, role: FilterRole) {
+export function wasmFilter(plan: RoutingPlan, role: FilterRole) {
   return {
     name: "lane-tag",
     typed_config: any("envoy.extensions.filters.http.wasm.v3.Wasm", {
@@ -64,7 +71,7 @@ export function wasmFilter(spec: LanesSpec, role: FilterRole) {
         // One vm_id for the inbound and outbound listeners of a proxy: one VM, and one shared-data
         // namespace (Envoy keeps shared data per vm_id), which trace correlation needs.
         vm_config: { vm_id: "lane-tag", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/etc/envoy/lane-tag.wasm" } } },
-        configuration: any("google.protobuf.StringValue", { value: JSON.stringify(filterConfig(observed(spec), role)) }),
+        configuration: any("google.protobuf.StringValue", { value: JSON.stringify(plan.filters[role]) }),
         // A lane filter must never take traffic down.
         failure_policy: "FAIL_OPEN",
       },
@@ -95,21 +102,21 @@ const endpoint = (host: string, port: number) => ({ endpoint: { address: { socke
 const admin = { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } };
 
 /** The lane clusters of a service, and the aggregate clusters that fall back up each lane's chain to the baseline. */
-function laneClusters(spec: LanesSpec, service: string, p: Proxies): object[] {
+function laneClusters(plan: RoutingPlan, service: string, p: Proxies): object[] {
   const out: object[] = [];
-  for (const lane of spec.lanes) {
-    const member = laneMember(spec, service, lane.name);
+  for (const lane of plan.lanes) {
+    const member = laneMember(plan, service, lane.name);
     const name = laneCluster(service, lane.name);
     out.push(member
       ? { name, type: "STRICT_DNS", dns_lookup_family: "V4_ONLY", connect_timeout: "1s", load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [endpoint(member.name, p.port)] }] }, ...p.cluster }
       // The lane has no version of this service: an empty cluster, so the aggregate falls back.
       : { name, type: "STATIC", connect_timeout: "1s", load_assignment: { cluster_name: name, endpoints: [] }, ...p.cluster });
-    if (lane.name !== spec.baseline) {
+    if (lane.name !== plan.baseline) {
       out.push({
         name: routeCluster(service, lane.name),
         connect_timeout: "1s",
         lb_policy: "CLUSTER_PROVIDED",
-        cluster_type: { name: "envoy.clusters.aggregate", typed_config: any("envoy.extensions.clusters.aggregate.v3.ClusterConfig", { clusters: fallbackClusters(spec, service, lane.name) }) },
+        cluster_type: { name: "envoy.clusters.aggregate", typed_config: any("envoy.extensions.clusters.aggregate.v3.ClusterConfig", { clusters: chainClusters(plan, service, lane.name) }) },
       });
     }
   }
@@ -117,26 +124,27 @@ function laneClusters(spec: LanesSpec, service: string, p: Proxies): object[] {
 }
 
 /** The cluster a request in `lane` for `service` is routed to. */
-const target = (spec: LanesSpec, service: string, lane: string) => (lane === spec.baseline ? laneCluster(service, lane) : routeCluster(service, lane));
+const target = (plan: RoutingPlan, service: string, lane: string) => (lane === plan.baseline ? laneCluster(service, lane) : routeCluster(service, lane));
 
 /** Routes to `service` by the routing header: each lane to its cluster, anything else to the baseline. */
-function laneRoutes(spec: LanesSpec, service: string) {
+function laneRoutes(plan: RoutingPlan, service: string) {
   return [
-    ...spec.lanes.map((l) => ({
-      match: { prefix: "/", headers: [{ name: spec.routingHeader, string_match: { exact: l.name } }] },
-      route: { cluster: target(spec, service, l.name) },
+    ...plan.lanes.map((l) => ({
+      match: { prefix: "/", headers: [{ name: plan.spec.routingHeader, string_match: { exact: l.name } }] },
+      route: { cluster: target(plan, service, l.name) },
     })),
-    { match: { prefix: "/" }, route: { cluster: laneCluster(service, spec.baseline) } },
+    { match: { prefix: "/" }, route: { cluster: laneCluster(service, plan.baseline) } },
   ];
 }
 
 /** A workload's sidecar: inbound (the service port) to its app; outbound (the app's way out) by host and lane. */
-export function sidecarConfig(spec: LanesSpec, w: Workload, p: Proxies): object {
+export function sidecarConfig(plan: RoutingPlan, w: Workload, p: Proxies): object {
+  const { spec } = plan;
   const up = upstreamOf(spec, w.service);
-  const virtualHosts = up ? [{ name: up, domains: [up, `${up}:${p.port}`], routes: laneRoutes(spec, up) }] : [];
+  const virtualHosts = up ? [{ name: up, domains: [up, `${up}:${p.port}`], routes: laneRoutes(plan, up) }] : [];
   return {
     // As Istio does: the pod's labels in node metadata, where lane-tag's local_lane reads the lane label.
-    node: { id: w.name, cluster: w.service, metadata: { WORKLOAD_NAME: w.name, LABELS: { app: workloadOf(spec, w.service), [spec.labelKey]: w.version } } },
+    node: { id: w.name, cluster: w.service, metadata: { WORKLOAD_NAME: w.name, LABELS: { app: servicePlan(plan, w.service).workload, [spec.labelKey]: w.version } } },
     admin,
     stats_config: STATS_CONFIG,
     static_resources: {
@@ -144,18 +152,18 @@ export function sidecarConfig(spec: LanesSpec, w: Workload, p: Proxies): object 
         listener("inbound", "0.0.0.0", p.port, "INBOUND", hcm(p, "inbound", {
           name: "inbound",
           virtual_hosts: [{ name: "app", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: "app" } }] }],
-        }, [wasmFilter(spec, "inbound")])),
-        listener("outbound", "127.0.0.1", OUTBOUND_PORT, "OUTBOUND", hcm(p, "outbound", { name: "outbound", virtual_hosts: virtualHosts }, [wasmFilter(spec, "outbound")])),
+        }, [wasmFilter(plan, "inbound")])),
+        listener("outbound", "127.0.0.1", OUTBOUND_PORT, "OUTBOUND", hcm(p, "outbound", { name: "outbound", virtual_hosts: virtualHosts }, [wasmFilter(plan, "outbound")])),
       ],
       clusters: [
         { name: "app", type: "STATIC", connect_timeout: "1s", load_assignment: { cluster_name: "app", endpoints: [{ lb_endpoints: [endpoint("127.0.0.1", APP_PORT)] }] }, ...p.cluster },
-        ...(up ? laneClusters(spec, up, p) : []),
+        ...(up ? laneClusters(plan, up, p) : []),
       ],
     },
   };
 }
 
-function gateway(spec: LanesSpec, p: Proxies, route: object): object {
+function gateway(plan: RoutingPlan, p: Proxies, route: object): object {
   return {
     node: { id: "gateway", cluster: "gateway", metadata: { WORKLOAD_NAME: "gateway" } },
     admin,
@@ -164,16 +172,17 @@ function gateway(spec: LanesSpec, p: Proxies, route: object): object {
       listeners: [listener("gateway", "0.0.0.0", GATEWAY_PORT, "OUTBOUND", hcm(p, "gateway", {
         name: "gateway",
         virtual_hosts: [{ name: "entry", domains: ["*"], routes: route }],
-      }, [wasmFilter(spec, "gateway")]))],
-      clusters: laneClusters(spec, chain(spec)[0], p),
+      }, [wasmFilter(plan, "gateway")]))],
+      clusters: laneClusters(plan, chain(plan.spec)[0], p),
     },
   };
 }
 
 /** The gateway that assigns lanes by weight (the spec's gateway.weights) and answers the lane in x-lane. */
-export function gatewayConfig(spec: LanesSpec, p: Proxies): object {
+export function gatewayConfig(plan: RoutingPlan, p: Proxies): object {
+  const { spec } = plan;
   const entry = chain(spec)[0];
-  return gateway(spec, p, [{
+  return gateway(plan, p, [{
     match: { prefix: spec.gateway?.entry.prefix ?? "/" },
     // x-lane-random is a test hook (reproducible splits); it is not passed on.
     request_headers_to_remove: [RANDOM_HEADER],
@@ -181,8 +190,8 @@ export function gatewayConfig(spec: LanesSpec, p: Proxies): object {
       weighted_clusters: {
         // The random value may come from this header (the e2e client sends one, for a reproducible split).
         header_name: RANDOM_HEADER,
-        clusters: gatewayWeights(spec).filter((w) => w.weight > 0).map((w) => ({
-          name: target(spec, entry, w.lane),
+        clusters: (plan.gateway?.weights ?? []).filter((w) => w.weight > 0).map((w) => ({
+          name: target(plan, entry, w.lane),
           weight: w.weight,
           request_headers_to_add: [{ header: { key: spec.routingHeader, value: w.lane }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
           response_headers_to_add: [{ header: { key: LANE_HEADER, value: w.lane }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
@@ -197,8 +206,8 @@ export function gatewayConfig(spec: LanesSpec, p: Proxies): object {
  * from it, and the route sends each lane to its version of the entry service, else to the baseline's (as the
  * Istio gateway route generated for such a spec does).
  */
-export function laneGatewayConfig(spec: LanesSpec, p: Proxies): object {
-  return gateway(spec, p, laneRoutes(spec, chain(spec)[0]));
+export function laneGatewayConfig(plan: RoutingPlan, p: Proxies): object {
+  return gateway(plan, p, laneRoutes(plan, chain(plan.spec)[0]));
 }
 
 /** The same configs without the lane filter: to show that the filter is what carries the lane. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { readCommand } from "../lib/cli.ts";
 import { workloads, deployments, upstreamOf, SERVICE_PORT, type Workload } from "./topology.ts";
-import { sidecarConfig, gatewayConfig, envoyService, variantFiles, writeVariant, NODE_IMAGE, APP_PORT, OUTBOUND_PORT, GATEWAY_PORT, type Proxies } from "./builders.ts";
+import { sidecarConfig, gatewayConfig, envoyService, variantFiles, writeVariant, localPlan, NODE_IMAGE, APP_PORT, OUTBOUND_PORT, GATEWAY_PORT, type Proxies } from "./builders.ts";
 import { websocketFiles, WS_DIR } from "./websocket/generate.ts";
 import { WS_SPEC } from "./websocket/client.ts";
 import { grpcFiles, GRPC_DIR } from "./grpc/generate.ts";
@@ -47,9 +47,10 @@ export function composeFile(spec: LanesSpec, layout: ComposeLayout = { name: "la
 
 /** Every file of the HTTP variant, relative to deploy/local. */
 export function localFiles(spec: LanesSpec): Record<string, string> {
+  const plan = localPlan(spec);
   return variantFiles("deploy/lanes.example.yaml", composeFile(spec), [
-    ["gateway.yaml", gatewayConfig(spec, HTTP)],
-    ...workloads(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(spec, w, HTTP)]),
+    ["gateway.yaml", gatewayConfig(plan, HTTP)],
+    ...workloads(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, HTTP)]),
   ]);
 }
 
@@ -59,9 +60,10 @@ export function localFiles(spec: LanesSpec): Record<string, string> {
  */
 export function stackedFiles(spec: LanesSpec): Record<string, string> {
   const ws = deployments(spec);
+  const plan = localPlan(spec);
   return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws }), [
-    ["gateway.yaml", gatewayConfig(spec, HTTP)],
-    ...ws.map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(spec, w, HTTP)]),
+    ["gateway.yaml", gatewayConfig(plan, HTTP)],
+    ...ws.map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, HTTP)]),
   ]);
 }
 

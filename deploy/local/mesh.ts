@@ -1,9 +1,9 @@
 // The Docker-less mesh of `npm run demo`: every workload is the mock app behind an emulated sidecar that
 // runs the real build/lane-tag.wasm in the project's host emulator, on an inbound and an outbound listener
 // (one VM: one vm_id), each request and its response through the filter as Envoy runs them; a gateway
-// assigns lanes by weight. Everything talks real HTTP on 127.0.0.1; routing and fallback are those of the
-// Envoy configs (topology.ts); the filter configurations are those the manifests generate. Each proxy can
-// serve admin-like endpoints (/stats/prometheus, /server_info) for `lanes status`.
+// assigns lanes by weight. Everything talks real HTTP on 127.0.0.1; routing and fallback, and the filter
+// configurations, are the routing plan's (lib/plan.ts), which the manifests and the Envoy configs render.
+// Each proxy can serve admin-like endpoints (/stats/prometheus, /server_info) for `lanes status`.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
@@ -12,9 +12,9 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { Host, prometheusText, type Header, type Plugin } from "../emulator/index.ts";
 import type { LanesSpec, ObserveSpec } from "../lib/spec.ts";
-import { filterConfig, type FilterRole } from "../lib/generate.ts";
+import { routingPlan, type FilterRole } from "../lib/plan.ts";
 import { LANE_STATS_TAGS } from "../lib/observe.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, serving, gatewayWeights, pickWeighted, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 import { prng } from "./client.ts";
 import { stackedSpec } from "./stacked/spec.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
@@ -132,8 +132,9 @@ export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRo
   const nodeMetadata = { ...(labels ? { LABELS: labels } : {}), ...(workload ? { WORKLOAD_NAME: workload } : {}) };
   const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata });
   const out: Partial<Record<FilterRole, Plugin>> = {};
+  const { filters } = routingPlan(spec);
   for (const role of roles) {
-    const p = host.configure({ configuration: JSON.stringify(filterConfig(spec, role)), failOpen: true });
+    const p = host.configure({ configuration: JSON.stringify(filters[role]), failOpen: true });
     if (p.failed) throw new Error(`the ${role} filter failed to configure: ${host.logs.map((l) => l.message).join("; ")}`);
     out[role] = p;
   }
@@ -220,6 +221,8 @@ export function traceparents(seed?: number): () => string {
 export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
   const { withFilter = true, weights, seed = 7, mode = "baggage", drop, admin = false } = opts;
   const spec = meshSpec(base, mode, opts);
+  // Which version serves each lane: the plan's answer, as in the manifests and the Envoy configs.
+  const plan = routingPlan(spec);
   if (drop && !chain(spec).includes(drop)) throw new Error(`--drop ${drop}: not a service of the chain (${chain(spec).join(", ")})`);
   const admins: { workload: string; url: string }[] = [];
   const hosts: { workload: string; host: Host }[] = [];
@@ -243,7 +246,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     const service = o.authority.split(":")[0];
     if (!chain(spec).includes(service)) { res.writeHead(404); return void res.end(`no route to ${o.authority}`); }
     const lane = o.headers[spec.routingHeader]?.[0];
-    forward(res, inboundPort.get(resolve(spec, service, lane).name)!, o.path, o.authority, o.headers, {}, f.respond);
+    forward(res, inboundPort.get(serving(plan, service, lane).name)!, o.path, o.authority, o.headers, {}, f.respond);
   };
 
   // Every workload's VM and outbound listener first, then all apps at once, then the inbound listeners:
@@ -306,7 +309,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
       lane = pickWeighted(choices, weightedValue(raw, rand)).lane;
       o.headers[spec.routingHeader] = [lane];
     }
-    forward(res, inboundPort.get(resolve(spec, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane }, f.respond);
+    forward(res, inboundPort.get(serving(plan, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane }, f.respond);
   });
   const gwPort = await serve(gateway);
 

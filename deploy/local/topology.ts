@@ -3,11 +3,12 @@
 //  - workloads: every service in every lane's version (the seeds deploy v1, v2 and v3 of each service);
 //  - the services call each other in the order the baseline lane lists them (mocka -> mockb -> mockc), the
 //    first one behind the gateway (which must be gateway.entry.service when the spec names one);
-//  - lane routing: the routing header selects the lane's cluster of a service; a lane that has no version of
-//    the service has an empty cluster, and an aggregate cluster falls back up the lane's fallback chain to
-//    the baseline's (ASM's fallback, with a real Envoy mechanism; stacked lanes: feat-x, then release-2,
-//    then the baseline).
-import { laneChain, laneFor, type LanesSpec } from "../lib/spec.ts";
+//  - lane routing, as the routing plan (lib/plan.ts) says: the routing header selects the lane's cluster of a
+//    service; a lane that has no version of the service has an empty cluster, and an aggregate cluster falls
+//    back up the lane's fallback chain to the baseline's (ASM's fallback, with a real Envoy mechanism;
+//    stacked lanes: feat-x, then release-2, then the baseline).
+import type { LanesSpec } from "../lib/spec.ts";
+import { planLane, routeFor, routingPlan, servicePlan, type RoutingPlan } from "../lib/plan.ts";
 
 export const SERVICE_PORT = 8000;
 
@@ -29,17 +30,21 @@ export function chain(spec: LanesSpec): string[] {
   return services;
 }
 
+/** The workload of a service's version: its container and host name is `<service>-<label>` (mockb-v2). */
+const workload = (service: string, version: string): Workload => ({ service, version, name: `${service}-${version}` });
+
 export function workloads(spec: LanesSpec): Workload[] {
   const out: Workload[] = [];
   for (const service of chain(spec)) {
-    for (const lane of spec.lanes) out.push({ service, version: lane.label, name: `${service}-${lane.label}` });
+    for (const lane of spec.lanes) out.push(workload(service, lane.label));
   }
   return out;
 }
 
-/** One workload per lane that lists a service (the WebSocket seed deploys wsk in v1 only; helloworld in v1 and v2). */
+/** One workload per version the plan has (the WebSocket seed deploys wsk in v1 only; helloworld in v1 and v2). */
 export function deployments(spec: LanesSpec): Workload[] {
-  return chain(spec).flatMap((service) => spec.lanes.filter((l) => l.services.includes(service)).map((l) => ({ service, version: l.label, name: `${service}-${l.label}` })));
+  const plan = routingPlan(spec);
+  return chain(spec).flatMap((service) => servicePlan(plan, service).versions.map((v) => workload(service, v.label)));
 }
 
 /** The service each service calls, or undefined for the last one. */
@@ -54,35 +59,45 @@ export const laneCluster = (service: string, lane: string) => `${service}|${lane
 export const routeCluster = (service: string, lane: string) => `${service}|${lane}|fallback`;
 
 /** The workload serving `lane` in `service`'s lane cluster, or undefined when the lane has no version of it. */
-export function laneMember(spec: LanesSpec, service: string, lane: string): Workload | undefined {
-  const l = spec.lanes.find((x) => x.name === lane);
-  if (!l || !l.services.includes(service)) return undefined;
-  return { service, version: l.label, name: `${service}-${l.label}` };
+export function laneMember(plan: RoutingPlan, service: string, lane: string): Workload | undefined {
+  const v = servicePlan(plan, service).versions.find((x) => x.lane === lane);
+  return v && workload(service, v.label);
 }
 
 /**
- * Where a request for `service` goes: the version of the nearest lane up the lane's fallback chain that has
- * one (the lane's own, else its fallback's, ..., else the baseline's: the aggregate cluster's order); an
- * unknown lane or none goes to the baseline.
+ * Where a request for `service` goes, as the plan says: the version of the nearest lane up the lane's
+ * fallback chain that has one (the lane's own, else its fallback's, ..., else the baseline's: the aggregate
+ * cluster's order); an unknown lane or none goes to the baseline.
  */
+export function serving(plan: RoutingPlan, service: string, lane: string | undefined): Workload {
+  return workload(service, routeFor(plan, service, lane).version);
+}
+
+/** serving() for a spec (its plan computed here). */
 export function resolve(spec: LanesSpec, service: string, lane: string | undefined): Workload {
-  const known = lane !== undefined && spec.lanes.some((l) => l.name === lane);
-  return laneMember(spec, service, laneFor(spec, service, known ? lane! : spec.baseline))!;
+  return serving(routingPlan(spec), service, lane);
 }
 
 /** The lane clusters a lane's aggregate lists, in order: its own, then up its fallback chain to the baseline's. */
+export function chainClusters(plan: RoutingPlan, service: string, lane: string): string[] {
+  return planLane(plan, lane).chain.map((l) => laneCluster(service, l));
+}
+
+/** chainClusters() for a spec. */
 export function fallbackClusters(spec: LanesSpec, service: string, lane: string): string[] {
-  return laneChain(spec, lane).map((l) => laneCluster(service, l));
+  return chainClusters(routingPlan(spec), service, lane);
 }
 
 /** The version chain a request in `lane` should take, service by service, when the lane survives every hop. */
 export function expectedChain(spec: LanesSpec, lane: string): string[] {
-  return chain(spec).map((s) => resolve(spec, s, lane).version);
+  const plan = routingPlan(spec);
+  return chain(spec).map((s) => serving(plan, s, lane).version);
 }
 
 /** Without the filter the lane reaches only the first service: later hops carry no header and go to the baseline. */
 export function chainWithoutFilter(spec: LanesSpec, lane: string): string[] {
-  return chain(spec).map((s, i) => resolve(spec, s, i === 0 ? lane : undefined).version);
+  const plan = routingPlan(spec);
+  return chain(spec).map((s, i) => serving(plan, s, i === 0 ? lane : undefined).version);
 }
 
 /** Gateway weights per lane, in lane order (from the spec, or overridden). */
@@ -91,8 +106,7 @@ export function gatewayWeights(spec: LanesSpec, override?: number[]): { lane: st
     if (override.length !== spec.lanes.length) throw new Error(`--weights needs ${spec.lanes.length} numbers (${spec.lanes.map((l) => l.name).join(", ")})`);
     return spec.lanes.map((l, i) => ({ lane: l.name, weight: override[i] }));
   }
-  const w = spec.gateway?.weights ?? {};
-  return spec.lanes.map((l) => ({ lane: l.name, weight: w[l.name] ?? 0 }));
+  return routingPlan(spec).gateway?.weights ?? spec.lanes.map((l) => ({ lane: l.name, weight: 0 }));
 }
 
 /**

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { workloads, upstreamOf, SERVICE_PORT } from "../topology.ts";
-import { sidecarConfig, gatewayConfig, repoCompose, variantFiles, HTTP2_UPSTREAM, OUTBOUND_PORT, type Proxies } from "../builders.ts";
+import { sidecarConfig, gatewayConfig, repoCompose, variantFiles, localPlan, HTTP2_UPSTREAM, OUTBOUND_PORT, type Proxies } from "../builders.ts";
 
 export const GRPC_DIR = dirname(fileURLToPath(import.meta.url));
 /** The gateway's port on the host (the HTTP variant has 8080, the WebSocket one 8081). */
@@ -20,8 +20,9 @@ export function grpcFiles(spec: LanesSpec): Record<string, string> {
     const up = upstreamOf(spec, w.service);
     return { app: w.service, version: w.version, ...(up ? { upstream: `${up}:${SERVICE_PORT}`, via: `127.0.0.1:${OUTBOUND_PORT}` } : {}) };
   });
+  const plan = localPlan(spec);
   return variantFiles("deploy/lanes.example.yaml", compose, [
-    ["gateway.yaml", gatewayConfig(spec, PROXIES)],
-    ...workloads(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(spec, w, PROXIES)]),
+    ["gateway.yaml", gatewayConfig(plan, PROXIES)],
+    ...workloads(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, PROXIES)]),
   ]);
 }

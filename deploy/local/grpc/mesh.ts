@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { chain, workloads, upstreamOf, resolve, gatewayWeights, pickWeighted, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
+import { routingPlan } from "../../lib/plan.ts";
+import { chain, workloads, upstreamOf, serving, gatewayWeights, pickWeighted, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
 import { prng } from "../client.ts";
 import { plugins, filter, WASM, type Mesh } from "../mesh.ts";
 import { startGrpcMock, type GrpcMock } from "./app.ts";
@@ -82,6 +83,7 @@ function proxy(stream: http2.ServerHttp2Stream, session: http2.ClientHttp2Sessio
 export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7, tap }: { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap } = {}): Promise<Mesh> {
   if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   const wasm = withFilter ? readFileSync(WASM) : null;
+  const plan = routingPlan(spec);
   const servers: http2.Http2Server[] = [];
   const sessions = new Set<http2.Http2Session>();
   const apps: GrpcMock[] = [];
@@ -125,7 +127,7 @@ export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weight
         const authority = first(headers, ":authority") ?? "";
         const service = authority.split(":")[0];
         if (!chain(spec).includes(service)) return { status: 404, message: `no route to ${authority}` };
-        return { port: inboundPort.get(resolve(spec, service, first(headers, spec.routingHeader)).name)!, headers };
+        return { port: inboundPort.get(serving(plan, service, first(headers, spec.routingHeader)).name)!, headers };
       });
       const up = upstreamOf(spec, w.service);
       const app = await startGrpcMock({ app: w.service, version: w.version, upstream: up && `${up}:${SERVICE_PORT}`, via: `127.0.0.1:${outPort}` });
@@ -144,7 +146,7 @@ export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weight
       const out = headers.filter(([k]) => k !== RANDOM_HEADER && k !== spec.routingHeader)
         .map(([k, v]): Header => [k, k === ":authority" ? `${entry}:${SERVICE_PORT}` : v]);
       out.push([spec.routingHeader, lane]);
-      return { port: inboundPort.get(resolve(spec, entry, lane).name)!, headers: out, responseHeaders: { [LANE_HEADER]: lane } };
+      return { port: inboundPort.get(serving(plan, entry, lane).name)!, headers: out, responseHeaders: { [LANE_HEADER]: lane } };
     });
     return { gatewayUrl: `127.0.0.1:${gwPort}`, close };
   } catch (e) {

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { deployments, upstreamOf } from "../topology.ts";
-import { sidecarConfig, laneGatewayConfig, repoCompose, variantFiles, OUTBOUND_PORT, type Proxies } from "../builders.ts";
+import { sidecarConfig, laneGatewayConfig, repoCompose, variantFiles, localPlan, OUTBOUND_PORT, type Proxies } from "../builders.ts";
 import { WS_PORT } from "./apps.ts";
 
 export const WS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -22,8 +22,9 @@ export function websocketFiles(spec: LanesSpec): Record<string, string> {
     const up = upstreamOf(spec, w.service);
     return { version: w.version, ...(up ? { upstream_url: `http://${up}:${WS_PORT}/hello`, HTTP_PROXY: `http://127.0.0.1:${OUTBOUND_PORT}` } : {}) };
   });
+  const plan = localPlan(spec);
   return variantFiles("deploy/lanes.websocket.yaml", compose, [
-    ["gateway.yaml", laneGatewayConfig(spec, PROXIES)],
-    ...deployments(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(spec, w, PROXIES)]),
+    ["gateway.yaml", laneGatewayConfig(plan, PROXIES)],
+    ...deployments(spec).map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, PROXIES)]),
   ]);
 }

@@ -9,8 +9,9 @@ import http from "node:http";
 import type { Duplex } from "node:stream";
 import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
-import { workloadOf, type LanesSpec } from "../../lib/spec.ts";
-import { chain, upstreamOf, resolve, deployments } from "../topology.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { chain, upstreamOf, serving, deployments } from "../topology.ts";
+import { routingPlan, servicePlan } from "../../lib/plan.ts";
 import { plugins, filter, pairs, outgoing, forward, listen, WASM, type Mesh } from "../mesh.ts";
 import { createHelloworld, createWsk, WS_PORT, type Wsk } from "./apps.ts";
 
@@ -125,6 +126,7 @@ export interface WebSocketMesh extends Mesh {
 export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, broadcastMs = 300, tap }: { withFilter?: boolean; broadcastMs?: number; tap?: FilterTap } = {}): Promise<WebSocketMesh> {
   if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   const wasm = withFilter ? readFileSync(WASM) : null;
+  const plan = routingPlan(spec);
   const listeners: Listener[] = [];
   const apps: { server: http.Server; wsk?: Wsk }[] = [];
   const inboundPort = new Map<string, number>();
@@ -137,13 +139,13 @@ export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, b
 
   try {
     for (const w of deployments(spec)) {
-      const vm = wasm ? await plugins(wasm, spec, ["inbound", "outbound"], { app: workloadOf(spec, w.service), [spec.labelKey]: w.version }) : null;
+      const vm = wasm ? await plugins(wasm, spec, ["inbound", "outbound"], { app: servicePlan(plan, w.service).workload, [spec.labelKey]: w.version }) : null;
       // Outbound (the app's HTTP proxy): by host and lane to the chosen workload's inbound listener.
       const out = await startListener(`${w.name} outbound`, vm?.outbound ?? null, 2, (headers) => {
         const authority = header(headers, ":authority") ?? "";
         const service = authority.split(":")[0];
         if (!spec.services.includes(service)) return { status: 404, message: `no route to ${authority}` };
-        return { port: inboundPort.get(resolve(spec, service, header(headers, spec.routingHeader)).name)! };
+        return { port: inboundPort.get(serving(plan, service, header(headers, spec.routingHeader)).name)! };
       });
       listeners.push(out);
       const callee = upstreamOf(spec, w.service);
@@ -160,7 +162,7 @@ export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, b
     // route goes to the entry service's version in that lane (wsk has only the baseline's).
     const gw = wasm ? await plugins(wasm, spec, ["gateway"]) : null;
     const gateway = await startListener("gateway", gw?.gateway ?? null, 2, (headers) =>
-      ({ port: inboundPort.get(resolve(spec, entry, header(headers, spec.routingHeader)).name)!, authority: `${entry}:${WS_PORT}` }));
+      ({ port: inboundPort.get(serving(plan, entry, header(headers, spec.routingHeader)).name)!, authority: `${entry}:${WS_PORT}` }));
     listeners.push(gateway);
     const wsk = apps.find((a) => a.wsk)!.wsk!;
     return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, acks: () => wsk.acks(), close };
