@@ -1,4 +1,4 @@
-import { parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config";
+import { parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
 
 function error(json: string): string {
   const r = parseConfig(json);

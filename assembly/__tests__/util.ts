@@ -1,6 +1,6 @@
 // Helpers for specs: strings in and out of the byte-level APIs.
-import { Config, parseConfig } from "../config";
-import { LaneScan, rewriteBound, writeBaggage } from "../baggage";
+import { Config, parseConfig } from "../config/config";
+import { LaneScan, rewriteBound, writeBaggage } from "../carriers/baggage";
 
 export function ptr(b: ArrayBuffer): usize { return changetype<usize>(b); }
 export function buf(s: string): ArrayBuffer { return String.UTF8.encode(s); }

@@ -1,7 +1,7 @@
 // Parsing and checking the plugin configuration: every unknown field, wrong type or invalid value is an
 // error that names the field and says why. Pure, table-tested with as-pect.
 import { JsonReader, JValue, Kind, quote } from "./json";
-import { isLaneRaw, MAX_LANE } from "./lane";
+import { isLaneRaw, MAX_LANE } from "../lane/lane";
 import { parseHopTrace } from "./config-observe";
 import {
   Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, MAX_LANES, MAX_NAME, MAX_CAPACITY, MAX_TTL_MS, MAX_TRACE_HEADERS, MAX_WEIGHT, bytesOf,

@@ -1,26 +1,26 @@
 // The request pipeline: what the filter does with a request's headers, from reading them to the writes and
 // counters. Rules: no logging, no strings, no GC allocation; host data is read in place (host.ts); a host
 // failure leaves a valid request (see onRequest), and an untrusted gateway fails closed.
-import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "./config";
-import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "./baggage";
-import { isLaneRaw, bytesEqual } from "./lane";
-import { TRACE_KEY } from "./hop";
-import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT, BAG_KEEP, BAG_REPLACE } from "./decide";
-import { cookieValue, queryValue } from "./entry";
-import { hash64, mix64 } from "./trace";
-import { pickLane } from "./assign";
-import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "./pairs";
-import { traceLane, tracedPtr, tracedLen, recordTrace } from "./correlation";
-import { LaneMetrics } from "./lane-metrics";
-import { observeRequest } from "./observe";
+import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
+import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "../carriers/baggage";
+import { isLaneRaw, bytesEqual } from "../lane/lane";
+import { TRACE_KEY } from "../observe/hop";
+import { LaneState, Decision, decide, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT, BAG_KEEP, BAG_REPLACE } from "../lane/decide";
+import { cookieValue, queryValue } from "../lane/entry";
+import { hash64, mix64 } from "../lane/trace";
+import { pickLane } from "../lane/assign";
+import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { traceLane, tracedPtr, tracedLen, recordTrace } from "../lane/correlation";
+import { LaneMetrics } from "../observe/lane-metrics";
+import { observeRequest } from "../observe/observe";
 import {
   scratch, readPtr, readSize, getProperty, readRequestHeaders, replaceHeader, removeHeader, resetHostErrors, hostErrorCount,
   nowNs, PROP_DIRECTION_LEGACY, PROP_DIRECTION_XDS, RESULT_OK, RESULT_NOT_FOUND,
-} from "./host";
+} from "../abi/host";
 import {
   count, countInline, M_FROM_BAGGAGE, M_FROM_HEADER, M_FROM_DEFAULT, M_NO_LANE, M_INVALID, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED,
   M_OVERSIZE, M_CLIENT_LANE_REMOVED, M_FROM_TRACE, M_FROM_LOCAL, M_FROM_ASSIGN, M_BAGGAGE_DROPPED, M_HOST_ERROR, M_FROM_CLIENT,
-} from "./metrics";
+} from "../observe/metrics";
 
 
 // One root context per plugin configuration; several can share this VM (e.g. inbound and outbound

@@ -1,8 +1,8 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
 // once per configure by parseConfig (config-parse.ts, re-exported here). Pure: no host calls.
 import { jsonString, joined } from "./json";
-import { bytesEqual } from "./lane";
-import { traceKind, hash64 } from "./trace";
+import { bytesEqual } from "../lane/lane";
+import { traceKind, hash64 } from "../lane/trace";
 import { isLaneString } from "./config-parse";
 
 export { parseConfig, ConfigResult } from "./config-parse";
