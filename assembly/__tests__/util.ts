@@ -1,5 +1,6 @@
 // Helpers for specs: strings in and out of the byte-level APIs.
-import { Config, parseConfig } from "../config/config";
+import { Config } from "../config/config";
+import { parseConfig } from "../config/config-parse";
 import { LaneScan, rewriteBound, writeBaggage } from "../carriers/baggage";
 
 export function ptr(b: ArrayBuffer): usize { return changetype<usize>(b); }

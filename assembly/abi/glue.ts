@@ -1,7 +1,8 @@
 // The lifecycle Envoy drives: contexts, configuration, and the request callback handing each request to the
 // pipeline (filter.ts). Configure-time work only: parsing, logging, property reads and counter definitions.
 import { quote } from "../config/json";
-import { Config, parseConfig, DIR_AUTO, MAX_CONFIG_BYTES } from "../config/config";
+import { Config, DIR_AUTO, MAX_CONFIG_BYTES } from "../config/config";
+import { parseConfig } from "../config/config-parse";
 import { VERSION, ROOT_ID } from "../version";
 import { StreamTable } from "./streams";
 import { Root, onRequest } from "../pipeline/filter";
