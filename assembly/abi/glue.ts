@@ -1,5 +1,5 @@
 // The lifecycle Envoy drives: contexts, configuration, and the request callback handing each request to the
-// pipeline (filter.ts). Configure-time work only: parsing, logging, property reads and counter definitions.
+// pipeline (pipeline/filter.ts). Configure-time work only: parsing, logging, property reads and counter definitions.
 import { quote } from "../config/json";
 import { Config, DIR_AUTO, MAX_CONFIG_BYTES } from "../config/config";
 import { parseConfig } from "../config/config-parse";

@@ -1,6 +1,6 @@
 // Trace correlation: trace id -> lane in Envoy's shared data, recorded on arriving requests and restored on
 // the application's calls that carry only the trace id. The slot store is bounded (see README); the host
-// calls go through host.ts.
+// calls go through abi/host.ts.
 import { Config } from "../config/config";
 import { bytesEqual } from "./lane";
 import { traceIdSpan, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";

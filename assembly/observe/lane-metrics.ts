@@ -10,7 +10,7 @@ import { bytesEqual } from "../lane/lane";
 import { defineCounter, incrementCounter, log, LOG_WARN } from "../abi/host";
 
 export const MAX_METRIC_LANES = 16;
-const SOURCES = 8; // decide.ts SRC_*: none, baggage, header, default, trace, local, assign, client
+const SOURCES = 8; // lane/decide.ts SRC_*: none, baggage, header, default, trace, local, assign, client
 const SOURCE_NAMES: string[] = ["none", "baggage", "header", "default", "trace", "local", "assign", "client"];
 // Not lane names (a lane starts with a letter or digit), so no lane can be mistaken for them.
 export const OTHER_LANE = "_other";
