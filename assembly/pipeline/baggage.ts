@@ -22,7 +22,7 @@ export class Bag {
   static ptr: usize = 0;
   static len: i32 = 0;
   /** What the request's header must become whatever the decision: AS_SENT, STRIPPED or DROPPED. */
-  static fate: u8 = AS_SENT;
+  static fate: u8 = 0; // AS_SENT, as a literal: the named constant costs 4 bytes in the build
   /** What the request's baggage holds once written, for hop_trace's member (len 0 when removed). */
   static finalPtr: usize = 0;
   static finalLen: i32 = 0;
