@@ -1,4 +1,4 @@
-import { MAX_BAGGAGE, LaneScan, stripLaneMembers, countLooseLaneMembers } from "../baggage";
+import { MAX_BAGGAGE, LaneScan, stripLaneMembers, countLooseLaneMembers } from "../carriers/baggage";
 import { config, laneOf, scanOf, withLane } from "./util";
 
 // [baggage, lane found ("" = none)]. Default key: x-asm-prefer-tag.

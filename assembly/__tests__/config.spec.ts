@@ -1,4 +1,5 @@
-import { parseConfig, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config";
+import { parseConfig } from "../config/config-parse";
+import { DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
 
 function error(json: string): string {
   const r = parseConfig(json);

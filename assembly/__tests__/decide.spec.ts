@@ -1,5 +1,5 @@
-import { LaneState, Decision, decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, BAG_KEEP, BAG_ADD, BAG_REPLACE } from "../decide";
-import { DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config";
+import { LaneState, Decision, decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, BAG_KEEP, BAG_ADD, BAG_REPLACE } from "../lane/decide";
+import { DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
 
 // A request, described compactly: header count/validity, baggage validity/key presence, same lane, default.
 class Case {

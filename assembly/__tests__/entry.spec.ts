@@ -1,4 +1,4 @@
-import { cookieValue, queryValue } from "../entry";
+import { cookieValue, queryValue } from "../lane/entry";
 import { buf, ptr, str } from "./util";
 
 function cookie(header: string, name: string): string {

@@ -1,4 +1,4 @@
-import { traceToken, writeHex16, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord, RECORD_HEAD } from "../hop";
+import { traceToken, writeHex16, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord, RECORD_HEAD } from "../observe/hop";
 
 function tokenOf(s: string): string {
   const b = String.UTF8.encode(s);

@@ -1,4 +1,4 @@
-import { JsonReader, Kind, quote, jsonString, joined, MAX_VALUES } from "../json";
+import { JsonReader, Kind, quote, jsonString, joined, MAX_VALUES } from "../config/json";
 
 function num(text: string): f64 {
   const v = new JsonReader(text).parse();

@@ -1,4 +1,4 @@
-import { StreamTable } from "../streams";
+import { StreamTable } from "../abi/streams";
 
 describe("stream table", () => {
   it("maps, overwrites and deletes", () => {

@@ -1,4 +1,4 @@
-import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../trace";
+import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
 import { buf, ptr, str } from "./util";
 
 // The trace id a header value yields, or "-" for none.

@@ -1,6 +1,7 @@
 // Helpers for specs: strings in and out of the byte-level APIs.
-import { Config, parseConfig } from "../config";
-import { LaneScan, rewriteBound, writeBaggage } from "../baggage";
+import { Config } from "../config/config";
+import { parseConfig } from "../config/config-parse";
+import { LaneScan, rewriteBound, writeBaggage } from "../carriers/baggage";
 
 export function ptr(b: ArrayBuffer): usize { return changetype<usize>(b); }
 export function buf(s: string): ArrayBuffer { return String.UTF8.encode(s); }

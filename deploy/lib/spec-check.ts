@@ -6,8 +6,8 @@ import { pathText, type Path, type YamlSpec } from "./spec-yaml.ts";
 export type { Path } from "./spec-yaml.ts";
 
 /**
- * The limits the filter enforces when it is configured (assembly/config.ts, assembly/lane.ts,
- * assembly/config-parse.ts): a spec within them generates filter configurations the filter takes.
+ * The limits the filter enforces when it is configured (assembly/config/config.ts, assembly/lane/lane.ts,
+ * assembly/config/config-parse.ts): a spec within them generates filter configurations the filter takes.
  */
 export const FILTER_LIMITS = {
   /** MAX_LANES: lanes, and so assign.weights; also lane_from.values. */

@@ -1,6 +1,6 @@
 // The lane decision: which lane a request is in and what to change so it stays there. Pure and tiny; the
-// pipeline (filter.ts) feeds it what it saw in the headers and applies what it returns.
-import { DIR_INBOUND, DIR_OUTBOUND } from "./config";
+// pipeline (pipeline/filter.ts) feeds it what it saw in the headers and applies what it returns.
+import { DIR_INBOUND, DIR_OUTBOUND } from "../config/config";
 
 // Where a lane came from.
 export const SRC_NONE: u8 = 0;

@@ -5,12 +5,12 @@
 // holds no "tag." (Istio's bootstrap extracts an unanchored `tag\.(.+?);\.`). Cardinality is fixed at
 // configure: up to MAX_METRIC_LANES lanes by name, every other lane counts as _other, a request without
 // one as _none. All counters are defined at configure; the request path only increments.
-import { Config, DIR_AUTO, DIR_INBOUND, DIR_BOTH, directionName } from "./config";
-import { bytesEqual } from "./lane";
-import { defineCounter, incrementCounter, log, LOG_WARN } from "./host";
+import { Config, DIR_AUTO, DIR_INBOUND, DIR_BOTH, directionName } from "../config/config";
+import { bytesEqual } from "../lane/lane";
+import { defineCounter, incrementCounter, log, LOG_WARN } from "../abi/host";
 
 export const MAX_METRIC_LANES = 16;
-const SOURCES = 8; // decide.ts SRC_*: none, baggage, header, default, trace, local, assign, client
+const SOURCES = 8; // lane/decide.ts SRC_*: none, baggage, header, default, trace, local, assign, client
 const SOURCE_NAMES: string[] = ["none", "baggage", "header", "default", "trace", "local", "assign", "client"];
 // Not lane names (a lane starts with a letter or digit), so no lane can be mistaken for them.
 export const OTHER_LANE = "_other";

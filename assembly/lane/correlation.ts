@@ -1,12 +1,12 @@
 // Trace correlation: trace id -> lane in Envoy's shared data, recorded on arriving requests and restored on
 // the application's calls that carry only the trace id. The slot store is bounded (see README); the host
-// calls go through host.ts.
-import { Config } from "./config";
+// calls go through abi/host.ts.
+import { Config } from "../config/config";
 import { bytesEqual } from "./lane";
 import { traceIdSpan, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
-import { findHeader, hvPtr, hvLen } from "./pairs";
-import { readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH } from "./host";
-import { count, M_TRACE_RECORDED, M_TRACE_EVICTED } from "./metrics";
+import { findHeader, hvPtr, hvLen } from "../carriers/pairs";
+import { readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH } from "../abi/host";
+import { count, M_TRACE_RECORDED, M_TRACE_EVICTED } from "../observe/metrics";
 
 // Scratch for shared-data keys and values.
 const KEY_BUF = memory.data(32, 8);

@@ -1,6 +1,6 @@
 // The filter's counters: one set per direction, defined at configure, counted on the request path.
-import { directionName } from "./config";
-import { defineCounter, incrementCounter, log, LOG_WARN } from "./host";
+import { directionName } from "../config/config";
+import { defineCounter, incrementCounter, log, LOG_WARN } from "../abi/host";
 
 // Counters, per direction: lane_tag.<inbound|outbound|both>.<name>. Defined once per VM at the first
 // configure; Envoy shows them as wasmcustom.lane_tag.* in /stats and lane_tag_* in Prometheus.

@@ -1,11 +1,8 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
-// once per configure by parseConfig (config-parse.ts, re-exported here). Pure: no host calls.
+// once per configure by parseConfig (config-parse.ts). Pure: no host calls.
 import { jsonString, joined } from "./json";
-import { bytesEqual } from "./lane";
-import { traceKind, hash64 } from "./trace";
-import { isLaneString } from "./config-parse";
-
-export { parseConfig, ConfigResult } from "./config-parse";
+import { bytesEqual, isLaneString } from "../lane/lane";
+import { traceKind, hash64 } from "../lane/trace";
 
 export const DIR_AUTO: i32 = 0;
 export const DIR_INBOUND: i32 = 1;

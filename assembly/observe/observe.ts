@@ -1,13 +1,13 @@
 // The request side of lane observability, each part off by default: per-lane counters (lane_metrics),
 // the lane and its source as Envoy filter state (filter_state), and hop_trace's start and marking of
 // traced streams (hop-trace.ts has the response side).
-import { Config, DIR_INBOUND, DIR_OUTBOUND } from "./config";
+import { Config, DIR_INBOUND, DIR_OUTBOUND } from "../config/config";
 import { LaneMetrics, sourceName } from "./lane-metrics";
 import { TRACE_KEY, TOKEN_LEN, traceToken, writeHex16 } from "./hop";
 import { startHop, TRACE_HEADER, DEBUG_HEADER, HOP_ENTRY, HOP_COLLECT, HOP_BOTH, HOP_EDGE } from "./hop-trace";
-import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "./pairs";
-import { mix64 } from "./trace";
-import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "./host";
+import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { mix64 } from "../lane/trace";
+import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "../abi/host";
 
 // Envoy keeps a property set by the filter as filter state wasm.<path>: %FILTER_STATE(wasm.lane_tag.lane:PLAIN)%.
 const PROP_LANE = String.UTF8.encode("lane_tag.lane");

@@ -1,7 +1,7 @@
-// Parsing the hop_trace part of the plugin configuration (config-parse.ts parses the rest). Pure.
+// Parsing the hop_trace part of the plugin configuration (config-parse.ts parses the rest, and calls this). Pure.
 import { JValue, Kind, quote } from "./json";
 import { Config } from "./config";
-import { ConfigResult, fieldErr, typeErr, unknownErr, labelKeyErr, parseLabelMap } from "./config-parse";
+import { ConfigResult, fieldErr, typeErr, unknownErr, labelKeyErr, parseLabelMap } from "./config-fields";
 
 // A workload name in a trace entry: entries are joined with ", " and end at " (" or "@".
 function isWorkloadName(s: string): bool {

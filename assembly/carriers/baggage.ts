@@ -7,8 +7,8 @@
 // the lane member counts as valid only when its properties follow the grammar too (an empty property, as in
 // a trailing ";", does not). The lane is the last valid member with the lane key (OpenTelemetry keeps the
 // last of duplicate keys too).
-import { Config } from "./config";
-import { MAX_LANE, decodeLane, hexValue } from "./lane";
+import { Config } from "../config/config";
+import { MAX_LANE, decodeLane, hexValue } from "../lane/lane";
 
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;

@@ -6,12 +6,12 @@
 // untrusted gateway (the edge) starts traces only from x-lane-tag-debug: 1 where allowed, and removes
 // the header from responses to untraced requests. Only traced streams have a record: untraced ones cost
 // one table lookup on the response.
-import { StreamTable } from "./streams";
+import { StreamTable } from "../abi/streams";
 import { TOKEN_LEN, MAX_TRACE, MAX_SLOT, RECORD_HEAD, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord } from "./hop";
 import {
   scratch, readPtr, readSize, readCas, readShared, writeShared, readResponseHeader, replaceResponseHeader,
   removeResponseHeader, nowNs, RESULT_CAS_MISMATCH,
-} from "./host";
+} from "../abi/host";
 
 export const TRACE_HEADER = String.UTF8.encode("x-lane-tag-trace");
 export const DEBUG_HEADER = String.UTF8.encode("x-lane-tag-debug");

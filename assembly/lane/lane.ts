@@ -67,3 +67,11 @@ export function bytesEqual(a: usize, alen: i32, b: usize, blen: i32): bool {
   }
   return true;
 }
+
+/** isLaneRaw for a configuration string (any length, any characters). */
+export function isLaneString(s: string): bool {
+  if (s.length > MAX_LANE) return false; // before encoding: a value can be 1 MiB
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  const b = String.UTF8.encode(s);
+  return isLaneRaw(changetype<usize>(b), b.byteLength);
+}

@@ -1,0 +1,166 @@
+// The W3C baggage carrier on the request path: take the `baggage` headers the read found, strip a client's
+// lane member (untrusted), read the lane member, write it. The grammar is carriers/baggage.ts (pure); this
+// module holds the request's baggage and makes the host calls.
+import { Config } from "../config/config";
+import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "../carriers/baggage";
+import { bytesEqual } from "../lane/lane";
+import { BAG_KEEP, BAG_REPLACE } from "../lane/decide";
+import { TRACE_KEY } from "../observe/hop";
+import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { scratch, replaceHeader, removeHeader } from "../abi/host";
+import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED } from "../observe/metrics";
+import { state, decision } from "./request";
+
+// An untrusted gateway's baggage: as the client sent it; to be rewritten without the client's members (the
+// request's header still has them, Bag.ptr/len hold the rest); removed whole, as it could not be checked.
+const AS_SENT: u8 = 0;
+const STRIPPED: u8 = 1;
+const DROPPED: u8 = 2;
+
+export class Bag {
+  /** The request's baggage: repeated headers joined, the client's lane members stripped (0, 0: none). */
+  static ptr: usize = 0;
+  static len: i32 = 0;
+  /** What the request's header must become whatever the decision: AS_SENT, STRIPPED or DROPPED. */
+  static fate: u8 = 0; // AS_SENT, as a literal: the named constant costs 4 bytes in the build
+  /** What the request's baggage holds once written, for hop_trace's member (len 0 when removed). */
+  static finalPtr: usize = 0;
+  static finalLen: i32 = 0;
+}
+
+/** What the scan of the baggage found about the lane member. */
+export const scan = new LaneScan();
+
+/**
+ * The request's `baggage` headers, seen as the pairs were read: the first value at bag (in place), `headers`
+ * of them, bagLen bytes when joined with ",". Repeated headers are joined into one value; baggage that an
+ * untrusted gateway cannot check (no memory to join it) is dropped. False only where a trusted one cannot
+ * be joined, which the cap makes impossible.
+ */
+// @ts-ignore: decorator
+@inline export function takeBaggage(buf: usize, n: u32, headers: i32, bag: usize, bagLen: i32, untrusted: bool): bool {
+  Bag.ptr = bag;
+  Bag.len = bagLen;
+  Bag.fate = AS_SENT;
+  if (headers > 1 && (bagLen <= MAX_BAGGAGE || untrusted)) {
+    const joined = joinBaggage(buf, n, bagLen);
+    if (joined != 0) Bag.ptr = joined;
+    else if (untrusted) Bag.fate = DROPPED;
+    else return false; // cannot happen below the cap: trusted baggage this size is at most MAX_BAGGAGE
+  }
+  return true;
+}
+
+/**
+ * Untrusted: removes the client's lane members from baggage of any size, in any spelling an application's
+ * baggage reader would accept as the lane key (and, with hop_trace, its trace member: a client cannot
+ * start a trace through baggage). True when lane members were removed.
+ */
+// @ts-ignore: decorator
+@inline export function stripBaggage(config: Config): bool {
+  let laneStripped = false;
+  if (Bag.fate != DROPPED && Bag.len > 0) { // (empty baggage has no member to strip)
+    let r = stripKey(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength);
+    if (r > 0) { Bag.ptr = strippedPtr; Bag.len = strippedLen; Bag.fate = STRIPPED; laneStripped = true; }
+    if (r >= 0 && config.hopTrace) {
+      r = stripKey(Bag.ptr, Bag.len, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength);
+      if (r > 0) { Bag.ptr = strippedPtr; Bag.len = strippedLen; Bag.fate = STRIPPED; }
+    }
+    if (r < 0) Bag.fate = DROPPED;
+  }
+  if (Bag.fate == DROPPED) {
+    Bag.ptr = 0;
+    Bag.len = 0;
+  }
+  return laneStripped;
+}
+
+/** The lane member, into `scan` and `state`; baggage above the cap is not parsed (oversize). */
+// @ts-ignore: decorator
+@inline export function readBaggageLane(config: Config): void {
+  if (Bag.len > MAX_BAGGAGE) {
+    state.oversize = true;
+    scan.reset();
+  } else {
+    scan.scan(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config);
+  }
+  state.baggageValid = scan.found;
+  state.baggageHasKey = scan.keyMembers > 0;
+}
+
+/**
+ * Writes the lane lp[0..ll) into baggage as decided, and leaves no client lane member behind: baggage an
+ * untrusted gateway cannot rewrite is removed whole.
+ */
+// @ts-ignore: decorator
+@inline export function writeBaggageLane(config: Config, dir: i32, lp: usize, ll: i32): void {
+  let clean = Bag.fate == AS_SENT; // no client lane member is left in the request's baggage
+  let finalPtr = Bag.ptr;
+  let finalLen = Bag.len;
+  if (decision.baggage != BAG_KEEP) {
+    const keyLen = config.baggageKeyBytes.byteLength;
+    const dst = scratch(rewriteBound(Bag.len, keyLen));
+    if (dst != 0) {
+      const out = writeBaggage(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), keyLen, lp, ll, scan.anchor, dst);
+      if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out)) {
+        clean = true;
+        finalPtr = dst;
+        finalLen = out;
+        count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      }
+    }
+  }
+  if (!clean) {
+    clean = Bag.len > 0 ? replaceHeader(BAGGAGE, BAGGAGE_LEN, Bag.ptr, Bag.len) : removeHeader(BAGGAGE, BAGGAGE_LEN);
+    if (!clean) { // fail closed: no client lane may leave an untrusted gateway
+      removeHeader(BAGGAGE, BAGGAGE_LEN);
+      Bag.fate = DROPPED;
+    }
+  }
+  if (Bag.fate == DROPPED) {
+    count(dir, M_BAGGAGE_DROPPED);
+    finalLen = 0;
+  }
+  Bag.finalPtr = finalPtr;
+  Bag.finalLen = finalLen;
+}
+
+// stripKey's result: the baggage without the key's members, in the module's own arena.
+let strippedPtr: usize = 0;
+let strippedLen = 0;
+
+/**
+ * Copies baggage src[0..len) without its members keyed `key` in any spelling a reader would take for it:
+ * 1 (the copy at strippedPtr/strippedLen), 0 when no member has the key, -1 when there is no memory for it.
+ */
+function stripKey(src: usize, len: i32, key: usize, keyLen: i32): i32 {
+  if (countLooseLaneMembers(src, len, key, keyLen) == 0) return 0;
+  const dst = scratch(len);
+  if (dst == 0) return -1;
+  strippedLen = stripLaneMembers(src, len, key, keyLen, dst);
+  strippedPtr = dst;
+  return 1;
+}
+
+/** Joins every `baggage` header value with "," into the arena (Envoy lists repeated headers in order). */
+function joinBaggage(buf: usize, n: u32, total: i32): usize {
+  const dst = scratch(total);
+  if (dst == 0) return 0;
+  let out = 0;
+  let first = true;
+  let p = buf + 4 + (<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    const kl = load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = load<u32>(buf + 8 + (<usize>i << 3));
+    const v = p + kl + 1;
+    if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
+      // One separator per header after the first, even around empty values: `total` counts them so.
+      if (!first) store<u8>(dst + out++, 0x2c);
+      first = false;
+      memory.copy(dst + out, v, vl);
+      out += vl;
+    }
+    p = v + vl + 1;
+  }
+  return dst;
+}

@@ -1,0 +1,87 @@
+// The pipeline's first stage: the request's header pairs, read in one pass for the routing header and the
+// carriers' headers.
+import { Config } from "../config/config";
+import { isLaneRaw, bytesEqual } from "../lane/lane";
+import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { takeBaggage } from "./baggage";
+import { Req, state } from "./request";
+import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
+import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
+
+/**
+ * Where the request cannot be read or its baggage cannot be checked, an untrusted gateway removes what a
+ * client could have chosen a lane with: the routing header and the whole baggage.
+ */
+function failClosed(dir: i32, config: Config): void {
+  removeHeader(changetype<usize>(config.routingHeaderBytes), config.routingHeaderBytes.byteLength);
+  removeHeader(BAGGAGE, BAGGAGE_LEN);
+  count(dir, M_BAGGAGE_DROPPED);
+}
+
+/**
+ * Reads the header pairs and, in one pass, the routing header's values and the carriers' headers. False
+ * when there is nothing more to do: the map is unreadable or malformed (the request is left alone, or an
+ * untrusted gateway fails closed; counted).
+ */
+// @ts-ignore: decorator
+@inline export function readHeaders(config: Config, dir: i32, untrusted: bool): bool {
+  let buf: usize = 0;
+  let size: usize = 0;
+  if (readRequestHeaders()) {
+    buf = readPtr();
+    size = readSize();
+  } else {
+    size = 1; // unreadable, like a malformed map
+  }
+  let n: u32 = 0;
+  if (size > 0) { // an empty map is empty data (pointer 0, size 0): no headers
+    n = size >= 4 ? load<u32>(buf) : 0xffffffff;
+    if (<u64>n * 8 + 4 > <u64>size) { // unreadable or malformed: leave the request alone, or fail closed
+      if (untrusted) failClosed(dir, config);
+      count(dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
+      return false;
+    }
+  }
+  Req.buf = buf;
+  Req.n = n;
+  return readPairs(config, dir, untrusted, buf, n, buf + size);
+}
+
+/** The pass over the pairs: the routing header's lane (the first valid one) and the baggage headers. */
+// @ts-ignore: decorator
+@inline function readPairs(config: Config, dir: i32, untrusted: bool, buf: usize, n: u32, end: usize): bool {
+  const rh = changetype<usize>(config.routingHeaderBytes);
+  const rhLen = config.routingHeaderBytes.byteLength;
+  state.reset();
+  let invalid = 0;
+  let hdr: usize = 0;
+  let hdrLen = 0;
+  let bags = 0;
+  let bag: usize = 0;
+  let bagLen = 0;
+  let p = buf + 4 + (<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    const kl = load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = load<u32>(buf + 8 + (<usize>i << 3));
+    if (<u64>p + kl + vl + 2 > <u64>end) { // malformed map
+      if (untrusted) failClosed(dir, config);
+      count(dir, M_HOST_ERROR);
+      return false;
+    }
+    const v = p + kl + 1;
+    if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
+      if (bags++ == 0) bag = v;
+      bagLen += (bags > 1 ? 1 : 0) + vl;
+    } else if (kl == <u32>rhLen && bytesEqual(p, kl, rh, rhLen)) {
+      state.headerCount++;
+      if (isLaneRaw(v, vl) && config.allows(v, vl)) {
+        if (!state.headerValid) { state.headerValid = true; hdr = v; hdrLen = vl; }
+      } else invalid++;
+    }
+    p = v + vl + 1;
+  }
+  Req.invalid = invalid;
+  Req.hdr = hdr;
+  Req.hdrLen = hdrLen;
+  return takeBaggage(buf, n, bags, bag, bagLen, untrusted);
+}
