@@ -3,7 +3,7 @@
 // when that trace context is valid, take the value as written (no decoding) and inject it as it stands (JS
 // skips values with bytes that are not legal in a header). JS takes the rest of the name after the prefix as
 // the key; Java removes every "ot-baggage-" from the name, so `ot-baggage-ot-baggage-k` is key `k` there.
-import { isLaneRaw } from "../lane";
+import { isLaneRaw } from "../lane/lane";
 import { isOws, lower, isPrefixedName, equalsIgnoreCase } from "./text";
 
 // "ot-baggage-"

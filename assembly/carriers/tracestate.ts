@@ -4,7 +4,7 @@
 // at most 32 keys and 512 characters; Java and Go drop the whole header on any bad member, repeated key or
 // a 33rd member. So the lane is read as JS reads it, and written so that every reader keeps it: first,
 // with only valid, distinct members after it, at most 32 in all. A value is never percent-decoded.
-import { MAX_LANE, isLaneRaw } from "../lane";
+import { MAX_LANE, isLaneRaw } from "../lane/lane";
 import { isOws, isJsSpace, looseKeyIs, stripLooseMembers } from "./text";
 import { MAX_TRACESTATE_MEMBERS, isTracestateKey, isTracestateValue } from "./trace-context";
 
