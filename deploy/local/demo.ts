@@ -68,7 +68,7 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
   const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
+  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
   try {
     const t0 = Date.now();
     const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {

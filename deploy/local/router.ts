@@ -112,3 +112,17 @@ export function istioRouter(resources: any[], spec: LanesSpec, workloads: Worklo
     }
   };
 }
+
+/** Header pairs (pseudo-headers included) as the router takes them: the regular headers, lowercase. */
+export function headerMap(pairs: [string, string][]): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [k, v] of pairs) if (!k.startsWith(":")) (out[k.toLowerCase()] ??= []).push(v);
+  return out;
+}
+
+/** Back to pairs: the original pseudo-headers (`authority` replacing :authority when given), then `headers`. */
+export function headerPairs(original: [string, string][], headers: HeaderMap, authority?: string): [string, string][] {
+  const out: [string, string][] = original.filter(([k]) => k.startsWith(":")).map(([k, v]) => [k, k === ":authority" && authority !== undefined ? authority : v]);
+  for (const [k, vs] of Object.entries(headers)) for (const v of vs) out.push([k, v]);
+  return out;
+}
