@@ -89,9 +89,9 @@ function gatewayTotal(resources: any[]): number | undefined {
  * gateway, the gateway's), the DestinationRule subset's labels, ASM's fallback when the subset is undefined
  * or no workload of the demo carries its labels.
  */
-export function istioRouter(resources: any[], spec: LanesSpec, workloads: Workload[]): Router {
+export function istioRouter(resources: any[], spec: LanesSpec, workloads: Workload[], appOf?: (service: string) => string): Router {
   const routing = resources.filter((r) => r?.kind === "VirtualService" || r?.kind === "DestinationRule");
-  const pods = endpoints(spec, workloads);
+  const pods = endpoints(spec, workloads, appOf);
   const total = gatewayTotal(routing);
   const gateway = spec.gateway ? `${spec.gateway.namespace}/${spec.gateway.name}` : undefined;
   const hasEndpoints = (host: string, _subset: string | undefined, labels: Record<string, string>) => pods.matching(host.split(".")[0], labels).length > 0;
