@@ -10,7 +10,10 @@ import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
 import { istioRouter, drawOf, type Routed } from "../deploy/local/router.ts";
 import { appliedResources, gatewayHost } from "../deploy/local/applied.ts";
-import { workloads, pickWeighted, gatewayWeights, SERVICE_PORT } from "../deploy/local/topology.ts";
+import { workloads, pickWeighted, gatewayWeights, chain, SERVICE_PORT } from "../deploy/local/topology.ts";
+import { gatewayApiRouter } from "../deploy/local/router-http.ts";
+import { loadResources } from "../deploy/lib/routes/load.ts";
+import { routingPlan, routeFor } from "../deploy/lib/plan.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -93,5 +96,34 @@ describe("the sidecar router", () => {
       assert.deepEqual(r.headers[spec.routingHeader], [pickWeighted(lanes, draw).lane], `draw ${draw}`);
     }
     assert.equal(drawOf(undefined, 100), undefined);
+  });
+});
+
+describe("the ambient router (Gateway API HTTPRoutes; hand-written fixtures of the ambient output's shape)", () => {
+  const resources = loadResources(join(ROOT, "test/fixtures/ambient"));
+  const route = gatewayApiRouter(resources, spec, workloads(spec));
+  const plan = routingPlan(spec);
+  const lanes = [...spec.lanes.map((l) => l.name), "nope", undefined];
+
+  it("every service × lane (no lane, an unknown lane) reaches the plan's version through its Service's HTTPRoutes", () => {
+    for (const service of chain(spec)) {
+      for (const lane of lanes) {
+        const r = route({ host: service, port: SERVICE_PORT, path: "/" }, lane ? { [spec.routingHeader]: [lane] } : {});
+        assert.equal(version(r), `${service}-${routeFor(plan, service, lane).version}`, `${service} in ${lane}`);
+      }
+    }
+  });
+
+  it("the ingress Gateway's HTTPRoute routes on the lane header to the entry service's version", () => {
+    for (const lane of lanes) {
+      const r = route({ host: "demo.example", port: 80, path: "/mock", atGateway: true }, lane ? { [spec.routingHeader]: [lane] } : {});
+      assert.equal(version(r), `mocka-${routeFor(plan, "mocka", lane).version}`, String(lane));
+    }
+  });
+
+  it("a backend Service that selects no pod answers 503; no HTTPRoute attached answers 404", () => {
+    const few = gatewayApiRouter(resources, spec, workloads(spec).filter((w) => w.name !== "mockb-v3"));
+    assert.equal(version(few({ host: "mockb", port: SERVICE_PORT, path: "/" }, { [spec.routingHeader]: ["s3"] })), "503");
+    assert.equal(version(route({ host: "elsewhere", port: SERVICE_PORT, path: "/" }, {})), "404");
   });
 });
