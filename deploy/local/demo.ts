@@ -29,6 +29,7 @@ import { formatChains, fallbackText } from "./stacked/spec.ts";
 import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
 import { laneOutcome, checkOutcome, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
+import { ROUTE_SETS, type RouteSet } from "./router.ts";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
@@ -45,6 +46,10 @@ export interface DemoOptions {
   /** The apps: the mock apps (default), or apps instrumented by the OpenTelemetry SDK with `propagators`. */
   apps?: AppKind;
   propagators?: string[];
+  /** The generated routes the sidecars and the gateway route by: istio/ (default) or asm/. */
+  routes?: RouteSet;
+  /** A folder `npm run manifests` wrote for the mode's spec, routed by instead of generating one. */
+  manifests?: string;
 }
 
 export const APP_KINDS = ["mock", "otel"] as const;
@@ -61,9 +66,9 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps };
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights }) : await startMesh(base, meshOpts);
+  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
   try {
     const t0 = Date.now();
     const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
@@ -106,6 +111,7 @@ const demoCommand = () => ({
     `npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`,
     `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
+    `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
     `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
@@ -125,13 +131,17 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on
   --apps otel        apps with no propagation code, each a process instrumented by the OpenTelemetry Node.js SDK as
                      the Operator injects it (--require preload, OTEL_* env); mock (the default): apps forward by hand
+  --routes R         the generated routes every hop is routed by: istio (istio/: VirtualServices naming each lane's
+                     version; the default) or asm (asm/: ASM's fallback when a lane's subset has no workload)
+  --manifests DIR    route by DIR/<routes>/, as npm run manifests -- <spec> --out DIR wrote it for the mode's spec,
+                     instead of the manifests the demo generates for it (a wrong route shows as a wrong chain)
   --propagators P    otel apps only: their OTEL_PROPAGATORS, of ${PROPAGATOR_NAMES.join(", ")} (${DEFAULT_PROPAGATORS.join(",")})`,
   options: {
     mode: { type: "string" }, requests: { type: "string", short: "n" }, weights: { type: "string" }, users: { type: "string" },
     seed: { type: "string" }, concurrency: { type: "string" }, "no-filter": { type: "boolean", default: false },
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
     trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
-    apps: { type: "string" }, propagators: { type: "string" },
+    apps: { type: "string" }, propagators: { type: "string" }, routes: { type: "string" }, manifests: { type: "string" },
   },
 } as const);
 
@@ -143,7 +153,9 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
     trace: v.trace, status: v.status, drop: v.drop, apps: oneOf("apps", v.apps, APP_KINDS),
+    routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests,
   };
+  if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
   const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
   if (observing.length) {

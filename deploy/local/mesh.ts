@@ -1,8 +1,9 @@
 // The Docker-less mesh of `npm run demo`: every workload is the mock app behind an emulated sidecar that
 // runs the real build/lane-tag.wasm in the project's host emulator, on an inbound and an outbound listener
 // (one VM: one vm_id), each request and its response through the filter as Envoy runs them; a gateway
-// assigns lanes by weight. Everything talks real HTTP on 127.0.0.1; routing and fallback, and the filter
-// configurations, are the routing plan's (lib/plan.ts), which the manifests and the Envoy configs render.
+// assigns lanes by weight. Everything talks real HTTP on 127.0.0.1; every hop, the gateway's included, is
+// routed by the generated VirtualServices and DestinationRules (router.ts, applied.ts); the filter
+// configurations are the routing plan's (lib/plan.ts), as in the manifests.
 // Each proxy can serve admin-like endpoints (/stats/prometheus, /server_info) for `lanes status`.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,7 +15,9 @@ import { Host, prometheusText, type Header, type Plugin } from "../emulator/inde
 import type { LanesSpec, ObserveSpec } from "../lib/spec.ts";
 import { routingPlan, type FilterRole } from "../lib/plan.ts";
 import { LANE_STATS_TAGS } from "../lib/observe.ts";
-import { chain, workloads, upstreamOf, serving, gatewayWeights, pickWeighted, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
+import { istioRouter, type RouteSet, type Routed } from "./router.ts";
+import { gatewayHost, sidecarResources, withWeights } from "./applied.ts";
 import { prng } from "./client.ts";
 import { stackedSpec } from "./stacked/spec.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
@@ -181,6 +184,10 @@ export interface MeshOptions {
   admin?: boolean;
   /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
   traceSeed?: number;
+  /** The generated routes the proxies route by: istio/ (default) or asm/ (ASM's fallback). */
+  routes?: RouteSet;
+  /** A folder as `npm run manifests` writes it, routed by instead of the spec's manifests generated now. */
+  manifests?: string;
 }
 
 /** The spec the mesh runs: the mode's, with the options' observability and correlation (for --drop). */
@@ -217,12 +224,21 @@ export function traceparents(seed?: number): () => string {
   return () => `00-${hex(4)}-${hex(2)}-01`;
 }
 
+/** Answers the request with the router's refusal (no route, no endpoints); false when it has a workload. */
+function refused(res: http.ServerResponse, r: Routed): r is Extract<Routed, { status: number }> {
+  if (!("status" in r)) return false;
+  res.writeHead(r.status);
+  res.end(r.reason);
+  return true;
+}
+
 /** Starts the whole topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
 export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
   const { withFilter = true, weights, seed = 7, mode = "baggage", drop, admin = false } = opts;
   const spec = meshSpec(base, mode, opts);
-  // Which version serves each lane: the plan's answer, as in the manifests and the Envoy configs.
-  const plan = routingPlan(spec);
+  // Every hop routed by the VirtualServices and DestinationRules a user applies for this spec.
+  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
+  const route = istioRouter(sidecarResources(withWeights(spec, choices), opts.routes ?? "istio", opts.manifests), spec, workloads(spec));
   if (drop && !chain(spec).includes(drop)) throw new Error(`--drop ${drop}: not a service of the chain (${chain(spec).join(", ")})`);
   const admins: { workload: string; url: string }[] = [];
   const hosts: { workload: string; host: Host }[] = [];
@@ -245,8 +261,10 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     const o = outgoing(f.headers);
     const service = o.authority.split(":")[0];
     if (!chain(spec).includes(service)) { res.writeHead(404); return void res.end(`no route to ${o.authority}`); }
-    const lane = o.headers[spec.routingHeader]?.[0];
-    forward(res, inboundPort.get(serving(plan, service, lane).name)!, o.path, o.authority, o.headers, {}, f.respond);
+    const [host, port] = o.authority.split(":");
+    const r = route({ host, port: Number(port ?? SERVICE_PORT), path: o.path, method: req.method }, o.headers);
+    if (refused(res, r)) return;
+    forward(res, inboundPort.get(r.workload.name)!, o.path, o.authority, r.headers, {}, f.respond);
   };
 
   // Every workload's VM and outbound listener first, then all apps at once, then the inbound listeners:
@@ -286,10 +304,8 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   // The gateway: lane-tag in gateway mode, then the weighted lane choice and the header it sets.
   const gw = withFilter ? await plugins(wasm, spec, ["gateway"], undefined, "ingressgateway") : null;
   if (gw) await serveAdmin(gw.host, "ingressgateway", {});
-  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
   const rand = prng(seed);
   const newTraceparent = traceparents(opts.traceSeed);
-  const entry = chain(spec)[0];
   const gateway = http.createServer((req, res) => {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
@@ -301,15 +317,13 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     const o = outgoing(f.headers);
     const raw = o.headers[RANDOM_HEADER]?.[0];
     delete o.headers[RANDOM_HEADER]; // a test hook, not passed on (as the Envoy route removes it)
-    let lane: string;
-    if (mode === "sticky") {
-      // lane-tag assigned the lane; route on it (the generated gateway VirtualService does the same).
-      lane = o.headers[spec.routingHeader]?.[0] ?? spec.baseline;
-    } else {
-      lane = pickWeighted(choices, weightedValue(raw, rand)).lane;
-      o.headers[spec.routingHeader] = [lane];
-    }
-    forward(res, inboundPort.get(serving(plan, entry, lane).name)!, o.path, `${entry}:${SERVICE_PORT}`, o.headers, { [LANE_HEADER]: lane }, f.respond);
+    // Sticky: lane-tag assigned the lane and the gateway's route matches it; else the route splits by weight
+    // (the draw: Envoy's header_name value) and sets the routing header.
+    const draw = mode === "sticky" ? undefined : weightedValue(raw, rand);
+    const r = route({ host: gatewayHost(spec), port: 80, path: o.path, method: req.method, atGateway: true, draw }, o.headers);
+    if (refused(res, r)) return;
+    const lane = r.headers[spec.routingHeader]?.[0] ?? spec.baseline;
+    forward(res, inboundPort.get(r.workload.name)!, o.path, `${r.workload.service}:${SERVICE_PORT}`, r.headers, { [LANE_HEADER]: lane }, f.respond);
   });
   const gwPort = await serve(gateway);
 

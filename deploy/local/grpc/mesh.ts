@@ -9,8 +9,9 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { routingPlan } from "../../lib/plan.ts";
-import { chain, workloads, upstreamOf, serving, gatewayWeights, pickWeighted, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
+import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
+import { istioRouter, headerMap, headerPairs, type RouteSet } from "../router.ts";
+import { gatewayHost, sidecarResources, withWeights } from "../applied.ts";
 import { prng } from "../client.ts";
 import { plugins, filter, WASM, type Mesh } from "../mesh.ts";
 import { startGrpcMock, type GrpcMock } from "./app.ts";
@@ -80,10 +81,12 @@ function proxy(stream: http2.ServerHttp2Stream, session: http2.ClientHttp2Sessio
 }
 
 /** Starts the gRPC mesh on 127.0.0.1; `gatewayUrl` is the gateway's gRPC target (host:port). */
-export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7, tap }: { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap } = {}): Promise<Mesh> {
+export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7, tap, routes = "istio", manifests }: { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap; routes?: RouteSet; manifests?: string } = {}): Promise<Mesh> {
   if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   const wasm = withFilter ? readFileSync(WASM) : null;
-  const plan = routingPlan(spec);
+  // Every hop routed by the generated VirtualServices and DestinationRules, as in the HTTP demo.
+  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
+  const router = istioRouter(sidecarResources(withWeights(spec, choices), routes, manifests), spec, workloads(spec));
   const servers: http2.Http2Server[] = [];
   const sessions = new Set<http2.Http2Session>();
   const apps: GrpcMock[] = [];
@@ -125,9 +128,11 @@ export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weight
       // Outbound: by `:authority` and lane to the inbound listener of the chosen workload.
       const outPort = await listen(`${w.name} outbound`, vm?.outbound ?? null, 2, (headers) => {
         const authority = first(headers, ":authority") ?? "";
-        const service = authority.split(":")[0];
+        const [service, port] = authority.split(":");
         if (!chain(spec).includes(service)) return { status: 404, message: `no route to ${authority}` };
-        return { port: inboundPort.get(serving(plan, service, first(headers, spec.routingHeader)).name)!, headers };
+        const r = router({ host: service, port: Number(port ?? SERVICE_PORT), path: first(headers, ":path") ?? "/", method: first(headers, ":method") }, headerMap(headers));
+        if ("status" in r) return { status: r.status, message: r.reason };
+        return { port: inboundPort.get(r.workload.name)!, headers: headerPairs(headers, r.headers) };
       });
       const up = upstreamOf(spec, w.service);
       const app = await startGrpcMock({ app: w.service, version: w.version, upstream: up && `${up}:${SERVICE_PORT}`, via: `127.0.0.1:${outPort}` });
@@ -137,16 +142,15 @@ export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weight
 
     // The gateway: lane-tag in gateway mode, then the weighted lane choice (as the HTTP demo's gateway).
     const gw = wasm ? await plugins(wasm, spec, ["gateway"]) : null;
-    const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
     const rand = prng(seed);
-    const entry = chain(spec)[0];
     const gwPort = await listen("gateway", gw?.gateway ?? null, 2, (headers) => {
-      const lane = pickWeighted(choices, weightedValue(first(headers, RANDOM_HEADER), rand)).lane;
-      // The route's rewrites: the test hook is not passed on, the lane header is set, the entry is the authority.
-      const out = headers.filter(([k]) => k !== RANDOM_HEADER && k !== spec.routingHeader)
-        .map(([k, v]): Header => [k, k === ":authority" ? `${entry}:${SERVICE_PORT}` : v]);
-      out.push([spec.routingHeader, lane]);
-      return { port: inboundPort.get(serving(plan, entry, lane).name)!, headers: out, responseHeaders: { [LANE_HEADER]: lane } };
+      // The gateway's route splits by weight (the draw: Envoy's header_name value) and sets the lane header;
+      // the test hook is not passed on, the entry service is the authority.
+      const draw = weightedValue(first(headers, RANDOM_HEADER), rand);
+      const r = router({ host: gatewayHost(spec), port: 80, path: first(headers, ":path") ?? "/", method: first(headers, ":method"), atGateway: true, draw }, headerMap(headers.filter(([k]) => k !== RANDOM_HEADER)));
+      if ("status" in r) return { status: r.status, message: r.reason };
+      const lane = r.headers[spec.routingHeader]?.[0] ?? spec.baseline;
+      return { port: inboundPort.get(r.workload.name)!, headers: headerPairs(headers, r.headers, `${r.workload.service}:${SERVICE_PORT}`), responseHeaders: { [LANE_HEADER]: lane } };
     });
     return { gatewayUrl: `127.0.0.1:${gwPort}`, close };
   } catch (e) {

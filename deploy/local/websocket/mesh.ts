@@ -10,7 +10,9 @@ import type { Duplex } from "node:stream";
 import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { chain, upstreamOf, serving, deployments } from "../topology.ts";
+import { upstreamOf, deployments } from "../topology.ts";
+import { istioRouter, headerMap, type RouteSet } from "../router.ts";
+import { gatewayHost, sidecarResources } from "../applied.ts";
 import { routingPlan, servicePlan } from "../../lib/plan.ts";
 import { plugins, filter, pairs, outgoing, forward, listen, WASM, type Mesh } from "../mesh.ts";
 import { createHelloworld, createWsk, WS_PORT, type Wsk } from "./apps.ts";
@@ -123,15 +125,20 @@ export interface WebSocketMesh extends Mesh {
 }
 
 /** Starts the seed's mesh; `withFilter: false` runs it without lane-tag anywhere. */
-export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, broadcastMs = 300, tap }: { withFilter?: boolean; broadcastMs?: number; tap?: FilterTap } = {}): Promise<WebSocketMesh> {
+export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, broadcastMs = 300, tap, routes = "istio", manifests }: { withFilter?: boolean; broadcastMs?: number; tap?: FilterTap; routes?: RouteSet; manifests?: string } = {}): Promise<WebSocketMesh> {
   if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
   const wasm = withFilter ? readFileSync(WASM) : null;
   const plan = routingPlan(spec);
+  // Every hop routed by the generated VirtualServices and DestinationRules, as in the HTTP demo.
+  const router = istioRouter(sidecarResources(spec, routes, manifests), spec, deployments(spec), (s) => servicePlan(plan, s).workload);
+  const route = (hop: Parameters<typeof router>[0], headers: Header[], authority?: (service: string) => string): Route => {
+    const r = router({ ...hop, path: header(headers, ":path") ?? "/", method: header(headers, ":method") }, headerMap(headers));
+    return "status" in r ? { status: r.status, message: r.reason } : { port: inboundPort.get(r.workload.name)!, ...(authority ? { authority: authority(r.workload.service) } : {}) };
+  };
   const listeners: Listener[] = [];
   const apps: { server: http.Server; wsk?: Wsk }[] = [];
   const inboundPort = new Map<string, number>();
   const header = (headers: Header[], name: string) => headers.find(([k]) => k === name)?.[1];
-  const entry = chain(spec)[0];
   const close = async () => {
     await Promise.all(listeners.map((l) => l.close()));
     await Promise.all(apps.map((a) => a.wsk ? a.wsk.close() : new Promise((ok) => { a.server.closeAllConnections(); a.server.close(ok); })));
@@ -143,9 +150,9 @@ export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, b
       // Outbound (the app's HTTP proxy): by host and lane to the chosen workload's inbound listener.
       const out = await startListener(`${w.name} outbound`, vm?.outbound ?? null, 2, (headers) => {
         const authority = header(headers, ":authority") ?? "";
-        const service = authority.split(":")[0];
+        const [service, port] = authority.split(":");
         if (!spec.services.includes(service)) return { status: 404, message: `no route to ${authority}` };
-        return { port: inboundPort.get(serving(plan, service, header(headers, spec.routingHeader)).name)! };
+        return route({ host: service, port: Number(port ?? WS_PORT), path: "/" }, headers);
       });
       listeners.push(out);
       const callee = upstreamOf(spec, w.service);
@@ -162,7 +169,7 @@ export async function startWebSocketMesh(spec: LanesSpec, { withFilter = true, b
     // route goes to the entry service's version in that lane (wsk has only the baseline's).
     const gw = wasm ? await plugins(wasm, spec, ["gateway"]) : null;
     const gateway = await startListener("gateway", gw?.gateway ?? null, 2, (headers) =>
-      ({ port: inboundPort.get(serving(plan, entry, header(headers, spec.routingHeader)).name)!, authority: `${entry}:${WS_PORT}` }));
+      route({ host: gatewayHost(spec), port: 80, path: "/", atGateway: true }, headers, (service) => `${service}:${WS_PORT}`));
     listeners.push(gateway);
     const wsk = apps.find((a) => a.wsk)!.wsk!;
     return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, acks: () => wsk.acks(), close };
