@@ -62,9 +62,13 @@ describe("spec: targets and ambient", () => {
     assert.match(refused("ambient: {ports: {mockz: 80}}\n"), /ambient\.ports\.mockz: "mockz" is not a service of any lane/);
     assert.match(refused("ambient: {waypoint: wp, scope: service}\n"), /ambient\.waypoint: is the namespace waypoint's name/);
     assert.match(refused("ambient: {wayponit: wp}\n"), /did you mean waypoint\?/);
+    // Long service and lane names still give valid, distinct per-version Service names (cut, with a hash).
     const long = `l${"x".repeat(60)}`;
-    const spec = example.replace("  s3:\n", `  ${long}:\n`).replace("    s3: 20", `    ${long}: 20`);
-    assert.throws(() => parseSpec(spec, "lanes.yaml"), /the version Service "mockb-lxx.*is too long: a Service name has at most 63 characters/);
+    const spec = parseSpec(example.replace("  s3:\n", `  ${long}:\n`).replace("    s3: 20", `    ${long}: 20`), "lanes.yaml");
+    const names = generate(spec).filter((o) => o.resource.kind === "Service").map((o) => o.resource.metadata.name);
+    assert.equal(new Set(names).size, names.length);
+    assert.ok(names.some((n) => n.startsWith("test-mockb-lxxx") && n.length <= 63), names.join(" "));
+    for (const o of generate(spec).filter((x) => x.path.startsWith("ambient/"))) assert.deepEqual(new Validator().check(o.resource), [], o.path);
     assert.deepEqual(parse("ambient: {port: 9000, ports: {mockb: 7000}}\n").ambient!.ports, { mocka: 9000, mockb: 7000, mockc: 9000 });
   });
 
@@ -74,8 +78,8 @@ describe("spec: targets and ambient", () => {
     assert.deepEqual(gws, ["mocka-waypoint", "mockb-waypoint", "mockc-waypoint"]);
     const targets = out.filter((o) => o.resource.kind === "WasmPlugin").map((o) => o.resource.spec.targetRefs[0].name);
     assert.deepEqual(targets, [...gws, "ingressgateway"]);
-    const svc = out.find((o) => o.path === "ambient/service-mockb-s3.yaml")!.resource;
-    assert.equal(svc.metadata.labels["istio.io/use-waypoint"], "mockb-waypoint");
+    const svc = out.find((o) => o.path === "ambient/service-test-mockb-s3.yaml")!.resource;
+    assert.equal(svc.metadata.labels!["istio.io/use-waypoint"], "mockb-waypoint");
     assert.match(out[0].notes!.join("\n"), /kubectl label service mockb -n default istio\.io\/use-waypoint=mockb-waypoint/);
     const v = new Validator();
     for (const o of out) assert.deepEqual(v.check(o.resource), [], o.path);
@@ -87,7 +91,7 @@ describe("spec: targets and ambient", () => {
     const route = structuredClone(out.find((o) => o.path === "ambient/httproute-mockb.yaml")!.resource);
     route.spec.rules[0].matches[0].headers[0].type = "Prefix";
     assert.notDeepEqual(v.check(route), []);
-    const svc = structuredClone(out.find((o) => o.path === "ambient/service-mockb-s3.yaml")!.resource);
+    const svc = structuredClone(out.find((o) => o.path === "ambient/service-test-mockb-s3.yaml")!.resource);
     svc.spec.ports = [];
     assert.notDeepEqual(v.check(svc), []);
     svc.metadata.name = "9mockb";

@@ -27,12 +27,12 @@ describe("the waypoint filter (ambient/filter-waypoint.yaml) on the built module
     assert.equal(plugin.failed, false, JSON.stringify(host.logs.at(-1)));
   });
 
-  it("a baggage lane: the routing header is set, the lane stays in baggage; mockb's route takes it to mockb-s3", async () => {
+  it("a baggage lane: the routing header is set, the lane stays in baggage; mockb's route takes it to mockb's s3 version", async () => {
     const { plugin } = await filter(config);
     const r = send(plugin, [...base, ["baggage", "userid=7,x-asm-prefer-tag=s3"]], UNSET);
     assert.deepEqual(r.tag, ["s3"]);
     assert.deepEqual(r.baggage, ["userid=7,x-asm-prefer-tag=s3"]);
-    assert.equal(mockb(r.headers), "mockb-s3");
+    assert.equal(mockb(r.headers), "test-mockb-s3");
   });
 
   it("a header lane without baggage: baggage gets it (the app propagates baggage), the header stays", async () => {
@@ -40,7 +40,7 @@ describe("the waypoint filter (ambient/filter-waypoint.yaml) on the built module
     const r = send(plugin, [...base, ["x-asm-prefer-tag", "s2"]], UNSET);
     assert.deepEqual(r.tag, ["s2"]);
     assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s2"]);
-    assert.equal(mockb(r.headers), "mockb-s1");
+    assert.equal(mockb(r.headers), "test-mockb-s1");
   });
 
   it("the same on either listener direction the host reports (the role's direction is explicit)", async () => {
@@ -56,14 +56,14 @@ describe("the waypoint filter (ambient/filter-waypoint.yaml) on the built module
     const r = send(plugin, [...base, ["traceparent", traceparent("4bf92f3577b34da6a3ce929d0e0e4736")]], UNSET);
     assert.deepEqual(r.tag, []);
     assert.deepEqual(r.baggage, []);
-    assert.equal(mockb(r.headers), "mockb-s1");
+    assert.equal(mockb(r.headers), "test-mockb-s1");
   });
 
   it("an unknown lane in baggage is not routed on: the baseline", async () => {
     const { plugin } = await filter(config);
     const r = send(plugin, [...base, ["baggage", "x-asm-prefer-tag=nope"]], UNSET);
     assert.deepEqual(r.tag, []);
-    assert.equal(mockb(r.headers), "mockb-s1");
+    assert.equal(mockb(r.headers), "test-mockb-s1");
     assert.deepEqual(values(r.headers, "x-asm-prefer-tag"), []);
   });
 });

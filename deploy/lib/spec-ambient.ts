@@ -82,18 +82,5 @@ function parseAmbient(ctx: SpecContext, raw: unknown, input: AmbientInput): Ambi
   // Without ambient.port: the gateway's entry port (the services of a lane group commonly share one), else 80.
   const all = def ?? entryPort ?? 80;
   for (const svc of input.services) ports[svc] ??= all;
-  checkNames(ctx, input, scope);
   return { waypoint, scope: scope === "service" ? "service" : "namespace", ports: Object.fromEntries(input.services.map((s) => [s, ports[s]])) };
-}
-
-/** The names ambient mode derives must be Service names: <service>-<lane>, <service>-waypoint. */
-function checkNames(ctx: SpecContext, input: AmbientInput, scope: string) {
-  for (const l of input.lanes) for (const svc of l.services) {
-    const name = `${svc}-${l.name}`;
-    if (name.length > K8S.label) ctx.fail(["lanes", l.name, "services"], `the version Service ${shown(name)} (<service>-<lane>, in ambient mode) is too long: a Service name has at most ${K8S.label} characters, this one has ${name.length}`);
-    else if (!/^[a-z]/.test(name)) ctx.fail(["lanes", l.name, "services"], `the version Service ${shown(name)} (<service>-<lane>, in ambient mode) must start with a letter (a Service name is a DNS-1035 label)`);
-  }
-  if (scope === "service") for (const svc of input.services) {
-    if (`${svc}-waypoint`.length > K8S.label) ctx.fail(["ambient", "scope"], `the waypoint ${shown(`${svc}-waypoint`)} (<service>-waypoint) is too long: at most ${K8S.label} characters`);
-  }
 }

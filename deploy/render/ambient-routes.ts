@@ -1,14 +1,26 @@
 // The ambient target's routes (Gateway API v1 HTTPRoute, read from the routing plan): per service, one route
 // attached to its Service (the mesh attachment, GAMMA) with a rule per serving version matching the lanes
 // it serves, and a catch-all to the baseline; at ingress, a route on the entry path from the Gateway.
-// HTTPRoute has no DestinationRule subsets, so every backend is a per-version Service: <service>-<lane>.
+// HTTPRoute has no DestinationRule subsets, so every backend is a per-version Service: <group>-<service>-<lane>.
 import { servicePlan, type RoutingPlan } from "../lib/plan.ts";
 import { ownLabels, type Resource } from "./common.ts";
 
 export const GATEWAY_API = "gateway.networking.k8s.io/v1";
 
-/** The per-version Service of a service's version in `lane`. */
-export const versionService = (svc: string, lane: string) => `${svc}-${lane}`;
+/**
+ * A Service name (a DNS-1035 label, at most 63 characters) for `full`: itself when it is one, else cut and
+ * given a hash of the whole, so that long service and lane names still give distinct, valid names.
+ */
+export function serviceName(full: string): string {
+  if (full.length <= 63 && /^[a-z]/.test(full)) return full;
+  let h = 0x811c9dc5;
+  for (const ch of full) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  const head = (/^[a-z]/.test(full) ? full : `v${full}`).slice(0, 54).replace(/-+$/, "");
+  return `${head}-${h.toString(16).padStart(8, "0")}`;
+}
+
+/** The per-version Service of a service's version in `lane`: the group in it, so that two groups never share one. */
+export const versionService = (plan: RoutingPlan, svc: string, lane: string) => serviceName(`${plan.spec.group}-${svc}-${lane}`);
 
 // The HTTPRoute CRD's limits: rules per route, matches per rule.
 const MAX_RULES = 16;
@@ -36,7 +48,7 @@ export function serviceRoutes(plan: RoutingPlan, svc: string): Resource[] {
   const { spec } = plan;
   const s = servicePlan(plan, svc);
   const port = spec.ambient!.ports[svc];
-  const backend = (lane: string) => [{ name: versionService(svc, lane), port }];
+  const backend = (lane: string) => [{ name: versionService(plan, svc, lane), port }];
   const rules: object[] = [];
   for (const v of s.versions) {
     const lanes = s.routes.filter((r) => r.lane === v.lane).map((r) => r.requested);
@@ -83,7 +95,7 @@ export function ingressRoute(plan: RoutingPlan): Resource[] {
   const port = spec.ambient!.ports[gp.entry];
   const serving = (lane: string) => entry.routes.find((r) => r.requested === lane)!.lane;
   // The route lives beside its Gateway; its backends are in the group's namespace (a ReferenceGrant there).
-  const to = (lane: string) => ({ name: versionService(gp.entry, lane), ...(g.namespace !== spec.namespace ? { namespace: spec.namespace } : {}), port });
+  const to = (lane: string) => ({ name: versionService(plan, gp.entry, lane), ...(g.namespace !== spec.namespace ? { namespace: spec.namespace } : {}), port });
   const prefix = { path: { type: "PathPrefix", value: g.entry.prefix } };
   const rules: object[] = [];
   if (gp.decidesLane) {

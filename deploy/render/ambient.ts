@@ -5,13 +5,13 @@
 // Namespace: `kubectl delete -f` or `apply --prune` on the folder would otherwise delete the namespace.
 import type { RoutingPlan } from "../lib/plan.ts";
 import { ROOT_ID, instrumentation, ownLabels, type Output, type Resource } from "./common.ts";
-import { GATEWAY_API, ingressGateway, ingressRoute, referenceGrant, serviceRoutes, versionService } from "./ambient-routes.ts";
+import { GATEWAY_API, ingressGateway, ingressRoute, referenceGrant, serviceName, serviceRoutes, versionService } from "./ambient-routes.ts";
 
 /** The waypoints: one for the namespace, or one per service (`<service>-waypoint`), with the services each serves. */
 export function waypoints(plan: RoutingPlan): { name: string; services: string[] }[] {
   const a = plan.spec.ambient!;
   const all = plan.services.map((s) => s.name);
-  return a.scope === "namespace" ? [{ name: a.waypoint, services: all }] : all.map((s) => ({ name: `${s}-waypoint`, services: [s] }));
+  return a.scope === "namespace" ? [{ name: a.waypoint, services: all }] : all.map((s) => ({ name: serviceName(`${s}-waypoint`), services: [s] }));
 }
 
 /** The service's waypoint's name. */
@@ -62,7 +62,7 @@ function versionServiceResource(plan: RoutingPlan, svc: string, lane: string, la
     apiVersion: "v1",
     kind: "Service",
     metadata: {
-      name: versionService(svc, lane),
+      name: versionService(plan, svc, lane),
       namespace: spec.namespace,
       labels: { ...ownLabels(spec), "istio.io/use-waypoint": waypointOf(plan, svc), "istio.io/ingress-use-waypoint": "true" },
     },
@@ -97,7 +97,7 @@ export function renderAmbient(plan: RoutingPlan): Output[] {
     out.push({ path: `ambient/filter-waypoint${suffix}.yaml`, resource: wasmPlugin(plan, "waypoint", name, spec.namespace, w.name), ...(spec.correlation ? { notes: CORRELATION_AMBIENT } : {}) });
   }
   for (const s of plan.services) {
-    for (const v of s.versions) out.push({ path: `ambient/service-${versionService(s.name, v.lane)}.yaml`, resource: versionServiceResource(plan, s.name, v.lane, v.label, s.workload) });
+    for (const v of s.versions) out.push({ path: `ambient/service-${versionService(plan, s.name, v.lane)}.yaml`, resource: versionServiceResource(plan, s.name, v.lane, v.label, s.workload) });
     serviceRoutes(plan, s.name).forEach((r, i) => out.push({ path: `ambient/httproute-${s.name}${i === 0 ? "" : `-${i + 1}`}.yaml`, resource: r }));
   }
   if (spec.gateway) {
