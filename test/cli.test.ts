@@ -78,7 +78,7 @@ describe("every CLI: --opt=value", { concurrency: true }, () => {
     try {
       const r = await run("deploy/manifests.ts", ["deploy/lanes.example.yaml", `--out=${join(dir, "g")}`]);
       assert.equal(r.code, 0, r.err);
-      assert.deepEqual(readdirSync(join(dir, "g")).sort(), ["asm", "istio"]);
+      assert.deepEqual(readdirSync(join(dir, "g")).sort(), ["ambient", "asm", "istio"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -26,7 +26,7 @@ interface Table {
   services: { name: string; workload: string; versions: string[] }[];
   /** [service, requested lane, serving lane, version] */
   routes: [string, string, string, string][];
-  filters: Record<"outbound" | "inbound" | "gateway", Record<string, unknown>>;
+  filters: Record<"outbound" | "inbound" | "gateway" | "waypoint", Record<string, unknown>>;
   gateway: { entry: string; decidesLane: boolean; weights: [string, number][]; routed: string[] };
 }
 
@@ -46,6 +46,7 @@ const EXAMPLE: Table = {
   filters: {
     outbound: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "outbound", lanes: ["s1", "s2", "s3"], default_lane: "s1" },
     inbound: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "inbound", lanes: ["s1", "s2", "s3"] },
+    waypoint: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "both", lanes: ["s1", "s2", "s3"] },
     gateway: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "both", lanes: ["s1", "s2", "s3"], trust_client_lane: false },
   },
   gateway: { entry: "mocka", decidesLane: false, weights: [["s1", 60], ["s2", 20], ["s3", 20]], routed: ["s1", "s2", "s3"] },
@@ -65,6 +66,7 @@ const WEBSOCKET: Table = {
   filters: {
     outbound: { routing_header: "version", baggage_key: "version", direction: "outbound", lanes: ["v1", "v2"], default_lane: "v1" },
     inbound: { routing_header: "version", baggage_key: "version", direction: "inbound", lanes: ["v1", "v2"] },
+    waypoint: { routing_header: "version", baggage_key: "version", direction: "both", lanes: ["v1", "v2"] },
     gateway: { routing_header: "version", baggage_key: "version", direction: "both", lanes: ["v1", "v2"], trust_client_lane: false, lane_from: { header: "version", cookie: "lane", query: "lane", trusted: true } },
   },
   // Clients name their lane: the gateway's lane-tag decides it, and the route names every lane.
@@ -87,6 +89,7 @@ const STACKED: Table = {
   filters: {
     outbound: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "outbound", lanes: ["s1", "release-2", "feat-x"], default_lane: "s1" },
     inbound: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "inbound", lanes: ["s1", "release-2", "feat-x"] },
+    waypoint: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "both", lanes: ["s1", "release-2", "feat-x"] },
     gateway: { routing_header: "x-asm-prefer-tag", baggage_key: "x-asm-prefer-tag", direction: "both", lanes: ["s1", "release-2", "feat-x"], trust_client_lane: false },
   },
   gateway: { entry: "mocka", decidesLane: false, weights: [["s1", 40], ["release-2", 30], ["feat-x", 30]], routed: ["s1", "release-2", "feat-x"] },
@@ -162,7 +165,7 @@ describe("the routing plan: lookups", () => {
     const { gateway: _, ...rest } = spec(EXAMPLE.file);
     const p = routingPlan(rest as LanesSpec);
     assert.equal(p.gateway, undefined);
-    assert.deepEqual(Object.keys(p.filters), ["outbound", "inbound", "gateway"]);
+    assert.deepEqual(Object.keys(p.filters), ["outbound", "inbound", "gateway", "waypoint"]);
   });
 });
 

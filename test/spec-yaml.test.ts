@@ -67,7 +67,7 @@ describe("anchors, aliases and merge keys", () => {
 describe("misspelt fields: the nearest known one, and no follow-on errors", () => {
   it("lane: instead of lanes: one problem, with the suggestion", () => {
     const p = problems(`${HEAD}lane:\n  s1: {label: v1, services: [a]}\n${GATEWAY}`);
-    assert.deepEqual(p, [`s.yaml: lane: unknown field: did you mean lanes? (known: group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage, imagePullPolicy, lanes, gateway, correlation, localLane, workloads, digests, otel, observe) (line 5)`]);
+    assert.deepEqual(p, [`s.yaml: lane: unknown field: did you mean lanes? (known: group, namespace, routingHeader, baggageKey, labelKey, workloadLabel, baseline, image, istioImage, imagePullPolicy, lanes, gateway, correlation, localLane, workloads, digests, otel, observe, targets, ambient) (line 5)`]);
   });
   it("a misspelt field is still checked, under its own spelling", () => {
     const p = problems(`${HEAD}lane:\n  s1: {label: v1, services: [A]}\n`);

@@ -3,7 +3,11 @@
 // plan (plan.ts) carries one per role; everything else reads it there.
 import type { LanesSpec } from "./spec-types.ts";
 
-export type FilterRole = "outbound" | "inbound" | "gateway";
+/**
+ * Sidecar outbound and inbound, the ingress gateway, and the ambient waypoint: one proxy that both routes a
+ * request to a service and delivers it there, so it does the inbound role's work (header <-> baggage).
+ */
+export type FilterRole = "outbound" | "inbound" | "gateway" | "waypoint";
 
 /** Whether the gateway's lane-tag decides the lane (sticky choice or lane_from), so its route matches the header. */
 export function gatewayDecidesLane(spec: LanesSpec): boolean {
@@ -18,14 +22,18 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
     routing_header: spec.routingHeader,
     baggage_key: spec.baggageKey,
     // Explicit: Istio/ASM set listener_direction 2 on gateways too, so "auto" cannot tell a gateway apart.
-    direction: role === "gateway" ? "both" : role,
+    // The waypoint: inbound's rules (a baggage lane sets the routing header, a header lane is written into
+    // baggage), then outbound's, which restore a correlated lane; without default_lane a request with no
+    // lane stays without one, and the routes' last rule takes it to the baseline.
+    direction: role === "gateway" || role === "waypoint" ? "both" : role,
     lanes: spec.lanes.map((l) => l.name),
   };
   // Outbound requests without a lane stay in the baseline, where every service has a version.
   if (role === "outbound") config.default_lane = spec.baseline;
   // Clients must not pick their own lane: the gateway assigns it.
   if (role === "gateway") config.trust_client_lane = false;
-  // Trace correlation: inbound records trace id -> lane, outbound restores it (sidecars only).
+  // Trace correlation: inbound records trace id -> lane, outbound restores it (sidecars, and a waypoint
+  // that sees both a service's arriving requests and its calls).
   if (spec.correlation && role !== "gateway") {
     const c = spec.correlation;
     config.correlation = { enabled: true, ...(c.headers ? { headers: c.headers } : {}), ...(c.capacity ? { capacity: c.capacity } : {}), ...(c.ttlMs ? { ttl_ms: c.ttlMs } : {}) };

@@ -83,13 +83,13 @@ export interface RoutingPlan {
   lanes: PlanLane[];
   /** One per service of the group, in the spec's order of first mention. */
   services: ServicePlan[];
-  /** The filter's configuration per role: sidecar outbound, sidecar inbound, gateway. */
+  /** The filter's configuration per role: sidecar outbound, sidecar inbound, gateway, ambient waypoint. */
   filters: Record<FilterRole, Record<string, unknown>>;
   /** Set when the spec has a gateway. */
   gateway?: GatewayPlan;
 }
 
-const ROLES: FilterRole[] = ["outbound", "inbound", "gateway"];
+const ROLES: FilterRole[] = ["outbound", "inbound", "gateway", "waypoint"];
 
 /** The routing plan of a spec (a spec as parseSpec returns it: every lane's chain ends at the baseline). */
 export function routingPlan(spec: LanesSpec): RoutingPlan {

@@ -94,4 +94,26 @@ export interface LanesSpec {
   digests?: string;
   /** Set when pinned: the WasmPlugin's sha256 (the Istio layout's manifest digest, hex). */
   istioSha256?: string;
+  /** The outputs to generate (`targets`); asm and istio when absent. */
+  targets?: Target[];
+  /** Set when ambient is one of the targets. */
+  ambient?: AmbientSpec;
+}
+
+/** The outputs a spec can generate, each a folder of the output: asm/, istio/ (sidecars), ambient/. */
+export const TARGETS = ["asm", "istio", "ambient"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/**
+ * Istio ambient mode (`ambient`): where the lane filter and the lane routes run. No sidecars there: the
+ * waypoint (one per namespace, or one per service) routes and runs the filter.
+ */
+export interface AmbientSpec {
+  /** The waypoint `Gateway`'s name (scope namespace), `waypoint` by default. */
+  waypoint: string;
+  /** One waypoint shared by the namespace's services (the default), or one per service (`<service>-waypoint`). */
+  scope: "namespace" | "service";
+  /** The port the per-version Services expose and target, per service: `ambient.ports`, else `ambient.port`,
+   *  else the gateway's entry port, else 80. */
+  ports: Record<string, number>;
 }

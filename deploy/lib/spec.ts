@@ -7,6 +7,7 @@ import { readTextFile, textProblem, TextFileError } from "./text-file.ts";
 import { DNS_LABEL, FILTER_LIMITS, K8S, LABEL_VALUE, SpecError, TOKEN, describe, isObject, shown, specContext, type Path, type SpecContext } from "./spec-check.ts";
 import { parseCorrelation, parseGateway, parseObserve, parseOtel, parseWorkloads } from "./spec-parts.ts";
 import { checkFallbacks } from "./lane-chain.ts";
+import { parseTargetsAndAmbient } from "./spec-ambient.ts";
 import type { Lane, LanesSpec } from "./spec-types.ts";
 
 export { laneChain, laneFor } from "./lane-chain.ts";
@@ -28,7 +29,7 @@ export function specWarnings(spec: LanesSpec): string[] {
 const IMAGE = /^([a-z0-9.-]+(:[0-9]+)?)\/([a-z0-9]+([._/-][a-z0-9]+)*)(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 const TOP = ["group", "namespace", "routingHeader", "baggageKey", "labelKey", "workloadLabel", "baseline", "image",
-  "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests", "otel", "observe"] as const;
+  "istioImage", "imagePullPolicy", "lanes", "gateway", "correlation", "localLane", "workloads", "digests", "otel", "observe", "targets", "ambient"] as const;
 
 /** Reads and checks a lanes spec file (every tool reads specs here); throws SpecError listing every problem. */
 export function loadSpec(file: string): LanesSpec {
@@ -73,12 +74,14 @@ export function parseSpec(text: string, file: string): LanesSpec {
   const digests = str(["digests"], root.digests, false);
   const otel = parseOtel(ctx, root.otel, names.group);
   const observe = parseObserve(ctx, root.observe);
+  const { targets, ambient } = parseTargetsAndAmbient(ctx, root.targets, root.ambient, { lanes, services, localLane, correlation: correlation !== undefined, entry: gateway?.entry });
 
   if (problems.length) throw new SpecError(problems);
   return {
     ...names, baseline, lanes, services, gateway,
     ...(correlation ? { correlation } : {}), ...(otel ? { otel } : {}), observe, localLane: localLane === true, workloads,
     ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
+    targets, ...(ambient ? { ambient } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 import { routeFor, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
 import { CORRELATION_NOTE, ROOT_ID, destinationRule, filterMeta, filterName, fqdn, gatewayVirtualService, instrumentation, ownLabels, workloadLabels, type Output, type Resource } from "./common.ts";
 
-const PATCH_CONTEXT: Record<FilterRole, string> = { gateway: "GATEWAY", outbound: "SIDECAR_OUTBOUND", inbound: "SIDECAR_INBOUND" };
+const PATCH_CONTEXT: Record<Exclude<FilterRole, "waypoint">, string> = { gateway: "GATEWAY", outbound: "SIDECAR_OUTBOUND", inbound: "SIDECAR_INBOUND" };
 
 /** ASM's names and labels for a service's routing resource; ours too, so that the group's resources are found by ours. */
 function routingMeta(plan: RoutingPlan, svc: string, kind: "dr" | "vs") {
@@ -40,7 +40,7 @@ function virtualService(plan: RoutingPlan, svc: string): Resource {
   };
 }
 
-function asmFilter(plan: RoutingPlan, role: FilterRole, svc?: string): Resource {
+function asmFilter(plan: RoutingPlan, role: Exclude<FilterRole, "waypoint">, svc?: string): Resource {
   const metadata = filterMeta(plan.spec, role, svc);
   return {
     apiVersion: "istio.alibabacloud.com/v1beta1",
