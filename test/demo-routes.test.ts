@@ -12,7 +12,6 @@ import { istioRouter, drawOf, type Routed } from "../deploy/local/router.ts";
 import { appliedResources, gatewayHost } from "../deploy/local/applied.ts";
 import { workloads, pickWeighted, gatewayWeights, chain, SERVICE_PORT } from "../deploy/local/topology.ts";
 import { gatewayApiRouter } from "../deploy/local/router-http.ts";
-import { loadResources } from "../deploy/lib/routes/load.ts";
 import { routingPlan, routeFor } from "../deploy/lib/plan.ts";
 import { ROOT } from "./helpers.ts";
 
@@ -99,8 +98,8 @@ describe("the sidecar router", () => {
   });
 });
 
-describe("the ambient router (Gateway API HTTPRoutes; hand-written fixtures of the ambient output's shape)", () => {
-  const resources = loadResources(join(ROOT, "test/fixtures/ambient"));
+describe("the ambient router (Gateway API HTTPRoutes of the generated ambient/ output)", () => {
+  const resources = appliedResources(spec, "ambient");
   const route = gatewayApiRouter(resources, spec, workloads(spec));
   const plan = routingPlan(spec);
   const lanes = [...spec.lanes.map((l) => l.name), "nope", undefined];
@@ -114,16 +113,33 @@ describe("the ambient router (Gateway API HTTPRoutes; hand-written fixtures of t
     }
   });
 
-  it("the ingress Gateway's HTTPRoute routes on the lane header to the entry service's version", () => {
-    for (const lane of lanes) {
-      const r = route({ host: "demo.example", port: 80, path: "/mock", atGateway: true }, lane ? { [spec.routingHeader]: [lane] } : {});
-      assert.equal(version(r), `mocka-${routeFor(plan, "mocka", lane).version}`, String(lane));
+  it("the ingress route splits by weight as Envoy picks (draw % total) and sets each backend's routing header", () => {
+    const weighted = gatewayWeights(spec).filter((w) => w.weight > 0);
+    for (let draw = 0n; draw < 200n; draw++) {
+      const lane = pickWeighted(weighted, draw).lane;
+      const r = route({ host: "demo.example", port: 80, path: "/mock", atGateway: true, draw }, {});
+      assert.ok("workload" in r, `draw ${draw}`);
+      assert.deepEqual(r.headers[spec.routingHeader], [lane], `draw ${draw}`);
+      assert.equal(r.workload.name, `mocka-${routeFor(plan, "mocka", lane).version}`, `draw ${draw}`);
     }
   });
 
-  it("a backend Service that selects no pod answers 503; no HTTPRoute attached answers 404", () => {
+  it("where the gateway's filter decides the lane (sticky), the ingress route matches its header", () => {
+    const sticky = { ...spec, gateway: { ...spec.gateway!, stickyHeader: "x-user-id" } };
+    const r = gatewayApiRouter(appliedResources(sticky, "ambient"), sticky, workloads(sticky));
+    for (const lane of lanes) {
+      const got = r({ host: "demo.example", port: 80, path: "/mock", atGateway: true }, lane ? { [spec.routingHeader]: [lane] } : {});
+      assert.equal(version(got), `mocka-${routeFor(plan, "mocka", lane).version}`, String(lane));
+    }
+  });
+
+  it("a Service with no HTTPRoute attached goes to its own pods (a per-version Service); an unknown host answers 404", () => {
+    assert.equal(version(route({ host: "test-mockb-s3", port: SERVICE_PORT, path: "/" }, {})), "mockb-v3");
+    assert.equal(version(route({ host: "elsewhere", port: SERVICE_PORT, path: "/" }, {})), "404");
+  });
+
+  it("a backend Service that selects no pod answers 503", () => {
     const few = gatewayApiRouter(resources, spec, workloads(spec).filter((w) => w.name !== "mockb-v3"));
     assert.equal(version(few({ host: "mockb", port: SERVICE_PORT, path: "/" }, { [spec.routingHeader]: ["s3"] })), "503");
-    assert.equal(version(route({ host: "elsewhere", port: SERVICE_PORT, path: "/" }, {})), "404");
   });
 });

@@ -42,6 +42,11 @@ export function sidecarResources(spec: LanesSpec, folder: string, manifests?: st
   return manifests !== undefined ? loadResources(join(manifests, folder)) : appliedResources(spec, folder);
 }
 
+/** The ambient mesh's resources: ambient/ of `manifests` when given, else of the spec's manifests generated now. */
+export function ambientResources(spec: LanesSpec, manifests?: string): any[] {
+  return sidecarResources(spec, "ambient", manifests);
+}
+
 /** A host the gateway serves, for its route's host match: its first host ("*" stands for any name). */
 export function gatewayHost(spec: LanesSpec): string {
   return (spec.gateway?.hosts[0] ?? "*").replace(/^\*/, "demo.example");

@@ -30,6 +30,8 @@ import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
 import { laneOutcome, checkOutcome, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
 import { ROUTE_SETS, type RouteSet } from "./router.ts";
+import { startAmbientMesh } from "./ambient-mesh.ts";
+import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
@@ -50,6 +52,8 @@ export interface DemoOptions {
   routes?: RouteSet;
   /** A folder `npm run manifests` wrote for the mode's spec, routed by instead of generating one. */
   manifests?: string;
+  /** Sidecars (the default) or Istio's ambient mode: waypoints routing by the generated HTTPRoutes. */
+  mesh?: MeshKind;
 }
 
 export const APP_KINDS = ["mock", "otel"] as const;
@@ -68,7 +72,7 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
   const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const mesh = mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
+  const mesh = opts.mesh === "ambient" ? await startAmbientMesh(base, meshOpts) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
   try {
     const t0 = Date.now();
     const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
@@ -112,6 +116,7 @@ const demoCommand = () => ({
     `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
+    `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky] [--manifests DIR] [--no-filter] [--requests N] ...`,
     `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
@@ -135,6 +140,9 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
                      version; the default) or asm (asm/: ASM's fallback when a lane's subset has no workload)
   --manifests DIR    route by DIR/<routes>/, as npm run manifests -- <spec> --out DIR wrote it for the mode's spec,
                      instead of the manifests the demo generates for it (a wrong route shows as a wrong chain)
+  --mesh M           sidecar (the default) or ambient: Istio's ambient mode, no sidecars; a waypoint per namespace
+                     (per service with ambient.scope: service) runs lane-tag and routes by the generated ambient/
+                     HTTPRoutes; the ingress by its Gateway, HTTPRoute and filter (--manifests DIR: DIR/ambient/)
   --propagators P    otel apps only: their OTEL_PROPAGATORS, of ${PROPAGATOR_NAMES.join(", ")} (${DEFAULT_PROPAGATORS.join(",")})`,
   options: {
     mode: { type: "string" }, requests: { type: "string", short: "n" }, weights: { type: "string" }, users: { type: "string" },
@@ -142,6 +150,7 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
     trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
     apps: { type: "string" }, propagators: { type: "string" }, routes: { type: "string" }, manifests: { type: "string" },
+    mesh: { type: "string" },
   },
 } as const);
 
@@ -153,8 +162,9 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     messages: integer("messages", v.messages, 1), laneFrom: oneOf("lane-from", v["lane-from"], LANE_SOURCES),
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
     trace: v.trace, status: v.status, drop: v.drop, apps: oneOf("apps", v.apps, APP_KINDS),
-    routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests,
+    routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests, mesh: oneOf("mesh", v.mesh, MESHES),
   };
+  checkAmbientOptions(o);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
   const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
@@ -212,7 +222,8 @@ async function main() {
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   const otel = opts.apps === "otel" ? (opts.propagators ?? DEFAULT_PROPAGATORS).join(",") : undefined;
   const how = otel ? `apps instrumented by the OpenTelemetry SDK, OTEL_PROPAGATORS=${otel}${mode === "correlation" ? "; lanes restored by trace id" : ""}` : MODE_TEXT[mode];
-  console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
+  const on = opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "";
+  console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}${on}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
   if (mode === "stacked") console.log(`\nfallback chains (lane (version)):\n${formatChains(ran).map((l) => `  ${l}`).join("\n")}`);
   if (mode === "sticky") {

@@ -126,7 +126,7 @@ export function specForMode(spec: LanesSpec, mode: Mode): LanesSpec {
   return spec;
 }
 
-const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage", stacked: "baggage" };
+export const PROPAGATE: Record<Mode, string> = { baggage: "baggage", correlation: "traceparent", strict: "none", sticky: "baggage", grpc: "baggage", websocket: "baggage", stacked: "baggage" };
 
 export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRole[], labels?: Record<string, string>, workload?: string) {
   // Istio puts the pod's labels in node.metadata.LABELS and its workload in WORKLOAD_NAME; one VM serves
@@ -164,7 +164,7 @@ export interface AppSpec {
 export type AppRunner = (apps: AppSpec[]) => Promise<{ ports: Map<string, number>; close(): Promise<void> }>;
 
 /** The default app kind: the mock service (mock/server.mjs), each one a server in this process. */
-function mockApps(serve: (s: http.Server) => Promise<number>): AppRunner {
+export function mockApps(serve: (s: http.Server) => Promise<number>): AppRunner {
   return async (apps) => {
     const ports = new Map<string, number>();
     for (const a of apps) ports.set(a.workload, await serve(createMock({ app: a.service, version: a.version, ip: "127.0.0.1", upstreamUrl: a.upstreamUrl, proxy: a.proxy, propagate: a.propagate })));
@@ -225,7 +225,7 @@ export function traceparents(seed?: number): () => string {
 }
 
 /** Answers the request with the router's refusal (no route, no endpoints); false when it has a workload. */
-function refused(res: http.ServerResponse, r: Routed): r is Extract<Routed, { status: number }> {
+export function refused(res: http.ServerResponse, r: Routed): r is Extract<Routed, { status: number }> {
   if (!("status" in r)) return false;
   res.writeHead(r.status);
   res.end(r.reason);

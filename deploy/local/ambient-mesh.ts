@@ -1,0 +1,177 @@
+// The Docker-less mesh of `npm run demo -- --mesh ambient`: Istio's ambient mode, with no sidecars. The apps
+// are the mock apps; their calls go through a ztunnel (L4: it changes nothing in the request) to the
+// waypoint of the Service called, one per namespace (or per service, ambient.scope: service). A waypoint is
+// one proxy that runs the built filter once, then routes by the HTTPRoutes attached to the Service and
+// delivers to the pod. Everything is read from the ambient/ folder as `npm run manifests` writes it: the
+// waypoint Gateways, the filter configurations of their WasmPlugins (targetRefs), the per-version Services
+// and their waypoint labels, the HTTPRoutes; the ingress Gateway, its HTTPRoute and its WasmPlugin.
+import http from "node:http";
+import { existsSync, readFileSync } from "node:fs";
+import { Host, type Plugin } from "../emulator/index.ts";
+import type { LanesSpec } from "../lib/spec.ts";
+import { routingPlan, servicePlan } from "../lib/plan.ts";
+import { waypointOf } from "../render/ambient.ts";
+import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
+import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef } from "./router-http.ts";
+import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec } from "./mesh.ts";
+import { prng } from "./client.ts";
+import { ambientRefusal } from "./ambient-options.ts";
+
+const USE_WAYPOINT = "istio.io/use-waypoint";
+const INGRESS_USE_WAYPOINT = "istio.io/ingress-use-waypoint";
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
+
+
+/** The WasmPlugin that targets Gateway `name` in `namespace`: its filter configuration and failure policy. */
+export function wasmPluginFor(resources: any[], namespace: string, name: string): { config: unknown; failOpen: boolean } | undefined {
+  const p = resources.find((r) => r?.kind === "WasmPlugin" && (r.metadata?.namespace ?? "default") === namespace
+    && (r.spec?.targetRefs ?? []).some((t: any) => t?.group === GATEWAY_GROUP && t?.kind === "Gateway" && t?.name === name));
+  return p && { config: p.spec?.pluginConfig ?? {}, failOpen: p.spec?.failStrategy !== "FAIL_CLOSE" };
+}
+
+/** A proxy's filter: the built module configured with the generated pluginConfig (one VM per proxy). */
+async function loadFilter(wasm: Uint8Array, what: string, found: { config: unknown; failOpen: boolean } | undefined): Promise<Plugin | null> {
+  if (!found) return null;
+  const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: { WORKLOAD_NAME: what } });
+  const p = host.configure({ configuration: JSON.stringify(found.config), failOpen: found.failOpen });
+  if (p.failed) throw new Error(`${what}'s filter failed to configure: ${host.logs.map((l) => l.message).join("; ")}`);
+  return p;
+}
+
+/** The waypoint Gateways (class istio-waypoint) of the group's namespace, by name. */
+function waypointNames(resources: any[], namespace: string): string[] {
+  return resources.filter((r) => r?.kind === "Gateway" && r.spec?.gatewayClassName === "istio-waypoint" && (r.metadata?.namespace ?? "default") === namespace).map((r) => r.metadata.name);
+}
+
+/**
+ * The apps' own Services (a user has them; the folder does not): each selects every version of its
+ * service, and uses the waypoint the enrolment steps give it (the namespace's, or its own).
+ */
+function appServices(spec: LanesSpec): ServiceRef[] {
+  const plan = routingPlan(spec);
+  return chain(spec).map((s) => ({ name: s, namespace: spec.namespace, selector: { app: servicePlan(plan, s).workload }, labels: { [USE_WAYPOINT]: waypointOf(plan, s) } }));
+}
+
+/** The waypoint a Service's traffic goes through: its label, else the namespace's (scope namespace), else none. */
+function waypointFor(spec: LanesSpec, s: ServiceRef): string | undefined {
+  return s.labels[USE_WAYPOINT] ?? (spec.ambient?.scope === "namespace" ? spec.ambient.waypoint : undefined);
+}
+
+function answer(res: http.ServerResponse, status: number, reason: string) {
+  res.writeHead(status);
+  res.end(reason);
+}
+
+/** Starts the ambient topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
+export async function startAmbientMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
+  const { withFilter = true, weights, seed = 7, mode = "baggage", drop } = opts;
+  const refusal = ambientRefusal(mode);
+  if (refusal) throw new Error(refusal);
+  const spec = meshSpec(base, mode, opts);
+  if (!spec.ambient) throw new Error("the spec's targets leave ambient out: the ambient mesh needs its ambient/ output");
+  if (!spec.gateway) throw new Error("the ambient mesh needs the spec's gateway: its ingress Gateway and HTTPRoute are the way in");
+  if (drop && !chain(spec).includes(drop)) throw new Error(`--drop ${drop}: not a service of the chain (${chain(spec).join(", ")})`);
+  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
+  const resources = ambientResources(withWeights(spec, choices), opts.manifests);
+  const services = serviceIndex(resources, appServices(spec));
+  const resolve = resolveHttp(resources, spec, services);
+  const pick = servicePods(spec, workloads(spec), (s) => servicePlan(routingPlan(spec), s).workload);
+  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
+  const wasm = readFileSync(WASM);
+  const servers: http.Server[] = [];
+  const serve = async (s: http.Server) => { servers.push(s); return listen(s); };
+  const closeServers = () => Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
+  const appPort = new Map<string, number>();
+  /** Per waypoint and Service it serves, the listener that stands for the Service's address there. */
+  const waypointPort = new Map<string, number>();
+  const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
+
+  /** Delivers to a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
+  const toPod = (res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, respond?: (h: any) => any) => {
+    const w = pick(s);
+    if ("status" in w) return answer(res, w.status, w.reason);
+    const port = appPort.get(w.name);
+    if (port === undefined) return answer(res, 503, `no app runs for ${w.name}`);
+    forward(res, port, path, authority, headers, extra, respond);
+  };
+  /** Sends to a Service as ztunnel does: through its waypoint when it has one, else straight to a pod. */
+  const toService = (res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, viaWaypoint = true, respond?: (h: any) => any) => {
+    const wp = viaWaypoint ? waypointFor(spec, s) : undefined;
+    const port = wp ? waypointPort.get(vip(wp, s)) : undefined;
+    if (wp && port === undefined) return answer(res, 503, `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources`);
+    if (port !== undefined) return forward(res, port, path, authority, headers, extra, respond);
+    toPod(res, s, path, authority, headers, extra, respond);
+  };
+
+  // The waypoints: one VM each (the filter of the WasmPlugin that targets it), one listener per Service.
+  for (const wp of waypointNames(resources, spec.namespace)) {
+    const plugin = withFilter ? await loadFilter(wasm, wp, wasmPluginFor(resources, spec.namespace, wp)) : null;
+    for (const s of services.values()) {
+      if (waypointFor(spec, s) !== wp) continue;
+      waypointPort.set(vip(wp, s), await serve(http.createServer((req, res) => {
+        req.resume();
+        // The role's direction is explicit ("both"): the listener direction the host reports does not matter.
+        const f = filterStream(plugin, pairs(req, req.headers.host ?? s.name, req.url ?? "/"), 1);
+        res.on("close", f.close);
+        if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
+        const o = outgoing(f.headers);
+        const r = resolve({ host: s.name, port: SERVICE_PORT, path: o.path, method: req.method }, o.headers);
+        if (!("service" in r)) return answer(res, r.status, r.reason);
+        toPod(res, r.service, o.path, o.authority, r.headers, {}, f.respond);
+      })));
+    }
+  }
+
+  // ztunnel: the apps' calls by the Service's name, unchanged, to its waypoint.
+  const ztunnel = await serve(http.createServer((req, res) => {
+    req.resume();
+    const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+    const s = services.get(`${spec.namespace}/${url.hostname}`);
+    if (!s) return answer(res, 502, `no Service ${url.hostname} in ${spec.namespace}`);
+    const o = outgoing(pairs(req, url.host, url.pathname + url.search));
+    toService(res, s, o.path, o.authority, o.headers);
+  }));
+
+  const apps: AppSpec[] = workloads(spec).map((w) => {
+    const up = upstreamOf(spec, w.service);
+    const propagate = drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode];
+    return { workload: w.name, service: w.service, version: w.version, upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${ztunnel}`, propagate, routed: true };
+  });
+  const running = await mockApps(serve)(apps).catch(async (e) => { await closeServers(); throw e; });
+  for (const [w, port] of running.ports) appPort.set(w, port);
+
+  let ingressPort = 0;
+  await startIngress();
+  async function startIngress() {
+    const g = spec.gateway!;
+    const plugin = withFilter ? await loadFilter(wasm, g.name, wasmPluginFor(resources, g.namespace, g.name)) : null;
+    const rand = prng(seed);
+    const newTraceparent = traceparents(opts.traceSeed);
+    ingressPort = await serve(http.createServer((req, res) => {
+      req.resume();
+      const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
+      // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
+      if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+      const f = filterStream(plugin, incoming, 2);
+      res.on("close", f.close);
+      if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
+      const o = outgoing(f.headers);
+      const raw = o.headers[RANDOM_HEADER]?.[0];
+      delete o.headers[RANDOM_HEADER]; // a test hook, not passed on
+      const draw = mode === "sticky" ? undefined : weightedValue(raw, rand);
+      const r = resolve({ host: gatewayHost(spec), port: 80, path: o.path, method: req.method, atGateway: true, draw }, o.headers);
+      if (!("service" in r)) return answer(res, r.status, r.reason);
+      const lane = r.headers[spec.routingHeader]?.[0] ?? spec.baseline;
+      // Through the Service's waypoint only where the Service asks for it (istio.io/ingress-use-waypoint).
+      toService(res, r.service, o.path, o.authority, r.headers, { [LANE_HEADER]: lane }, r.service.labels[INGRESS_USE_WAYPOINT] === "true", f.respond);
+    }));
+  }
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${ingressPort}/mock`,
+    close: async () => {
+      await Promise.all([running.close(), closeServers()]);
+    },
+  };
+}
