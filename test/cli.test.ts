@@ -94,7 +94,7 @@ describe("every CLI: --opt=value", { concurrency: true }, () => {
   it("e2e:envoy --variant=ws is named, exit 2 (before Docker is looked for)", async () => {
     const r = await run("deploy/local/e2e-envoy.ts", ["--variant=ws"]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /^--variant needs one or more of http,websocket,grpc,stacked .*"ws"\nusage: npm run e2e:envoy/);
+    assert.match(r.err, /^--variant needs one or more of http,websocket,grpc,stacked,ambient .*"ws"\nusage: npm run e2e:envoy/);
   });
   it("local-configs takes no arguments", async () => {
     const r = await run("deploy/local/generate.ts", ["deploy"]);

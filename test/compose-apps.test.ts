@@ -134,14 +134,14 @@ describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less 
     }
   });
 
-  it("--variant picks among http, websocket, grpc, stacked (all by default); anything else is a usage error, exit 2", () => {
-    assert.deepEqual(parseVariants([]), ["http", "websocket", "grpc", "stacked"]);
+  it("--variant picks among http, websocket, grpc, stacked, ambient (all by default); anything else is a usage error, exit 2", () => {
+    assert.deepEqual(parseVariants([]), ["http", "websocket", "grpc", "stacked", "ambient"]);
     assert.deepEqual(parseVariants(["--variant", "stacked"]), ["stacked"]);
     assert.deepEqual(parseVariants(["--variant", "grpc,websocket"]), ["grpc", "websocket"]);
     for (const bad of [["--variant", "ws"], ["--variant"], ["grpc"], ["--variant", ""]]) assert.throws(() => parseVariants(bad), /usage: npm run e2e:envoy/);
     // Usage is checked before Docker is looked for, so this is the same with or without an engine.
     const bad = spawnSync(process.execPath, ["--import", "tsx", "deploy/local/e2e-envoy.ts", "--variant", "ws"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--variant http,websocket,grpc,stacked/);
+    assert.match(bad.stderr, /--variant http,websocket,grpc,stacked,ambient/);
   });
 });

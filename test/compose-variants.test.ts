@@ -19,6 +19,7 @@ import { HERE } from "../deploy/local/generate.ts";
 import { websocketFiles, WS_DIR } from "../deploy/local/websocket/generate.ts";
 import { grpcFiles, GRPC_DIR } from "../deploy/local/grpc/generate.ts";
 import { WS_SPEC } from "../deploy/local/websocket/client.ts";
+import { AMBIENT_DIR } from "../deploy/local/ambient/generate.ts";
 import { ROOT, SHARED } from "./helpers.ts";
 
 const example = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -29,6 +30,8 @@ const VARIANTS: Variant[] = [
   { name: "grpc", dir: GRPC_DIR, spec: example, files: grpcFiles(example), workloads: workloads(example) },
 ];
 const HTTP_VARIANT = { name: "http", dir: HERE, spec: example, workloads: workloads(example) };
+// Its own checks (routes, compose) are in compose-ambient.test.ts; it is validated here with the others.
+const AMBIENT_VARIANT = { name: "ambient", dir: AMBIENT_DIR, spec: example, workloads: deployments(example) };
 const ENVOY_DIRS = ["envoy", "envoy-nofilter"];
 const VALIDATE = join(SHARED, "tools/envoy-validate/validate.mjs");
 const COMPOSE_SCHEMA = join(SHARED, "schemas/compose-spec.json");
@@ -72,8 +75,9 @@ describe("docker-compose variants: websocket/ and grpc/", () => {
   }
 
   it("every Envoy config validates against Envoy's API (envoy-validate --strict)", { skip: !existsSync(VALIDATE) && "../shared/tools/envoy-validate is absent" }, () => {
-    const configs = VARIANTS.flatMap((v) => configFiles(v.dir).map((f) => join(v.dir, f)));
-    assert.equal(configs.length, 2 * (4 + 10));
+    const configs = [...VARIANTS, AMBIENT_VARIANT].flatMap((v) => configFiles(v.dir).map((f) => join(v.dir, f)));
+    // websocket: a gateway and 3 sidecars; grpc: a gateway and 9; ambient: a gateway and the waypoint.
+    assert.equal(configs.length, 2 * (4 + 10 + 2));
     const r = spawnSync(process.execPath, [VALIDATE, "--strict", ...configs], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split("\n").filter((l) => l.startsWith("ok ")).length, configs.length);
@@ -84,7 +88,7 @@ describe("docker-compose variants: websocket/ and grpc/", () => {
     // It names draft-07 by an https URL Ajv does not register; Ajv's default dialect is draft-07.
     delete schema.$schema;
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    for (const v of [HTTP_VARIANT, ...VARIANTS]) {
+    for (const v of [HTTP_VARIANT, AMBIENT_VARIANT, ...VARIANTS]) {
       assert.ok(validate(load(v.dir, "docker-compose.yml")), `${v.name}: ${JSON.stringify(validate.errors)}`);
     }
     // ... and it can fail: an unknown key, a wrong type.
@@ -96,7 +100,7 @@ describe("docker-compose variants: websocket/ and grpc/", () => {
   });
 
   it("every listener of every variant proxies WebSocket upgrades, and the filtered configs differ from envoy-nofilter only by lane-tag", () => {
-    for (const v of [HTTP_VARIANT, ...VARIANTS]) {
+    for (const v of [HTTP_VARIANT, AMBIENT_VARIANT, ...VARIANTS]) {
       for (const f of readdirSync(join(v.dir, "envoy"))) {
         const [on, off] = ENVOY_DIRS.map((d) => load(v.dir, `${d}/${f}`));
         for (const l of [...on.static_resources.listeners, ...off.static_resources.listeners]) {

@@ -23,7 +23,7 @@ export interface StatusRow {
   bySource: [source: string, requests: number][];
 }
 
-export type SignalKind = "drops-lane" | "restored-by-trace" | "invalid-lanes" | "untagged-lane-metrics" | "no-lane-metrics" | "no-counters" | "idle";
+export type SignalKind = "drops-lane" | "restored-by-trace" | "invalid-lanes" | "untagged-lane-metrics" | "no-lane-metrics" | "no-counters" | "idle" | "no-waypoint";
 export interface Signal { workload: string; kind: SignalKind; text: string }
 
 export interface StatusReport { rows: StatusRow[]; signals: Signal[] }

@@ -1,5 +1,5 @@
 // The pieces of the docker-compose variants' Envoy configs and compose files, shared by their generators
-// (generate.ts: HTTP; websocket/generate.ts; grpc/generate.ts), all from the routing plan (localPlan). A
+// (generate.ts: HTTP; websocket/generate.ts; grpc/generate.ts; ambient/generate.ts), all from the routing plan (localPlan). A
 // variant differs only in what `Proxies` says.
 import { rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -79,7 +79,7 @@ export function wasmFilter(plan: RoutingPlan, role: FilterRole) {
   };
 }
 
-function hcm(p: Proxies, statPrefix: string, routeConfig: object, filters: object[]) {
+export function hcm(p: Proxies, statPrefix: string, routeConfig: object, filters: object[]) {
   return {
     name: "envoy.filters.network.http_connection_manager",
     typed_config: any("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
@@ -94,12 +94,12 @@ function hcm(p: Proxies, statPrefix: string, routeConfig: object, filters: objec
   };
 }
 
-function listener(name: string, address: string, port: number, direction: "INBOUND" | "OUTBOUND", filter: object) {
+export function listener(name: string, address: string, port: number, direction: "INBOUND" | "OUTBOUND", filter: object) {
   return { name, address: { socket_address: { address, port_value: port } }, traffic_direction: direction, filter_chains: [{ filters: [filter] }] };
 }
 
-const endpoint = (host: string, port: number) => ({ endpoint: { address: { socket_address: { address: host, port_value: port } } } });
-const admin = { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } };
+export const endpoint = (host: string, port: number) => ({ endpoint: { address: { socket_address: { address: host, port_value: port } } } });
+export const admin = { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } };
 
 /** The lane clusters of a service, and the aggregate clusters that fall back up each lane's chain to the baseline. */
 function laneClusters(plan: RoutingPlan, service: string, p: Proxies): object[] {

@@ -1,5 +1,5 @@
-// npm run e2e:envoy [-- --variant http,websocket,grpc,stacked]: the docker-compose variants with real Envoy. For
-// each (all four by default) it brings the project up, waits until the gateway answers as the lanes say, runs
+// npm run e2e:envoy [-- --variant http,websocket,grpc,stacked,ambient]: the docker-compose variants with real
+// Envoy. For each (all five by default) it brings the project up, waits until the gateway answers as the lanes say, runs
 // the Docker-less demo's client and checks against it, then does the same with the filter removed
 // (envoy-nofilter); dumps the containers' logs on failure; always tears down. Without a reachable Docker
 // engine it says so and exits 0 (skipped).
@@ -7,6 +7,7 @@
 //   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
 //   grpc       1000 gRPC calls over h2c (grpc/)
 //   stacked    1000 requests through stacked lanes: feat-x -> release-2 -> s1 (stacked/)
+//   ambient    1000 requests through one waypoint and no sidecars, routed by the generated HTTPRoutes (ambient/)
 import { ensureBuilt } from "../lib/build.ts";
 import { parseCommand, readCommand, someOf, type Args } from "../lib/cli.ts";
 import { spawnSync } from "node:child_process";
@@ -23,6 +24,7 @@ import { HERE, SPEC } from "./generate.ts";
 import { WS_DIR, WS_GATEWAY_PORT } from "./websocket/generate.ts";
 import { GRPC_DIR, GRPC_GATEWAY_PORT } from "./grpc/generate.ts";
 import { STACKED_DIR, STACKED_SPEC, STACKED_GATEWAY_PORT } from "./stacked/spec.ts";
+import { AMBIENT_DIR, AMBIENT_GATEWAY_PORT } from "./ambient/generate.ts";
 
 const REQUESTS = Number(process.env.E2E_REQUESTS ?? 1000);
 type Config = "envoy" | "envoy-nofilter";
@@ -34,10 +36,11 @@ export interface Variant {
 }
 
 /** Where each variant's gateway is: the compose projects' published ports. */
-export interface Gateways { http: string; websocket: string; grpc: string; stacked: string }
+/** `ambient`, when absent, is `http`'s: the same spec and the same checks, so a mesh of the HTTP chain stands for it. */
+export interface Gateways { http: string; websocket: string; grpc: string; stacked: string; ambient?: string }
 const COMPOSE_GATEWAYS: Gateways = {
   http: `http://127.0.0.1:${GATEWAY_PORT}/mock`, websocket: `http://127.0.0.1:${WS_GATEWAY_PORT}`, grpc: `127.0.0.1:${GRPC_GATEWAY_PORT}`,
-  stacked: `http://127.0.0.1:${STACKED_GATEWAY_PORT}/mock`,
+  stacked: `http://127.0.0.1:${STACKED_GATEWAY_PORT}/mock`, ambient: `http://127.0.0.1:${AMBIENT_GATEWAY_PORT}/mock`,
 };
 interface Tuning { requests?: number; readyMs?: number; settleMs?: number; print?: (s: string) => void }
 
@@ -100,6 +103,8 @@ export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): R
       return { call: grpcCall(client), close: () => client.close() };
     }, tuning),
     stacked: chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC, true),
+    // No hop trace: it names each hop by its sidecar's lane label, and a waypoint has none.
+    ambient: chainVariant(join(AMBIENT_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.ambient ?? g.http), close: () => {} }), tuning),
   };
 }
 const VARIANTS = variants();

@@ -1,7 +1,8 @@
 // npm run local-configs: writes the docker-compose variants, each a compose file and one Envoy config per
 // proxy in envoy/ and envoy-nofilter/: the HTTP demo here (deploy/local, from deploy/lanes.example.yaml), the
 // WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml), the gRPC chain in grpc/ (from
-// deploy/lanes.example.yaml) and stacked lanes in stacked/ (from deploy/lanes.stacked.yaml). The files are
+// deploy/lanes.example.yaml), stacked lanes in stacked/ (from deploy/lanes.stacked.yaml) and Istio ambient
+// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The files are
 // committed; tests regenerate them and check they are current and valid for Envoy and Compose.
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +14,7 @@ import { websocketFiles, WS_DIR } from "./websocket/generate.ts";
 import { WS_SPEC } from "./websocket/client.ts";
 import { grpcFiles, GRPC_DIR } from "./grpc/generate.ts";
 import { STACKED_DIR, STACKED_SPEC, STACKED_GATEWAY_PORT } from "./stacked/spec.ts";
+import { ambientFiles, AMBIENT_DIR } from "./ambient/generate.ts";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const SPEC = join(HERE, "../lanes.example.yaml");
@@ -70,15 +72,16 @@ export function stackedFiles(spec: LanesSpec): Record<string, string> {
 const LOCAL_CONFIGS = {
   usage: "npm run local-configs",
   description: `Regenerates the docker-compose variants in deploy/local/: the HTTP demo (from deploy/lanes.example.yaml),
-websocket/ (from deploy/lanes.websocket.yaml), grpc/ (from deploy/lanes.example.yaml) and stacked/ (from
-deploy/lanes.stacked.yaml), each a compose file and one Envoy config per proxy in envoy/ and envoy-nofilter/.`,
+websocket/ (from deploy/lanes.websocket.yaml), grpc/ (from deploy/lanes.example.yaml), stacked/ (from
+deploy/lanes.stacked.yaml) and ambient/ (from deploy/lanes.example.yaml: a waypoint instead of sidecars),
+each a compose file and one Envoy config per proxy in envoy/ and envoy-nofilter/.`,
   options: {},
 } as const;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   readCommand(LOCAL_CONFIGS, process.argv.slice(2), () => undefined);
   const spec = loadSpec(SPEC);
-  const variants: [string, Record<string, string>][] = [[HERE, localFiles(spec)], [WS_DIR, websocketFiles(loadSpec(WS_SPEC))], [GRPC_DIR, grpcFiles(spec)], [STACKED_DIR, stackedFiles(loadSpec(STACKED_SPEC))]];
+  const variants: [string, Record<string, string>][] = [[HERE, localFiles(spec)], [WS_DIR, websocketFiles(loadSpec(WS_SPEC))], [GRPC_DIR, grpcFiles(spec)], [STACKED_DIR, stackedFiles(loadSpec(STACKED_SPEC))], [AMBIENT_DIR, ambientFiles(spec)]];
   for (const [dir, files] of variants) {
     writeVariant(dir, files);
     console.log(`wrote ${Object.keys(files).length} files to ${join("deploy/local", dir.slice(HERE.length))}`);
