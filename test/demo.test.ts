@@ -236,13 +236,15 @@ describe("docker-compose variant", () => {
     assert.ok(errors.length > 0);
   });
 
-  it("uses the module's root id and fails open in every Envoy config", () => {
+  it("uses the module's root id; fails open in every sidecar, closed at the gateway (it trusts no client lane)", () => {
     for (const d of ["envoy"]) for (const f of readdirSync(join(HERE, d))) {
       const text = readFileSync(join(HERE, d, f), "utf8");
       const roots = [...text.matchAll(/root_id: (\S+)/g)].map((m) => m[1]);
       assert.ok(roots.length >= 1, f);
       assert.ok(roots.every((r) => r === ROOT_ID), `${f}: ${roots}`);
-      assert.equal((text.match(/failure_policy: FAIL_OPEN/g) ?? []).length, roots.length, f);
+      const closed = f.startsWith("gateway") ? roots.length : 0;
+      assert.equal((text.match(/failure_policy: FAIL_CLOSED/g) ?? []).length, closed, f);
+      assert.equal((text.match(/failure_policy: FAIL_OPEN/g) ?? []).length, roots.length - closed, f);
     }
   });
 

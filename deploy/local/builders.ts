@@ -72,8 +72,9 @@ export function wasmFilter(plan: RoutingPlan, role: FilterRole) {
         // namespace (Envoy keeps shared data per vm_id), which trace correlation needs.
         vm_config: { vm_id: "lane-tag", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/etc/envoy/lane-tag.wasm" } } },
         configuration: any("google.protobuf.StringValue", { value: JSON.stringify(plan.filters[role]) }),
-        // A lane filter must never take traffic down.
-        failure_policy: "FAIL_OPEN",
+        // A lane filter must never take traffic down; but a gateway that does not trust client lanes fails
+        // closed, as the generated WasmPlugin does: a module that failed must not let a client's lane through.
+        failure_policy: (plan.filters[role] as { trust_client_lane?: boolean }).trust_client_lane === false ? "FAIL_CLOSED" : "FAIL_OPEN",
       },
     }),
   };

@@ -137,7 +137,8 @@ export async function plugins(wasm: Uint8Array, spec: LanesSpec, roles: FilterRo
   const out: Partial<Record<FilterRole, Plugin>> = {};
   const { filters } = routingPlan(spec);
   for (const role of roles) {
-    const p = host.configure({ configuration: JSON.stringify(filters[role]), failOpen: true });
+    // Fail closed where the filter does not trust client lanes (the gateway), as the generated WasmPlugin does.
+    const p = host.configure({ configuration: JSON.stringify(filters[role]), failOpen: (filters[role] as { trust_client_lane?: boolean }).trust_client_lane !== false });
     if (p.failed) throw new Error(`the ${role} filter failed to configure: ${host.logs.map((l) => l.message).join("; ")}`);
     out[role] = p;
   }
