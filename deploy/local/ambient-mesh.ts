@@ -13,8 +13,8 @@ import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
 import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
-import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef } from "./router-http.ts";
-import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec } from "./mesh.ts";
+import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./router-http.ts";
+import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
 import { prng } from "./client.ts";
 import { ambientRefusal } from "./ambient-options.ts";
 
@@ -63,8 +63,35 @@ function answer(res: http.ServerResponse, status: number, reason: string) {
   res.end(reason);
 }
 
-/** Starts the ambient topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
-export async function startAmbientMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
+type Respond = (h: any) => any;
+
+/**
+ * What the mesh's parts share, built once by `ambientContext`: the resolved resources and options, the
+ * listeners to close, and the ports apps and waypoints end up on (filled as each part starts).
+ */
+interface Ambient {
+  spec: LanesSpec;
+  opts: MeshOptions;
+  withFilter: boolean;
+  seed: number;
+  mode: Mode;
+  drop?: string;
+  resources: any[];
+  services: Map<string, ServiceRef>;
+  resolve: Resolver;
+  pick: ReturnType<typeof servicePods>;
+  wasm: Uint8Array;
+  serve: (s: http.Server) => Promise<number>;
+  closeServers: () => Promise<unknown>;
+  appPort: Map<string, number>;
+  /** Per waypoint and Service it serves, the listener that stands for the Service's address there. */
+  waypointPort: Map<string, number>;
+}
+
+const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
+
+/** Checks the options and the spec, and reads what the mesh routes by: nothing listens yet. */
+function ambientContext(base: LanesSpec, opts: MeshOptions): Ambient {
   const { withFilter = true, weights, seed = 7, mode = "baggage", drop } = opts;
   const refusal = ambientRefusal(mode);
   if (refusal) throw new Error(refusal);
@@ -82,96 +109,119 @@ export async function startAmbientMesh(base: LanesSpec, opts: MeshOptions = {}):
   const servers: http.Server[] = [];
   const serve = async (s: http.Server) => { servers.push(s); return listen(s); };
   const closeServers = () => Promise.all(servers.map((s) => new Promise((ok) => { s.closeAllConnections(); s.close(() => ok(null)); })));
-  const appPort = new Map<string, number>();
-  /** Per waypoint and Service it serves, the listener that stands for the Service's address there. */
-  const waypointPort = new Map<string, number>();
-  const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
+  return { spec, opts, withFilter, seed, mode, drop, resources, services, resolve, pick, wasm, serve, closeServers, appPort: new Map(), waypointPort: new Map() };
+}
 
-  /** Delivers to a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
-  const toPod = (res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, respond?: (h: any) => any) => {
-    const w = pick(s);
-    if ("status" in w) return answer(res, w.status, w.reason);
-    const port = appPort.get(w.name);
-    if (port === undefined) return answer(res, 503, `no app runs for ${w.name}`);
-    forward(res, port, path, authority, headers, extra, respond);
-  };
-  /** Sends to a Service as ztunnel does: through its waypoint when it has one, else straight to a pod. */
-  const toService = (res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, viaWaypoint = true, respond?: (h: any) => any) => {
-    const wp = viaWaypoint ? waypointFor(spec, s) : undefined;
-    const port = wp ? waypointPort.get(vip(wp, s)) : undefined;
-    if (wp && port === undefined) return answer(res, 503, `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources`);
-    if (port !== undefined) return forward(res, port, path, authority, headers, extra, respond);
-    toPod(res, s, path, authority, headers, extra, respond);
-  };
+/** Delivers to a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
+function toPod(m: Ambient, res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, respond?: Respond) {
+  const w = m.pick(s);
+  if ("status" in w) return answer(res, w.status, w.reason);
+  const port = m.appPort.get(w.name);
+  if (port === undefined) return answer(res, 503, `no app runs for ${w.name}`);
+  forward(res, port, path, authority, headers, extra, respond);
+}
 
-  // The waypoints: one VM each (the filter of the WasmPlugin that targets it), one listener per Service.
+/** Sends to a Service as ztunnel does: through its waypoint when it has one, else straight to a pod. */
+function toService(m: Ambient, res: http.ServerResponse, s: ServiceRef, path: string, authority: string, headers: Record<string, string[]>, extra: Record<string, string> = {}, viaWaypoint = true, respond?: Respond) {
+  const wp = viaWaypoint ? waypointFor(m.spec, s) : undefined;
+  const port = wp ? m.waypointPort.get(vip(wp, s)) : undefined;
+  if (wp && port === undefined) return answer(res, 503, `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources`);
+  if (port !== undefined) return forward(res, port, path, authority, headers, extra, respond);
+  toPod(m, res, s, path, authority, headers, extra, respond);
+}
+
+/** The waypoints: one VM each (the filter of the WasmPlugin that targets it), one listener per Service. */
+async function startWaypoints(m: Ambient): Promise<void> {
+  const { spec, resources } = m;
   for (const wp of waypointNames(resources, spec.namespace)) {
-    const plugin = withFilter ? await loadFilter(wasm, wp, wasmPluginFor(resources, spec.namespace, wp)) : null;
-    for (const s of services.values()) {
+    const plugin = m.withFilter ? await loadFilter(m.wasm, wp, wasmPluginFor(resources, spec.namespace, wp)) : null;
+    for (const s of m.services.values()) {
       if (waypointFor(spec, s) !== wp) continue;
-      waypointPort.set(vip(wp, s), await serve(http.createServer((req, res) => {
-        req.resume();
-        // The role's direction is explicit ("both"): the listener direction the host reports does not matter.
-        const f = filterStream(plugin, pairs(req, req.headers.host ?? s.name, req.url ?? "/"), 1);
-        res.on("close", f.close);
-        if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
-        const o = outgoing(f.headers);
-        const r = resolve({ host: s.name, port: SERVICE_PORT, path: o.path, method: req.method }, o.headers);
-        if (!("service" in r)) return answer(res, r.status, r.reason);
-        toPod(res, r.service, o.path, o.authority, r.headers, {}, f.respond);
-      })));
+      m.waypointPort.set(vip(wp, s), await m.serve(waypointListener(m, plugin, s)));
     }
   }
+}
 
-  // ztunnel: the apps' calls by the Service's name, unchanged, to its waypoint.
-  const ztunnel = await serve(http.createServer((req, res) => {
+/** A waypoint's listener for Service `s`: the filter, then the Service's HTTPRoutes, then a pod. */
+function waypointListener(m: Ambient, plugin: Plugin | null, s: ServiceRef): http.Server {
+  return http.createServer((req, res) => {
+    req.resume();
+    // The role's direction is explicit ("both"): the listener direction the host reports does not matter.
+    const f = filterStream(plugin, pairs(req, req.headers.host ?? s.name, req.url ?? "/"), 1);
+    res.on("close", f.close);
+    if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
+    const o = outgoing(f.headers);
+    const r = m.resolve({ host: s.name, port: SERVICE_PORT, path: o.path, method: req.method }, o.headers);
+    if (!("service" in r)) return answer(res, r.status, r.reason);
+    toPod(m, res, r.service, o.path, o.authority, r.headers, {}, f.respond);
+  });
+}
+
+/** ztunnel: the apps' calls by the Service's name, unchanged, to its waypoint. Returns its port. */
+function startZtunnel(m: Ambient): Promise<number> {
+  const { spec } = m;
+  return m.serve(http.createServer((req, res) => {
     req.resume();
     const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
-    const s = services.get(`${spec.namespace}/${url.hostname}`);
+    const s = m.services.get(`${spec.namespace}/${url.hostname}`);
     if (!s) return answer(res, 502, `no Service ${url.hostname} in ${spec.namespace}`);
     const o = outgoing(pairs(req, url.host, url.pathname + url.search));
-    toService(res, s, o.path, o.authority, o.headers);
+    toService(m, res, s, o.path, o.authority, o.headers);
   }));
+}
 
+/** The mock apps, each calling its upstream through ztunnel; a failed start closes what already listens. */
+async function startApps(m: Ambient, ztunnel: number) {
+  const { spec, drop } = m;
   const apps: AppSpec[] = workloads(spec).map((w) => {
     const up = upstreamOf(spec, w.service);
-    const propagate = drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[mode];
+    const propagate = drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[m.mode];
     return { workload: w.name, service: w.service, version: w.version, upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${ztunnel}`, propagate, routed: true };
   });
-  const running = await mockApps(serve)(apps).catch(async (e) => { await closeServers(); throw e; });
-  for (const [w, port] of running.ports) appPort.set(w, port);
+  const running = await mockApps(m.serve)(apps).catch(async (e) => { await m.closeServers(); throw e; });
+  for (const [w, port] of running.ports) m.appPort.set(w, port);
+  return running;
+}
 
-  let ingressPort = 0;
-  await startIngress();
-  async function startIngress() {
-    const g = spec.gateway!;
-    const plugin = withFilter ? await loadFilter(wasm, g.name, wasmPluginFor(resources, g.namespace, g.name)) : null;
-    const rand = prng(seed);
-    const newTraceparent = traceparents(opts.traceSeed);
-    ingressPort = await serve(http.createServer((req, res) => {
-      req.resume();
-      const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
-      // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-      if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
-      const f = filterStream(plugin, incoming, 2);
-      res.on("close", f.close);
-      if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
-      const o = outgoing(f.headers);
-      const raw = o.headers[RANDOM_HEADER]?.[0];
-      delete o.headers[RANDOM_HEADER]; // a test hook, not passed on
-      const draw = mode === "sticky" ? undefined : weightedValue(raw, rand);
-      const r = resolve({ host: gatewayHost(spec), port: 80, path: o.path, method: req.method, atGateway: true, draw }, o.headers);
-      if (!("service" in r)) return answer(res, r.status, r.reason);
-      const lane = r.headers[spec.routingHeader]?.[0] ?? spec.baseline;
-      // Through the Service's waypoint only where the Service asks for it (istio.io/ingress-use-waypoint).
-      toService(res, r.service, o.path, o.authority, r.headers, { [LANE_HEADER]: lane }, r.service.labels[INGRESS_USE_WAYPOINT] === "true", f.respond);
-    }));
-  }
+/** The ingress Gateway: its filter, then its HTTPRoute's weighted pick, then the Service. Returns its port. */
+async function startIngress(m: Ambient): Promise<number> {
+  const { spec, mode, drop } = m;
+  const g = spec.gateway!;
+  const plugin = m.withFilter ? await loadFilter(m.wasm, g.name, wasmPluginFor(m.resources, g.namespace, g.name)) : null;
+  const rand = prng(m.seed);
+  const newTraceparent = traceparents(m.opts.traceSeed);
+  return m.serve(http.createServer((req, res) => {
+    req.resume();
+    const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
+    // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
+    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+    const f = filterStream(plugin, incoming, 2);
+    res.on("close", f.close);
+    if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");
+    const o = outgoing(f.headers);
+    const raw = o.headers[RANDOM_HEADER]?.[0];
+    delete o.headers[RANDOM_HEADER]; // a test hook, not passed on
+    const draw = mode === "sticky" ? undefined : weightedValue(raw, rand);
+    const r = m.resolve({ host: gatewayHost(spec), port: 80, path: o.path, method: req.method, atGateway: true, draw }, o.headers);
+    if (!("service" in r)) return answer(res, r.status, r.reason);
+    const lane = r.headers[spec.routingHeader]?.[0] ?? spec.baseline;
+    // Through the Service's waypoint only where the Service asks for it (istio.io/ingress-use-waypoint).
+    toService(m, res, r.service, o.path, o.authority, r.headers, { [LANE_HEADER]: lane }, r.service.labels[INGRESS_USE_WAYPOINT] === "true", f.respond);
+  }));
+}
 
+/** Starts the ambient topology on 127.0.0.1; `withFilter: false` runs the same mesh without lane-tag. */
+export async function startAmbientMesh(base: LanesSpec, opts: MeshOptions = {}): Promise<Mesh> {
+  const m = ambientContext(base, opts);
+  // Waypoints first, so ztunnel knows their ports; the apps last but one, as they need ztunnel's.
+  await startWaypoints(m);
+  const ztunnel = await startZtunnel(m);
+  const running = await startApps(m, ztunnel);
+  const ingressPort = await startIngress(m);
   return {
     gatewayUrl: `http://127.0.0.1:${ingressPort}/mock`,
     close: async () => {
-      await Promise.all([running.close(), closeServers()]);
+      await Promise.all([running.close(), m.closeServers()]);
     },
   };
 }
