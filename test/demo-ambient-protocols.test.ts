@@ -14,6 +14,8 @@ import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
 import { writeManifests } from "../deploy/local/applied.ts";
 import { expectedChain, chainWithoutFilter } from "../deploy/local/topology.ts";
 import type { Result } from "../deploy/local/client.ts";
+import { runWebSocketDemo, runClient, laneOptions, WS_SPEC, LANE_SOURCES } from "../deploy/local/websocket/client.ts";
+import { startAmbientWebSocketMesh } from "../deploy/local/websocket/ambient-mesh.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -67,5 +69,34 @@ describe("the command line runs --mesh ambient --mode grpc", () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /mode grpc: .*Istio ambient: waypoints, no sidecars/);
     assert.match(r.stdout, /s3 +\d+ +[\d.]+% +v1 +v3 +v1/);
+  });
+});
+
+describe("the ambient WebSocket demo (--mesh ambient --mode websocket)", () => {
+  const ws = loadSpec(WS_SPEC);
+  for (const from of LANE_SOURCES) {
+    it(`--lane-from ${from}: the v2 client's responses from helloworld v2, the rest from v1 (the sidecar mode's table)`, T, async () => {
+      const { failures, rows, acks } = await runWebSocketDemo({ withFilter: true, laneFrom: from, messages: 3, quiet: true, mesh: "ambient" }, ws, () => {});
+      assert.deepEqual(failures, []);
+      assert.deepEqual(rows.map((r) => `${r.client} ${r.kind} ${[...r.versions.keys()].join(",")}`), ["v2 response v2", "v2 broadcast v1", "none response v1", "none broadcast v1"]);
+      assert.equal(acks, 6);
+    });
+  }
+
+  it("--no-filter: the v2 client's lane is lost", T, async () => {
+    const { rows } = await runWebSocketDemo({ withFilter: false, messages: 2, quiet: true, mesh: "ambient" }, ws, () => {});
+    assert.deepEqual([...rows.find((r) => r.client === "v2" && r.kind === "response")!.versions.keys()], ["v1"]);
+  });
+
+  it("the handshake goes through the ingress and wsk's waypoint, the calls through ztunnel and helloworld's waypoint", T, async () => {
+    const seen: string[] = [];
+    const mesh = await startAmbientWebSocketMesh(ws, { tap: (listener, _i, out, upgrade) => { if (out) seen.push(`${listener}${upgrade ? " (upgrade)" : ""}`); } });
+    try {
+      const r = await runClient(mesh.gatewayUrl, "v2", laneOptions(ws, "v2", "header"), { messages: 1, broadcasts: 1 });
+      assert.equal(r.error, undefined);
+    } finally {
+      await mesh.close();
+    }
+    for (const l of ["gateway (upgrade)", "waypoint ws-wsk-svc-v1 (upgrade)", "ztunnel", "waypoint helloworld"]) assert.ok(seen.includes(l), `${l} in ${[...new Set(seen)].join(", ")}`);
   });
 });

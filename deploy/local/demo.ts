@@ -217,7 +217,7 @@ function checkOtelOptions(o: DemoOptions, propagators: string | undefined) {
 async function main() {
   const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
-  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
+  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh }, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
