@@ -10,9 +10,12 @@ export const AMBIENT_MODES = ["baggage", "stacked", "correlation", "sticky"] as 
 
 const REFUSED: Record<string, string> = {
   strict: "strict mode cannot work in Istio ambient mode: no proxy there knows the pod's own lane (ztunnel carries L4 only; a waypoint serves every pod of its namespace or service)",
-  grpc: "the gRPC demo runs its own mesh of HTTP/2 sidecars (grpc/); it has no ambient variant: run it with --mesh sidecar",
-  websocket: "the WebSocket demo runs its own mesh and spec (websocket/); it has no ambient variant: run it with --mesh sidecar",
+  grpc: "the gRPC demo's ambient mesh is its own (grpc/ambient-mesh.ts: HTTP/2 waypoints), not the HTTP chain's",
+  websocket: "the WebSocket demo's ambient mesh is its own (websocket/ambient-mesh.ts, with its spec), not the HTTP chain's",
 };
+
+/** The modes with an ambient mesh of their own (grpc/, websocket/): the command line runs them, the HTTP mesh does not. */
+export const OWN_AMBIENT_MESH = ["grpc", "websocket"] as const;
 
 /** Why the ambient mesh does not run `mode`, or undefined when it does. */
 export function ambientRefusal(mode: string): string | undefined {
@@ -27,7 +30,8 @@ interface Options {
 /** The command line's checks for --mesh ambient; a UsageError names what does not apply. */
 export function checkAmbientOptions(o: Options): void {
   if (o.mesh !== "ambient") return;
-  const why = ambientRefusal(o.mode ?? "baggage");
+  const mode = o.mode ?? "baggage";
+  const why = (OWN_AMBIENT_MESH as readonly string[]).includes(mode) ? undefined : ambientRefusal(mode);
   if (why) throw new UsageError(why);
   if (o.routes !== undefined) throw new UsageError("--routes picks the sidecar routes (istio/ or asm/): --mesh ambient routes by ambient/'s HTTPRoutes");
   if (o.trace) throw new UsageError("--trace does not apply to --mesh ambient: the hop trace names each hop by its sidecar's lane label, and a waypoint has none");

@@ -31,6 +31,7 @@ import { laneOutcome, checkOutcome, type Outcome } from "./otel/expectations.ts"
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
 import { ROUTE_SETS, type RouteSet } from "./router.ts";
 import { startAmbientMesh } from "./ambient-mesh.ts";
+import { startAmbientGrpcMesh } from "./grpc/ambient-mesh.ts";
 import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
 
 // The mesh's API, for the other demos and the tests.
@@ -72,7 +73,8 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
   const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const mesh = opts.mesh === "ambient" ? await startAmbientMesh(base, meshOpts) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
+  const grpcOpts = { withFilter: opts.withFilter, weights: opts.weights, manifests: opts.manifests };
+  const mesh = opts.mesh === "ambient" ? await (mode === "grpc" ? startAmbientGrpcMesh(base, grpcOpts) : startAmbientMesh(base, meshOpts)) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
   try {
     const t0 = Date.now();
     const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
@@ -116,7 +118,7 @@ const demoCommand = () => ({
     `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
-    `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky] [--manifests DIR] [--no-filter] [--requests N] ...`,
+    `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--manifests DIR] [--no-filter] [--requests N] ...`,
     `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
@@ -215,7 +217,7 @@ function checkOtelOptions(o: DemoOptions, propagators: string | undefined) {
 async function main() {
   const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
-  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet }, MODE_TEXT.websocket));
+  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh }, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);

@@ -22,9 +22,9 @@ const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http
 export type FilterTap = (listener: string, input: Header[], output: Header[] | null) => void;
 
 /** Where a listener sends a request (with which headers, adding which response headers), or its local reply. */
-type Route = { port: number; headers: Header[]; responseHeaders?: Record<string, string> } | { status: number; message: string };
+export type Route = { port: number; headers: Header[]; responseHeaders?: Record<string, string> } | { status: number; message: string };
 
-const first = (headers: Header[], name: string) => headers.find(([k]) => k === name)?.[1];
+export const first = (headers: Header[], name: string) => headers.find(([k]) => k === name)?.[1];
 
 function h2Headers(headers: Header[]): http2.OutgoingHttpHeaders {
   const out: Record<string, string | string[]> = {};
@@ -80,20 +80,12 @@ function proxy(stream: http2.ServerHttp2Stream, session: http2.ClientHttp2Sessio
   });
 }
 
-/** Starts the gRPC mesh on 127.0.0.1; `gatewayUrl` is the gateway's gRPC target (host:port). */
-export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7, tap, routes = "istio", manifests }: { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap; routes?: RouteSet; manifests?: string } = {}): Promise<Mesh> {
-  if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
-  const wasm = withFilter ? readFileSync(WASM) : null;
-  // Every hop routed by the generated VirtualServices and DestinationRules, as in the HTTP demo.
-  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
-  const router = istioRouter(sidecarResources(withWeights(spec, choices), routes, manifests), spec, workloads(spec));
-  const servers: http2.Http2Server[] = [];
-  const sessions = new Set<http2.Http2Session>();
-  const apps: GrpcMock[] = [];
-  const inboundPort = new Map<string, number>();
-
-  /** A listener: lane-tag on the request headers, then `route`, then the proxied stream. */
-  const listen = async (name: string, plugin: Plugin | null, listenerDirection: number, route: (headers: Header[]) => Route) => {
+/**
+ * A factory of HTTP/2 listeners on 127.0.0.1, each: lane-tag (when `plugin` is given) on the request headers,
+ * then `route`, then the proxied stream. Every server and session goes into `servers` and `sessions`, for close.
+ */
+export function h2Listener(servers: http2.Http2Server[], sessions: Set<http2.Http2Session>, tap?: FilterTap) {
+  return async (name: string, plugin: Plugin | null, listenerDirection: number, route: (headers: Header[]) => Route) => {
     const pool = new Map<number, http2.ClientHttp2Session>(); // one HTTP/2 connection per upstream, per listener
     const connect = (port: number) => {
       let s = pool.get(port);
@@ -121,6 +113,21 @@ export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weight
     servers.push(server);
     return new Promise<number>((ok) => server.listen(0, "127.0.0.1", () => ok((server.address() as AddressInfo).port)));
   };
+}
+
+/** Starts the gRPC mesh on 127.0.0.1; `gatewayUrl` is the gateway's gRPC target (host:port). */
+export async function startGrpcMesh(spec: LanesSpec, { withFilter = true, weights, seed = 7, tap, routes = "istio", manifests }: { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap; routes?: RouteSet; manifests?: string } = {}): Promise<Mesh> {
+  if (withFilter && !existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build`);
+  const wasm = withFilter ? readFileSync(WASM) : null;
+  // Every hop routed by the generated VirtualServices and DestinationRules, as in the HTTP demo.
+  const choices = gatewayWeights(spec, weights).filter((w) => w.weight > 0);
+  const router = istioRouter(sidecarResources(withWeights(spec, choices), routes, manifests), spec, workloads(spec));
+  const servers: http2.Http2Server[] = [];
+  const sessions = new Set<http2.Http2Session>();
+  const apps: GrpcMock[] = [];
+  const inboundPort = new Map<string, number>();
+
+  const listen = h2Listener(servers, sessions, tap);
 
   try {
     for (const w of workloads(spec)) {

@@ -10,6 +10,7 @@ import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import { loadSpec, type LanesSpec } from "../../lib/spec.ts";
 import { chain, upstreamOf, resolve } from "../topology.ts";
 import { startWebSocketMesh } from "./mesh.ts";
+import { startAmbientWebSocketMesh } from "./ambient-mesh.ts";
 
 export const WS_SPEC = fileURLToPath(new URL("../../lanes.websocket.yaml", import.meta.url));
 export const LANE_SOURCES = ["header", "cookie", "query"] as const;
@@ -29,6 +30,8 @@ export interface WebSocketOptions {
   broadcastMs?: number;
   intervalMs?: number;
   timeoutMs?: number;
+  /** Sidecars (the default) or Istio's ambient mode: waypoints routing by the generated HTTPRoutes. */
+  mesh?: "sidecar" | "ambient";
 }
 
 const versionOf = (text: string) => /^Hello version: (\S+), instance: /.exec(text)?.[1] ?? "error";
@@ -160,7 +163,8 @@ export async function runClients(url: string, spec: LanesSpec, opts: WebSocketOp
 
 /** Runs the seed's scenario on the Docker-less mesh. */
 export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log): Promise<Run> {
-  const mesh = await startWebSocketMesh(spec, { withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
+  const start = opts.mesh === "ambient" ? startAmbientWebSocketMesh : startWebSocketMesh;
+  const mesh = await start(spec, { withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
   try {
     return await runClients(mesh.gatewayUrl, spec, opts, () => mesh.acks(), print);
   } finally {

@@ -23,8 +23,8 @@ export { deployments, WS_PORT };
 /** Hop-by-hop headers Envoy keeps on an upgrade request, so the upstream sees the upgrade. */
 const UPGRADE_HEADERS = ["connection", "upgrade"];
 
-/** Where a listener sends a request (and as which authority), or the local reply it gives. */
-export type Route = { port: number; authority?: string } | { status: number; message: string };
+/** Where a listener sends a request (as which authority, with which headers: the filtered ones by default), or the local reply it gives. */
+export type Route = { port: number; authority?: string; headers?: Header[] } | { status: number; message: string };
 /** Called with what a listener's filter was handed and what it let through (null: refused). */
 export type FilterTap = (listener: string, input: Header[], output: Header[] | null, upgrade: boolean) => void;
 
@@ -99,14 +99,14 @@ export async function startListener(name: string, plugin: Plugin | null, listene
     req.resume();
     const { headers, route: r } = decide(req, false);
     if ("status" in r) { res.writeHead(r.status); return void res.end(r.message); }
-    const o = outgoing(headers);
+    const o = outgoing(r.headers ?? headers);
     forward(res, r.port, o.path, r.authority ?? o.authority, o.headers);
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, early: Buffer) => {
     track(socket);
     const { headers, route: r } = decide(req, true);
     if ("status" in r) return reply(socket, r.status, r.message);
-    tunnel(socket, early, r.port, headers, r.authority, track);
+    tunnel(socket, early, r.port, r.headers ?? headers, r.authority, track);
   });
   const port = await listen(server);
   return {
