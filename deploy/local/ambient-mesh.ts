@@ -7,7 +7,7 @@
 // and their waypoint labels, the HTTPRoutes; the ingress Gateway, its HTTPRoute and its WasmPlugin.
 import http from "node:http";
 import { existsSync, readFileSync } from "node:fs";
-import { Host, type Plugin } from "../emulator/index.ts";
+import type { Plugin } from "../emulator/index.ts";
 import type { LanesSpec } from "../lib/spec.ts";
 import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
@@ -17,27 +17,11 @@ import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, ty
 import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
 import { prng } from "./client.ts";
 import { ambientRefusal } from "./ambient-options.ts";
+import { loadFilter, wasmPluginFor } from "./ambient-topology.ts";
 
 const USE_WAYPOINT = "istio.io/use-waypoint";
 const INGRESS_USE_WAYPOINT = "istio.io/ingress-use-waypoint";
-const GATEWAY_GROUP = "gateway.networking.k8s.io";
 
-
-/** The WasmPlugin that targets Gateway `name` in `namespace`: its filter configuration and failure policy. */
-export function wasmPluginFor(resources: any[], namespace: string, name: string): { config: unknown; failOpen: boolean } | undefined {
-  const p = resources.find((r) => r?.kind === "WasmPlugin" && (r.metadata?.namespace ?? "default") === namespace
-    && (r.spec?.targetRefs ?? []).some((t: any) => t?.group === GATEWAY_GROUP && t?.kind === "Gateway" && t?.name === name));
-  return p && { config: p.spec?.pluginConfig ?? {}, failOpen: p.spec?.failStrategy !== "FAIL_CLOSE" };
-}
-
-/** A proxy's filter: the built module configured with the generated pluginConfig (one VM per proxy). */
-async function loadFilter(wasm: Uint8Array, what: string, found: { config: unknown; failOpen: boolean } | undefined): Promise<Plugin | null> {
-  if (!found) return null;
-  const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: { WORKLOAD_NAME: what } });
-  const p = host.configure({ configuration: JSON.stringify(found.config), failOpen: found.failOpen });
-  if (p.failed) throw new Error(`${what}'s filter failed to configure: ${host.logs.map((l) => l.message).join("; ")}`);
-  return p;
-}
 
 /** The waypoint Gateways (class istio-waypoint) of the group's namespace, by name. */
 function waypointNames(resources: any[], namespace: string): string[] {

@@ -10,12 +10,12 @@ import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
 import { chain, gatewayWeights, type Workload } from "./topology.ts";
 import { ambientResources, withWeights } from "./applied.ts";
-import { resolveHttp, serviceIndex, servicePods, type Resolver, type ServiceRef } from "./router-http.ts";
-import { wasmPluginFor } from "./ambient-mesh.ts";
+import { resolveHttp, serviceIndex, serviceKey, servicePods, type Resolver, type ServiceRef } from "./router-http.ts";
 import { WASM } from "./mesh.ts";
 
 const USE_WAYPOINT = "istio.io/use-waypoint";
 const INGRESS_USE_WAYPOINT = "istio.io/ingress-use-waypoint";
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
 
 export interface AmbientTopology {
   services: Map<string, ServiceRef>;
@@ -33,8 +33,15 @@ export interface AmbientTopology {
   ingressViaWaypoint(s: ServiceRef): boolean;
 }
 
+/** The WasmPlugin that targets Gateway `name` in `namespace`: its filter configuration and failure policy. */
+export function wasmPluginFor(resources: any[], namespace: string, name: string): { config: unknown; failOpen: boolean } | undefined {
+  const p = resources.find((r) => r?.kind === "WasmPlugin" && (r.metadata?.namespace ?? "default") === namespace
+    && (r.spec?.targetRefs ?? []).some((t: any) => t?.group === GATEWAY_GROUP && t?.kind === "Gateway" && t?.name === name));
+  return p && { config: p.spec?.pluginConfig ?? {}, failOpen: p.spec?.failStrategy !== "FAIL_CLOSE" };
+}
+
 /** A proxy's filter: the built module configured with the generated pluginConfig (one VM per proxy). */
-async function loadFilter(wasm: Uint8Array, what: string, found: { config: unknown; failOpen: boolean } | undefined): Promise<Plugin | null> {
+export async function loadFilter(wasm: Uint8Array, what: string, found: { config: unknown; failOpen: boolean } | undefined): Promise<Plugin | null> {
   if (!found) return null;
   const host = await Host.load(wasm, { vmId: "lane-tag", headerStrings: "bytes", nodeMetadata: { WORKLOAD_NAME: what } });
   const p = host.configure({ configuration: JSON.stringify(found.config), failOpen: found.failOpen });
@@ -69,4 +76,32 @@ export async function ambientTopology(spec: LanesSpec, pods: Workload[], { withF
     ingress: await filterOf(spec.gateway.namespace, spec.gateway.name),
     ingressViaWaypoint: (s) => s.labels[INGRESS_USE_WAYPOINT] === "true",
   };
+}
+
+/** Where ztunnel sends a call: a listener's port (with the headers to send) or an answer. */
+export type Hop<H> = { port: number; headers: H } | { status: number; message: string };
+
+/**
+ * ztunnel's part for the streaming meshes (gRPC, WebSocket): the apps' ports and each waypoint's listener
+ * per Service, and where a call to a Service goes: through its waypoint when it has one, else to a pod.
+ */
+export function ztunnelRoutes<H>(topo: AmbientTopology) {
+  const appPort = new Map<string, number>();
+  /** Per waypoint and Service it serves, the listener that stands for the Service's address there. */
+  const waypointPort = new Map<string, number>();
+  const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
+  /** To a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
+  const toPod = (s: ServiceRef, headers: H): Hop<H> => {
+    const w = topo.pick(s);
+    if ("status" in w) return { status: w.status, message: w.reason };
+    const port = appPort.get(w.name);
+    return port === undefined ? { status: 503, message: `no app runs for ${w.name}` } : { port, headers };
+  };
+  const toService = (s: ServiceRef, headers: H, viaWaypoint = true): Hop<H> => {
+    const wp = viaWaypoint ? topo.waypointFor(s) : undefined;
+    if (!wp) return toPod(s, headers);
+    const port = waypointPort.get(vip(wp, s));
+    return port === undefined ? { status: 503, message: `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources` } : { port, headers };
+  };
+  return { appPort, waypointPort, vip, toPod, toService };
 }

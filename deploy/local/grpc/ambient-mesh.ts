@@ -13,9 +13,8 @@ import { headerMap, headerPairs } from "../router.ts";
 import { gatewayHost } from "../applied.ts";
 import { prng } from "../client.ts";
 import { specForMode, type Mesh } from "../mesh.ts";
-import { serviceKey, type ServiceRef } from "../router-http.ts";
-import { ambientTopology } from "../ambient-topology.ts";
-import { h2Listener, first, type FilterTap, type Route } from "./mesh.ts";
+import { ambientTopology, ztunnelRoutes } from "../ambient-topology.ts";
+import { h2Listener, first, type FilterTap } from "./mesh.ts";
 import { startGrpcMock, type GrpcMock } from "./app.ts";
 
 export interface AmbientGrpcOptions { withFilter?: boolean; weights?: number[]; seed?: number; tap?: FilterTap; manifests?: string }
@@ -28,26 +27,7 @@ export async function startAmbientGrpcMesh(base: LanesSpec, { withFilter = true,
   const sessions = new Set<http2.Http2Session>();
   const apps: GrpcMock[] = [];
   const listen = h2Listener(servers, sessions, tap);
-  const appPort = new Map<string, number>();
-  /** Per waypoint and Service it serves, the listener that stands for the Service's address there. */
-  const waypointPort = new Map<string, number>();
-  const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
-
-  /** To a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
-  const toPod = (s: ServiceRef, headers: Header[]): Route => {
-    const w = topo.pick(s);
-    if ("status" in w) return { status: w.status, message: w.reason };
-    const port = appPort.get(w.name);
-    return port === undefined ? { status: 503, message: `no app runs for ${w.name}` } : { port, headers };
-  };
-  /** To a Service as ztunnel sends it: through its waypoint when it has one, else straight to a pod. */
-  const toService = (s: ServiceRef, headers: Header[], viaWaypoint = true): Route => {
-    const wp = viaWaypoint ? topo.waypointFor(s) : undefined;
-    if (!wp) return toPod(s, headers);
-    const port = waypointPort.get(vip(wp, s));
-    return port === undefined ? { status: 503, message: `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources` } : { port, headers };
-  };
-
+  const { appPort, waypointPort, vip, toPod, toService } = ztunnelRoutes<Header[]>(topo);
   try {
     // ztunnel: the apps' calls by the Service's name (:authority), unchanged, to its waypoint.
     const ztunnel = await listen("ztunnel", null, 2, (headers) => {

@@ -11,9 +11,8 @@ import { deployments, upstreamOf } from "../topology.ts";
 import { headerMap, headerPairs } from "../router.ts";
 import { gatewayHost } from "../applied.ts";
 import { listen } from "../mesh.ts";
-import { serviceKey, type ServiceRef } from "../router-http.ts";
-import { ambientTopology } from "../ambient-topology.ts";
-import { startListener, type Listener, type Route, type FilterTap, type WebSocketMesh } from "./mesh.ts";
+import { ambientTopology, ztunnelRoutes } from "../ambient-topology.ts";
+import { startListener, type Listener, type FilterTap, type WebSocketMesh } from "./mesh.ts";
 import { createHelloworld, createWsk, WS_PORT, type Wsk } from "./apps.ts";
 
 const header = (headers: Header[], name: string) => headers.find(([k]) => k === name)?.[1];
@@ -23,9 +22,7 @@ export async function startAmbientWebSocketMesh(spec: LanesSpec, { withFilter = 
   const topo = await ambientTopology(spec, deployments(spec), { withFilter, manifests });
   const listeners: Listener[] = [];
   const apps: { server: http.Server; wsk?: Wsk }[] = [];
-  const appPort = new Map<string, number>();
-  const waypointPort = new Map<string, number>();
-  const vip = (waypoint: string, s: ServiceRef) => `${waypoint}|${serviceKey(s)}`;
+  const { appPort, waypointPort, vip, toPod, toService } = ztunnelRoutes<Header[]>(topo);
   const close = async () => {
     await Promise.all(listeners.map((l) => l.close()));
     await Promise.all(apps.map((a) => a.wsk ? a.wsk.close() : new Promise((ok) => { a.server.closeAllConnections(); a.server.close(ok); })));
@@ -35,21 +32,6 @@ export async function startAmbientWebSocketMesh(spec: LanesSpec, { withFilter = 
     listeners.push(l);
     return l.port;
   };
-  /** To a pod the Service selects (ztunnel to the pod: L4, nothing changed). */
-  const toPod = (s: ServiceRef, headers: Header[]): Route => {
-    const w = topo.pick(s);
-    if ("status" in w) return { status: w.status, message: w.reason };
-    const port = appPort.get(w.name);
-    return port === undefined ? { status: 503, message: `no app runs for ${w.name}` } : { port, headers };
-  };
-  /** To a Service as ztunnel sends it: through its waypoint when it has one, else straight to a pod. */
-  const toService = (s: ServiceRef, headers: Header[], viaWaypoint = true): Route => {
-    const wp = viaWaypoint ? topo.waypointFor(s) : undefined;
-    if (!wp) return toPod(s, headers);
-    const port = waypointPort.get(vip(wp, s));
-    return port === undefined ? { status: 503, message: `Service ${serviceKey(s)} uses waypoint ${wp}, which is not among the resources` } : { port, headers };
-  };
-
   try {
     // ztunnel (wsk's HTTP proxy, the stand-in for traffic capture): by the Service's name, unchanged.
     const ztunnel = await start("ztunnel", null, 2, (headers) => {
