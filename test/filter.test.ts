@@ -28,9 +28,10 @@ describe("module contract", () => {
     ]);
   });
   // The size budget (docs/module-size.md): 24 KiB for the core filter, 42 KiB with correlation,
-  // local lane, weighted assignment and lane_from, 52 KiB with lane metrics, filter state and hop trace.
-  it("is at most 52 KiB", () => {
-    assert.ok(wasmBytes().length <= 52 * 1024, `${wasmBytes().length} bytes`);
+  // local lane, weighted assignment and lane_from, 52 KiB with lane metrics, filter state and hop trace,
+  // 60 KiB with the Jaeger, OpenTracing and tracestate carriers.
+  it("is at most 60 KiB", () => {
+    assert.ok(wasmBytes().length <= 60 * 1024, `${wasmBytes().length} bytes`);
   });
 });
 
@@ -355,7 +356,9 @@ describe("gateway trust (trust_client_lane)", () => {
 
   it("false: removes the lane member in every spelling a baggage reader accepts", async () => {
     const { plugin } = await filter(gateway);
-    for (const member of ["x-asm-prefer%2Dtag=s2", "%78-asm-prefer-tag=s2", "\u00a0x-asm-prefer-tag\u00a0=s2", " x-asm-prefer-tag =s2;p", "x-asm-prefer-tag\u000b=s2", "x-asm-prefer-tag%C2%A0=s2", "\u3000x-asm-prefer-tag=s2"]) {
+    for (const member of ["x-asm-prefer%2Dtag=s2", "%78-asm-prefer-tag=s2", "\u00a0x-asm-prefer-tag\u00a0=s2", " x-asm-prefer-tag =s2;p", "x-asm-prefer-tag\u000b=s2", "x-asm-prefer-tag%C2%A0=s2", "\u3000x-asm-prefer-tag=s2",
+      // Case ignored: an app re-sending the member as uberctx-X-Asm-Prefer-Tag reaches the next sidecar lowercased.
+      "X-Asm-Prefer-Tag=s2", "x-ASM-prefer%2dTAG=s2"]) {
       const r = send(plugin, [...base, ["baggage", `a=1,${member},b=2`]], OUT);
       assert.deepEqual(r.baggage, ["a=1,b=2"], JSON.stringify(member));
     }

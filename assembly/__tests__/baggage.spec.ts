@@ -190,6 +190,7 @@ const STRIP: string[][] = [
   ["x-asm-prefer-tag;p=s2,a=1", "x-asm-prefer-tag;p=s2,a=1"], // no key=value before the properties
   ["x-asm-prefer-tag,a=1", "x-asm-prefer-tag,a=1"],
   ["a=1,,b=x\r\ny", "a=1"],                          // empty and control-byte members go too
+  ["X-Asm-Prefer-Tag=s2,a=1,x-ASM-prefer%2dTAG=s3", "a=1"], // case ignored (a header-name carrier lowercases it)
 ];
 
 describe("removing a client's lane (trust_client_lane: false)", () => {

@@ -9,6 +9,7 @@
 // last of duplicate keys too).
 import { Config } from "../config/config";
 import { MAX_LANE, decodeLane, hexValue } from "../lane/lane";
+import { lower } from "./text";
 
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;
@@ -218,7 +219,7 @@ function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize,
  * JS percent-decodes keys, others take them as written; and they trim whitespace that is not OWS
  * (JavaScript: U+00A0; Go: any Unicode space; Java: every byte up to 0x20). So: the text before the
  * member's first "=" (and before any ";"), as written or percent-decoded, with every byte that cannot be
- * part of a token left out, equals the lane key.
+ * part of a token left out, equals the lane key, ASCII case ignored.
  */
 function looseKeyIs(src: usize, s: i32, e: i32, key: usize, keyLen: i32): bool {
   let ke = s;
@@ -237,7 +238,8 @@ function looseKeyEquals(src: usize, s: i32, ke: i32, key: usize, keyLen: i32, de
       if (hi >= 0 && lo >= 0) { c = <u32>((hi << 4) | lo); i += 2; }
     }
     if (!isTchar(c)) continue;
-    if (j >= keyLen || c != <u32>load<u8>(key + j)) return false;
+    // ASCII case ignored: an app that re-sends a member as a header (uberctx-<key>) has its name lowercased.
+    if (j >= keyLen || lower(c) != lower(<u32>load<u8>(key + j))) return false;
     j++;
   }
   return j == keyLen;
