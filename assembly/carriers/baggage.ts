@@ -79,8 +79,6 @@ export class LaneScan {
   found: bool = false;
   lane: usize = heap.alloc(MAX_LANE);
   laneLen: i32 = 0;
-  /** Start offset of the member the lane goes to on rewrite: the last valid lane member, else the last one. */
-  anchor: i32 = -1;
   /** Members carrying the lane key, valid or not. */
   keyMembers: i32 = 0;
   /** Lane-key members whose value is not a valid or allowed lane. */
@@ -90,7 +88,6 @@ export class LaneScan {
   reset(): void {
     this.found = false;
     this.laneLen = 0;
-    this.anchor = -1;
     this.keyMembers = 0;
     this.invalid = 0;
   }
@@ -130,10 +127,8 @@ export class LaneScan {
         memory.copy(this.lane, this.tmp, n);
         this.laneLen = n;
         this.found = true;
-        this.anchor = ms;
       } else {
         this.invalid++;
-        if (!this.found) this.anchor = ms;
       }
     }
   }
@@ -152,15 +147,13 @@ export function rewriteBound(len: i32, keyLen: i32): i32 {
 }
 
 /**
- * Writes src[0..len) to dst with exactly one lane member `key=lane`: at `anchor` (a member start offset
- * from LaneScan) or appended when anchor is -1. Every other member keeps its text (properties included)
- * and order; other members with the lane key are dropped, as are members holding control bytes, which
- * must never reach the wire. Members are joined with ",". Returns the output length.
+ * Writes src[0..len) to dst with exactly one lane member `key=lane`, first: SDKs that keep only the first
+ * 64 members or 8192 bytes of baggage then never drop it. Every other member keeps its text (properties
+ * included) and order; other members with the lane key are dropped, as are members holding control bytes,
+ * which must never reach the wire. Members are joined with ",". Returns the output length.
  */
-export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32,
-  anchor: i32, dst: usize): i32 {
-  let out = 0;
-  let wrote = false;
+export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32, dst: usize): i32 {
+  let out = writeMember(dst, 0, key, keyLen, lane, laneLen);
   let i = 0;
   while (i < len) {
     const ms = i;
@@ -171,19 +164,8 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     let e = j;
     while (s < e && isOws(load<u8>(src + s))) s++;
     while (e > s && isOws(load<u8>(src + e - 1))) e--;
-    if (s == e) continue;
-    if (ms == anchor) {
-      if (out > 0) store<u8>(dst + out++, 0x2c);
-      out = writeMember(dst, out, key, keyLen, lane, laneLen);
-      wrote = true;
-      continue;
-    }
-    if (valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
+    if (s == e || valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
     out = appendMember(src, s, e, dst, out);
-  }
-  if (!wrote) {
-    if (out > 0) store<u8>(dst + out++, 0x2c);
-    out = writeMember(dst, out, key, keyLen, lane, laneLen);
   }
   return out;
 }

@@ -105,12 +105,18 @@ export class Config {
   hasLaneFrom: bool = false;
   /** Any of lane_metrics, filter_state, hop_trace: the request path has observing to do. */
   observes: bool = false;
-  /** The configured carriers as bits (CARRIER_*). */
+  /** The configured carriers as bits (CARRIER_*), and the header names the lane is written to. */
   carrierMask: i32 = CARRIER_BAGGAGE;
+  uberctxName: ArrayBuffer = new ArrayBuffer(0);
+  otBaggageName: ArrayBuffer = new ArrayBuffer(0);
 
   seal(): Config {
     this.carrierMask = 0;
     for (let i = 0; i < this.carriers.length; i++) this.carrierMask |= this.carriers[i];
+    // Made whatever the carriers: an untrusted gateway that cannot read a request removes them. (Lowercase as
+    // Envoy sends names; configure refuses an uppercase key for the carriers that write them.)
+    this.uberctxName = lowerBytes("uberctx-" + this.baggageKey);
+    this.otBaggageName = lowerBytes("ot-baggage-" + this.baggageKey);
     this.routingHeaderBytes = bytesOf(this.routingHeader);
     this.baggageKeyBytes = bytesOf(this.baggageKey);
     this.defaultLaneBytes = bytesOf(this.defaultLane);
@@ -222,6 +228,17 @@ export class Config {
     s.push("}");
     return joined(s, "");
   }
+}
+
+// ASCII only (String.toLowerCase brings Unicode case tables into the module).
+function lowerBytes(s: string): ArrayBuffer {
+  const b = bytesOf(s);
+  const p = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    const c = load<u8>(p + i);
+    if (<u32>c - 0x41 < 26) store<u8>(p + i, c | 0x20);
+  }
+  return b;
 }
 
 function allBytes(a: string[]): ArrayBuffer[] {
