@@ -82,6 +82,14 @@ describe("carriers: writing the lane", () => {
     assert.equal(same.mutations, 0);
   });
 
+  it("inbound: a configured carrier that lacks the lane gets it, though another holds it (the app may read only that one)", async () => {
+    // tracecontext,ottrace: the SDK's ot extract replaces the trace context, and the tracestate entry with it.
+    const { plugin } = await filter({ direction: "inbound", carriers: ["ottrace", "tracestate"] });
+    const r = send(plugin, [...base, [KEY, "s2"], TP, ["tracestate", `${KEY}=s2`], ...OT_CTX], IN);
+    assert.deepEqual(values(r.headers, OT), ["s2"]);
+    assert.deepEqual(values(r.headers, "tracestate"), [`${KEY}=s2`]);
+  });
+
   it("a carrier that is not configured costs nothing: the same host calls, the headers untouched", async () => {
     const plain = await filter({ direction: "inbound" }, {}, { traceCalls: true });
     const calls = (req: Header[]) => {

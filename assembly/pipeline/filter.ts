@@ -128,7 +128,11 @@ function resolveDirection(root: Root, config: Config): i32 {
   if (!write && Won.conflict) { write = true; lp = Won.ptr; ll = Won.len; }
   const toBaggage = write && (config.carrierMask & CARRIER_BAGGAGE) != 0 && !(scan.keyMembers == 1 && scan.laneIs(lp, ll));
   writeBaggageLane(config, dir, lp, ll, toBaggage);
-  if (write && config.carrierMask != CARRIER_BAGGAGE) writeOtherCarriers(config, Req.buf, Req.n, lp, ll);
+  if (config.carrierMask == CARRIER_BAGGAGE) return;
+  if (write) writeOtherCarriers(config, Req.buf, Req.n, lp, ll);
+  // To an app, the lane also goes to a carrier that lacks it: an SDK whose later propagator replaces the
+  // trace context (ottrace after tracecontext) drops the tracestate the lane was in, but keeps ot baggage.
+  else if (dir != DIR_OUTBOUND && state.headerValid) writeOtherCarriers(config, Req.buf, Req.n, Req.hdr, Req.hdrLen);
 }
 
 /** correlation: an arriving request with a lane records it under its trace ids for the app's calls. */

@@ -71,7 +71,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (typeof localLane !== "boolean") fail(["localLane"], `must be true or false, got ${describe(localLane)}`);
   const workloads = parseWorkloads(ctx, root.workloads, services, names.workloadLabel);
   const digests = str(["digests"], root.digests, false);
-  const otel = parseOtel(ctx, root.otel, names.group);
+  const otel = parseOtel(ctx, root.otel, names.group, correlation !== undefined);
   const observe = parseObserve(ctx, root.observe);
 
   if (problems.length) throw new SpecError(problems);
