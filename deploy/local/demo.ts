@@ -236,7 +236,7 @@ async function main() {
   }
   const outcome = expectedOutcome(opts, mode);
   if (otel && opts.withFilter && outcome === "lost") {
-    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (${mode === "correlation" ? "baggage or traceparent" : "baggage"})`);
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or traceparent for correlation" : ""})${mode === "correlation" ? "" : "; --mode correlation has the gateway start a trace (tracecontext, b3, b3multi, xray)"}`);
   }
   if (otel && outcome === "drifts") {
     return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: a later propagator's 64-bit trace id replaces the trace the gateway started, so correlation no longer finds the lane`);
