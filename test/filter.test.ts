@@ -28,9 +28,10 @@ describe("module contract", () => {
     ]);
   });
   // The size budget (docs/module-size.md): 24 KiB for the core filter, 42 KiB with correlation,
-  // local lane, weighted assignment and lane_from, 52 KiB with lane metrics, filter state and hop trace.
-  it("is at most 52 KiB", () => {
-    assert.ok(wasmBytes().length <= 52 * 1024, `${wasmBytes().length} bytes`);
+  // local lane, weighted assignment and lane_from, 52 KiB with lane metrics, filter state and hop trace,
+  // 64 KiB with the Jaeger, OpenTracing and tracestate carriers.
+  it("is at most 64 KiB", () => {
+    assert.ok(wasmBytes().length <= 64 * 1024, `${wasmBytes().length} bytes`);
   });
 });
 
@@ -152,7 +153,7 @@ describe("request path", () => {
   it("reads every baggage header (combined with ',' in order) and writes one", async () => {
     const { plugin } = await filter({ direction: "inbound" });
     const r = send(plugin, [...base, ["baggage", "a=1"], ["x-asm-prefer-tag", "s3"], ["baggage", "x-asm-prefer-tag=s2;p, b=2"]], IN);
-    assert.deepEqual(r.baggage, ["a=1,x-asm-prefer-tag=s3,b=2"]);
+    assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s3,a=1,b=2"]);
     const o = send((await filter({ direction: "outbound" })).plugin,
       [...base, ["baggage", "x-asm-prefer-tag=s1"], ["baggage", "a=1"], ["baggage", "x-asm-prefer-tag=s2"]], OUT);
     assert.deepEqual(o.tag, ["s2"], "the last valid lane member wins across headers");
@@ -214,7 +215,7 @@ for (const [name, config, stream] of WAYS.outbound) {
       const { host, plugin } = await filter(config);
       const r = send(plugin, [...base, ["x-asm-prefer-tag", "s3"], ["baggage", "a=1"]], stream);
       assert.deepEqual(r.tag, ["s3"]);
-      assert.deepEqual(r.baggage, ["a=1,x-asm-prefer-tag=s3"]);
+      assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s3,a=1"]);
       const n = send(plugin, [...base, ["x-asm-prefer-tag", "s3"]], stream);
       assert.deepEqual(n.baggage, ["x-asm-prefer-tag=s3"]);
       assert.equal(host.counter("lane_tag.outbound.lane_from_header"), 2);
@@ -224,7 +225,7 @@ for (const [name, config, stream] of WAYS.outbound) {
       const { host, plugin } = await filter({ ...config, default_lane: "s1" });
       const r = send(plugin, [...base, ["baggage", "a=1"]], stream);
       assert.deepEqual(r.tag, ["s1"]);
-      assert.deepEqual(r.baggage, ["a=1,x-asm-prefer-tag=s1"]);
+      assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s1,a=1"]);
       assert.equal(host.counter("lane_tag.outbound.lane_from_default"), 1);
     });
     it("4. neither, no default -> request untouched", async () => {
@@ -253,7 +254,7 @@ for (const [name, config, stream] of WAYS.inbound) {
       const { host, plugin } = await filter(config);
       const r = send(plugin, [...base, ["x-asm-prefer-tag", "s2"], ["baggage", "a=1;p=2"]], stream);
       assert.deepEqual(r.tag, ["s2"]);
-      assert.deepEqual(r.baggage, ["a=1;p=2,x-asm-prefer-tag=s2"]);
+      assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s2,a=1;p=2"]);
       assert.equal(host.counter("lane_tag.inbound.lane_from_header"), 1);
       assert.equal(host.counter("lane_tag.inbound.baggage_added"), 1);
     });
@@ -261,7 +262,7 @@ for (const [name, config, stream] of WAYS.inbound) {
       const { host, plugin } = await filter(config);
       const r = send(plugin, [...base, ["x-asm-prefer-tag", "s1"], ["baggage", "a=1,x-asm-prefer-tag=s2;p,b=2"]], stream);
       assert.deepEqual(r.tag, ["s1"]);
-      assert.deepEqual(r.baggage, ["a=1,x-asm-prefer-tag=s1,b=2"]);
+      assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s1,a=1,b=2"]);
       assert.equal(host.counter("lane_tag.inbound.baggage_replaced"), 1);
     });
     it("only baggage carries a lane -> routing header set too", async () => {
@@ -324,7 +325,7 @@ describe("gateway trust (trust_client_lane)", () => {
     const { plugin } = await filter({ ...gateway, default_lane: "s1" });
     const r = send(plugin, client, OUT);
     assert.deepEqual(r.tag, ["s1"]);
-    assert.deepEqual(r.baggage, ["userId=alice,sessionId=42,x-asm-prefer-tag=s1"]);
+    assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s1,userId=alice,sessionId=42"]);
   });
 
   it("false: applies in every direction, `auto` at a gateway (an outbound listener) included", async () => {
@@ -333,7 +334,7 @@ describe("gateway trust (trust_client_lane)", () => {
       const r = send(plugin, client, stream);
       const outbound = direction === "outbound" || direction === "both" || (direction === "auto" && stream !== IN);
       assert.deepEqual(r.tag, outbound ? ["s1"] : [], `${direction} ${JSON.stringify(stream)}: the gateway's own lane, never the client's`);
-      assert.deepEqual(r.baggage, [outbound ? "userId=alice,sessionId=42,x-asm-prefer-tag=s1" : "userId=alice,sessionId=42"], `${direction}`);
+      assert.deepEqual(r.baggage, [outbound ? "x-asm-prefer-tag=s1,userId=alice,sessionId=42" : "userId=alice,sessionId=42"], `${direction}`);
       assert.equal(host.counter(`lane_tag.${outbound ? (direction === "outbound" || (direction === "auto" && stream === OUT) ? "outbound" : "both") : "inbound"}.client_lane_removed`), 1, `${direction}`);
     }
   });
@@ -342,7 +343,7 @@ describe("gateway trust (trust_client_lane)", () => {
     const { plugin } = await filter({ ...gateway, trust_client_lane: true });
     const r = send(plugin, client, OUT);
     assert.deepEqual(r.tag, ["s2"], "both: the header wins");
-    assert.deepEqual(r.baggage, ["userId=alice,x-asm-prefer-tag=s2,sessionId=42"]);
+    assert.deepEqual(r.baggage, ["x-asm-prefer-tag=s2,userId=alice,sessionId=42"]);
   });
 
   it("false: the lane member is removed from oversize baggage too (applications may still read it)", async () => {
@@ -355,7 +356,9 @@ describe("gateway trust (trust_client_lane)", () => {
 
   it("false: removes the lane member in every spelling a baggage reader accepts", async () => {
     const { plugin } = await filter(gateway);
-    for (const member of ["x-asm-prefer%2Dtag=s2", "%78-asm-prefer-tag=s2", "\u00a0x-asm-prefer-tag\u00a0=s2", " x-asm-prefer-tag =s2;p", "x-asm-prefer-tag\u000b=s2", "x-asm-prefer-tag%C2%A0=s2", "\u3000x-asm-prefer-tag=s2"]) {
+    for (const member of ["x-asm-prefer%2Dtag=s2", "%78-asm-prefer-tag=s2", "\u00a0x-asm-prefer-tag\u00a0=s2", " x-asm-prefer-tag =s2;p", "x-asm-prefer-tag\u000b=s2", "x-asm-prefer-tag%C2%A0=s2", "\u3000x-asm-prefer-tag=s2",
+      // Case ignored: an app re-sending the member as uberctx-X-Asm-Prefer-Tag reaches the next sidecar lowercased.
+      "X-Asm-Prefer-Tag=s2", "x-ASM-prefer%2dTAG=s2"]) {
       const r = send(plugin, [...base, ["baggage", `a=1,${member},b=2`]], OUT);
       assert.deepEqual(r.baggage, ["a=1,b=2"], JSON.stringify(member));
     }
@@ -369,7 +372,7 @@ describe("gateway trust (trust_client_lane)", () => {
     for (const member of ["l!a*n'e~=s2", "l%21a%2An%27e%7E=s2", " l!a*n'e~ = s2 ;p"]) {
       const r = send(plugin, [...base, ["baggage", `a=1,${member},b=2`]], OUT);
       assert.deepEqual(r.tag, ["s1"], member);
-      assert.deepEqual(r.baggage, ["a=1,b=2,l!a*n'e~=s1"], member);
+      assert.deepEqual(r.baggage, ["l!a*n'e~=s1,a=1,b=2"], member);
     }
     // The reported bypass: a key holding "%" was matched only percent-decoded. Such keys do not survive
     // OpenTelemetry JS, so they are refused; the removal itself now matches the key as written too (as-pect).
@@ -383,16 +386,16 @@ describe("metrics", () => {
   it("defines every counter once, at configure, per direction", async () => {
     const { host } = await filter("", {}, { traceCalls: true });
     const names = [...host.metrics.keys()];
-    assert.equal(names.length, 51);
+    assert.equal(names.length, 54);
     for (const d of ["inbound", "outbound", "both"]) {
       for (const m of ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane", "invalid_lane",
         "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed", "lane_from_trace",
-        "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped", "host_error", "lane_from_client", "trace_evicted"]) {
+        "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped", "host_error", "lane_from_client", "trace_evicted", "carrier_conflict"]) {
         assert.ok(names.includes(`lane_tag.${d}.${m}`), `lane_tag.${d}.${m}`);
       }
     }
     host.configure({ configuration: "" });
-    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 51, "not redefined by a second plugin");
+    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 54, "not redefined by a second plugin");
   });
 });
 

@@ -61,7 +61,11 @@ describe("the fuzzer's oracles catch what they must", () => {
     const input: [string, string][] = [...base, ["baggage", "a=1,b=2"], ["x-asm-prefer-tag", "s1"]];
     assert.match(judge({}, input, [...base, ["baggage", "a=1,x-asm-prefer-tag=s1"], ["x-asm-prefer-tag", "s1"]], 2)!, /other baggage members changed/);
     assert.match(judge({}, input, [...base, ["baggage", "a=1,b=3,x-asm-prefer-tag=s1"], ["x-asm-prefer-tag", "s1"]], 2)!, /other baggage members changed/);
-    assert.equal(judge({}, input, [...base, ["baggage", "a=1,b=2,x-asm-prefer-tag=s1"], ["x-asm-prefer-tag", "s1"]], 2), null);
+    assert.equal(judge({}, input, [...base, ["baggage", "x-asm-prefer-tag=s1,a=1,b=2"], ["x-asm-prefer-tag", "s1"]], 2), null);
+  });
+  it("a lane member written anywhere but first", () => {
+    const input: [string, string][] = [...base, ["baggage", "a=1,b=2"], ["x-asm-prefer-tag", "s1"]];
+    assert.match(judge({}, input, [...base, ["baggage", "a=1,b=2,x-asm-prefer-tag=s1"], ["x-asm-prefer-tag", "s1"]], 2)!, /the lane member is not first/);
   });
   it("a lane other than the spec's", () => {
     const input: [string, string][] = [...base, ["baggage", "x-asm-prefer-tag=s2"], ["x-asm-prefer-tag", "s1"]];

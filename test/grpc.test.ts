@@ -127,7 +127,7 @@ describe("lane-tag on a gRPC request's HTTP/2 headers (built module, emulator)",
     const input: Header[] = [...grpcHeaders, ["x-asm-prefer-tag", "s2"], ["baggage", "userId=alice"]];
     const r = vm.inbound!.request(input, { listenerDirection: 1 });
     assert.equal(r.outcome, "continue");
-    assert.deepEqual(values(r.headers, "baggage"), ["userId=alice,x-asm-prefer-tag=s2"]);
+    assert.deepEqual(values(r.headers, "baggage"), ["x-asm-prefer-tag=s2,userId=alice"]);
     assert.deepEqual(without(r.headers, "baggage"), without(input, "baggage"));
   });
 

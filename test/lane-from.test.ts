@@ -18,7 +18,7 @@ describe("lane_from", () => {
     const { host, plugin } = await filter(gateway({ header: "version", values: { v1: "s1", v2: "s2" } }));
     const r = send(plugin, [...base, ["version", "v2"], ["baggage", "userId=alice"]], OUT);
     assert.deepEqual(r.tag, ["s2"]);
-    assert.deepEqual(r.baggage, [`userId=alice,${KEY}=s2`]);
+    assert.deepEqual(r.baggage, [`${KEY}=s2,userId=alice`]);
     assert.equal(host.counter("lane_tag.both.lane_from_client"), 1);
     // A value the map does not know: no lane from it, counted as invalid.
     const unknown = send(plugin, [...base, ["version", "v9"]], OUT);
@@ -78,7 +78,7 @@ describe("lane_from", () => {
     const { plugin } = await filter(gateway({ cookie: "lane" }));
     const r = send(plugin, [...base, [KEY, "s3"], ["baggage", `a=1,${KEY}=s3`], ["cookie", "lane=s2"]], OUT);
     assert.deepEqual(r.tag, ["s2"]);
-    assert.deepEqual(r.baggage, [`a=1,${KEY}=s2`]);
+    assert.deepEqual(r.baggage, [`${KEY}=s2,a=1`]);
   });
 
   it("is refused at configure where the operator does not trust clients and did not trust this entry", async () => {

@@ -9,18 +9,22 @@ describeSets("--apps otel: carrier-bearing propagator sets end as the expectatio
   ...[["tracecontext"], ["jaeger"], ["ottrace"], ["none"]].map((propagators) => ({ propagators, mode: "baggage" as const })),
   // The gateway starts the trace; lane-tag keys the lane on traceparent.
   { propagators: ["tracecontext"], mode: "correlation" },
-  // ottrace extracted last replaces the trace id with its 64-bit form: the trace changes at the second app.
+  // ottrace extracted last replaces the trace context (tracestate with it): the lane rides on in ot baggage.
   { propagators: ["tracecontext", "ottrace"], mode: "correlation" },
 ]);
 
-it("today's table: only baggage carries the lane; trace correlation keeps it where traceparent is forwarded", () => {
+it("the table: baggage and jaeger carry the lane on any request; tracestate and ot baggage only with their trace context", () => {
   const table = Object.fromEntries(["tracecontext", "jaeger", "ottrace", "b3", "b3multi", "xray", "none", "tracecontext,jaeger"].map((s) => [s, laneOutcome(s.split(","))]));
-  assert.deepEqual(table, { tracecontext: "lost", jaeger: "lost", ottrace: "lost", b3: "lost", b3multi: "lost", xray: "lost", none: "lost", "tracecontext,jaeger": "lost" });
+  // Without correlation the gateway starts no trace here: no traceparent for tracestate, no ot context ever.
+  assert.deepEqual(table, { tracecontext: "lost", jaeger: "kept", ottrace: "lost", b3: "lost", b3multi: "lost", xray: "lost", none: "lost", "tracecontext,jaeger": "kept" });
+  assert.equal(laneOutcome(["tracecontext"], { traceStarted: true }), "kept", "a traceparent from the client or gateway: the tracestate entry holds");
   assert.equal(laneOutcome(["tracecontext", "baggage"]), "kept");
   assert.equal(laneOutcome(["b3", "baggage"]), "kept");
   assert.equal(laneOutcome(["tracecontext"], { correlation: true }), "kept");
   assert.equal(laneOutcome(["b3multi"], { correlation: true }), "lost");
-  assert.equal(laneOutcome(["tracecontext", "ottrace"], { correlation: true }), "drifts");
+  // The first app forwards the tracestate entry; the next sidecar also writes ot baggage, which the second
+  // app's ot extract (replacing the trace context and its tracestate) keeps.
+  assert.equal(laneOutcome(["tracecontext", "ottrace"], { correlation: true }), "kept");
   assert.equal(laneOutcome(["ottrace", "tracecontext"], { correlation: true }), "kept");
   assert.equal(laneOutcome(["tracecontext", "jaeger"], { correlation: true }), "kept");
   assert.equal(laneOutcome(["baggage", "none"]), "lost", "none anywhere: no propagator at all, as NodeSDK reads it");

@@ -10,7 +10,7 @@ import { ROOT_CONTEXT, trace, defaultTextMapGetter, defaultTextMapSetter, SpanKi
 import { tracing } from "@opentelemetry/sdk-node";
 import { getPropagatorFromEnv } from "@opentelemetry/sdk-node/build/src/utils.js";
 import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
-import { plugins, filter, specForMode, type Mode } from "../deploy/local/mesh.ts";
+import { plugins, filter, meshSpec, type Mode } from "../deploy/local/mesh.ts";
 import { chain, resolve, traceparentFor } from "./otel-hops-chain.ts";
 import { propagatorFor, PROPAGATOR_NAMES } from "../deploy/local/otel/propagators.cjs";
 import { laneOutcome, outcomeChain, PROPAGATOR_SETS } from "../deploy/local/otel/expectations.ts";
@@ -77,11 +77,15 @@ function walk(spec: LanesSpec, mesh: { gateway: Plugin; workloads: Sidecars }, p
 }
 
 describe("the built module between hops of apps running the real OpenTelemetry propagators", () => {
-  const meshes = new Map<Mode, { spec: LanesSpec; mesh: Awaited<ReturnType<typeof sidecars>> }>();
+  // The sidecars per mode and propagator set: the filters read and write the carriers the set forwards.
+  const meshes = new Map<string, { spec: LanesSpec; mesh: Awaited<ReturnType<typeof sidecars>> }>();
+  const meshFor = (mode: Mode, set: string[]) => meshes.get(`${mode} ${set.join(",")}`)!;
   before(async () => {
     for (const mode of ["baggage", "correlation"] as Mode[]) {
-      const spec = specForMode(base, mode);
-      meshes.set(mode, { spec, mesh: await sidecars(spec) });
+      for (const set of [...PROPAGATOR_SETS, ["jaeger"], ["b3multi"]]) {
+        const spec = meshSpec(base, mode, { propagators: set });
+        meshes.set(`${mode} ${set.join(",")}`, { spec, mesh: await sidecars(spec) });
+      }
     }
   });
 
@@ -102,7 +106,7 @@ describe("the built module between hops of apps running the real OpenTelemetry p
   });
 
   it("the app's call is a child span of the request it serves (same trace, new span), in the set's own headers", () => {
-    const { spec, mesh } = meshes.get("correlation")!;
+    const { spec, mesh } = meshFor("correlation", ["tracecontext"]);
     const tp = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
     const [first, second] = walk(spec, mesh, propagatorFor(["tracecontext"]), "s2", "correlation").sent;
     const a = tp.exec(first.traceparent)!;
@@ -117,7 +121,7 @@ describe("the built module between hops of apps running the real OpenTelemetry p
     for (const set of PROPAGATOR_SETS) {
       const want = laneOutcome(set, { correlation: mode === "correlation" });
       it(`mode ${mode}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
-        const { spec, mesh } = meshes.get(mode)!;
+        const { spec, mesh } = meshFor(mode, set);
         const propagator = propagatorFor(set);
         for (const lane of spec.lanes.map((l) => l.name)) {
           const { versions } = walk(spec, mesh, propagator, lane, mode);

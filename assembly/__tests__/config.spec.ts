@@ -92,7 +92,7 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace)"],
   ["{\"lane_metrics\":1}", "field \"lane_metrics\": must be true or false, got a number"],
   ["{\"filter_state\":\"yes\"}", "field \"filter_state\": must be true or false, got a string"],
   ["{\"hop_trace\":[]}", "field \"hop_trace\": must be true, false or an object, got an array"],

@@ -29,14 +29,13 @@ export function scanOf(baggage: string, c: Config = config("")): LaneScan {
   return s;
 }
 
-/** baggage rewritten to carry `lane`, at the member the scan picked (or appended). */
+/** baggage rewritten to carry `lane`, its lane member first. */
 export function withLane(baggage: string, lane: string, c: Config = config("")): string {
-  const s = scanOf(baggage, c);
   const b = buf(baggage);
   const l = buf(lane);
   const key = c.baggageKeyBytes;
   const dst = heap.alloc(rewriteBound(b.byteLength, key.byteLength));
-  const n = writeBaggage(ptr(b), b.byteLength, ptr(key), key.byteLength, ptr(l), l.byteLength, s.anchor, dst);
+  const n = writeBaggage(ptr(b), b.byteLength, ptr(key), key.byteLength, ptr(l), l.byteLength, dst);
   const out = str(dst, n);
   heap.free(dst);
   return out;

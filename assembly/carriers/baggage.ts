@@ -9,6 +9,7 @@
 // last of duplicate keys too).
 import { Config } from "../config/config";
 import { MAX_LANE, decodeLane, hexValue } from "../lane/lane";
+import { lower } from "./text";
 
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;
@@ -78,8 +79,6 @@ export class LaneScan {
   found: bool = false;
   lane: usize = heap.alloc(MAX_LANE);
   laneLen: i32 = 0;
-  /** Start offset of the member the lane goes to on rewrite: the last valid lane member, else the last one. */
-  anchor: i32 = -1;
   /** Members carrying the lane key, valid or not. */
   keyMembers: i32 = 0;
   /** Lane-key members whose value is not a valid or allowed lane. */
@@ -89,7 +88,6 @@ export class LaneScan {
   reset(): void {
     this.found = false;
     this.laneLen = 0;
-    this.anchor = -1;
     this.keyMembers = 0;
     this.invalid = 0;
   }
@@ -129,10 +127,8 @@ export class LaneScan {
         memory.copy(this.lane, this.tmp, n);
         this.laneLen = n;
         this.found = true;
-        this.anchor = ms;
       } else {
         this.invalid++;
-        if (!this.found) this.anchor = ms;
       }
     }
   }
@@ -151,15 +147,13 @@ export function rewriteBound(len: i32, keyLen: i32): i32 {
 }
 
 /**
- * Writes src[0..len) to dst with exactly one lane member `key=lane`: at `anchor` (a member start offset
- * from LaneScan) or appended when anchor is -1. Every other member keeps its text (properties included)
- * and order; other members with the lane key are dropped, as are members holding control bytes, which
- * must never reach the wire. Members are joined with ",". Returns the output length.
+ * Writes src[0..len) to dst with exactly one lane member `key=lane`, first: SDKs that keep only the first
+ * 64 members or 8192 bytes of baggage then never drop it. Every other member keeps its text (properties
+ * included) and order; other members with the lane key are dropped, as are members holding control bytes,
+ * which must never reach the wire. Members are joined with ",". Returns the output length.
  */
-export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32,
-  anchor: i32, dst: usize): i32 {
-  let out = 0;
-  let wrote = false;
+export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32, dst: usize): i32 {
+  let out = writeMember(dst, 0, key, keyLen, lane, laneLen);
   let i = 0;
   while (i < len) {
     const ms = i;
@@ -170,19 +164,8 @@ export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane
     let e = j;
     while (s < e && isOws(load<u8>(src + s))) s++;
     while (e > s && isOws(load<u8>(src + e - 1))) e--;
-    if (s == e) continue;
-    if (ms == anchor) {
-      if (out > 0) store<u8>(dst + out++, 0x2c);
-      out = writeMember(dst, out, key, keyLen, lane, laneLen);
-      wrote = true;
-      continue;
-    }
-    if (valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
+    if (s == e || valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
     out = appendMember(src, s, e, dst, out);
-  }
-  if (!wrote) {
-    if (out > 0) store<u8>(dst + out++, 0x2c);
-    out = writeMember(dst, out, key, keyLen, lane, laneLen);
   }
   return out;
 }
@@ -218,7 +201,7 @@ function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize,
  * JS percent-decodes keys, others take them as written; and they trim whitespace that is not OWS
  * (JavaScript: U+00A0; Go: any Unicode space; Java: every byte up to 0x20). So: the text before the
  * member's first "=" (and before any ";"), as written or percent-decoded, with every byte that cannot be
- * part of a token left out, equals the lane key.
+ * part of a token left out, equals the lane key, ASCII case ignored.
  */
 function looseKeyIs(src: usize, s: i32, e: i32, key: usize, keyLen: i32): bool {
   let ke = s;
@@ -237,7 +220,8 @@ function looseKeyEquals(src: usize, s: i32, ke: i32, key: usize, keyLen: i32, de
       if (hi >= 0 && lo >= 0) { c = <u32>((hi << 4) | lo); i += 2; }
     }
     if (!isTchar(c)) continue;
-    if (j >= keyLen || c != <u32>load<u8>(key + j)) return false;
+    // ASCII case ignored: an app that re-sends a member as a header (uberctx-<key>) has its name lowercased.
+    if (j >= keyLen || lower(c) != lower(<u32>load<u8>(key + j))) return false;
     j++;
   }
   return j == keyLen;

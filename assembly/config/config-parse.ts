@@ -3,6 +3,7 @@
 import { JsonReader, JValue, Kind, quote } from "./json";
 import { isLaneString } from "../lane/lane";
 import { parseHopTrace } from "./config-observe";
+import { parseCarriers, carrierKeyErr } from "./config-carriers";
 import {
   ConfigResult, err, fieldErr, typeErr, unknownErr, laneProblem, isInt, intErr, labelKeyErr, parseLabelMap, parseLaneMap,
 } from "./config-fields";
@@ -249,13 +250,16 @@ export function parseConfig(text: string): ConfigResult {
       else if (key == "assign") r = parseAssign(c, v);
       else if (key == "lane_from") r = parseLaneFrom(c, v);
       else if (key == "hop_trace") r = parseHopTrace(c, v);
-      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
+      else if (key == "carriers") r = parseCarriers(c, v);
+      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
       if (r !== null) return r;
     }
   }
   if (!baggageKeySet) c.baggageKey = c.routingHeader;
   const kp = keyRewriteProblem(c.baggageKey);
   if (kp.length > 0) return baggageKeySet ? fieldErr("baggage_key", kp) : fieldErr("routing_header", kp + "; it is also the baggage key unless baggage_key is set");
+  const ck = carrierKeyErr(c);
+  if (ck !== null) return ck;
   // Every lane the filter can put on a request must be one the mesh routes.
   if (c.lanes.length > 0) {
     if (c.defaultLane.length > 0 && !c.lanes.includes(c.defaultLane)) return fieldErr("default_lane", quote(c.defaultLane) + " is not in \"lanes\"");

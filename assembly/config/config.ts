@@ -35,6 +35,13 @@ export const MAX_TTL_MS: i32 = 86400000;
 export const MAX_TRACE_HEADERS: i32 = 8;
 export const MAX_WEIGHT: i32 = 1000000;
 
+// The carriers (config-carriers.ts), as bits of Config.carrierMask; CARRIER_NAMES[i] is bit 1 << i.
+export const CARRIER_BAGGAGE: i32 = 1;
+export const CARRIER_JAEGER: i32 = 2; // uberctx-<key>
+export const CARRIER_OTTRACE: i32 = 4; // ot-baggage-<key>
+export const CARRIER_TRACESTATE: i32 = 8; // a tracestate entry <key>=<lane>
+export const CARRIER_NAMES: string[] = ["baggage", "jaeger", "ottrace", "tracestate"];
+
 export class Config {
   routingHeader: string = DEFAULT_ROUTING_HEADER;
   baggageKey: string = DEFAULT_ROUTING_HEADER;
@@ -76,6 +83,8 @@ export class Config {
   traceLabel: string = "";
   traceLabelValues: string[] = [];
   traceLabelLanes: string[] = [];
+  /** carriers: CARRIER_* in the configured order, the first holding a valid lane wins. */
+  carriers: i32[] = [CARRIER_BAGGAGE];
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -96,8 +105,18 @@ export class Config {
   hasLaneFrom: bool = false;
   /** Any of lane_metrics, filter_state, hop_trace: the request path has observing to do. */
   observes: bool = false;
+  /** The configured carriers as bits (CARRIER_*), and the header names the lane is written to. */
+  carrierMask: i32 = CARRIER_BAGGAGE;
+  uberctxName: ArrayBuffer = new ArrayBuffer(0);
+  otBaggageName: ArrayBuffer = new ArrayBuffer(0);
 
   seal(): Config {
+    this.carrierMask = 0;
+    for (let i = 0; i < this.carriers.length; i++) this.carrierMask |= this.carriers[i];
+    // Made whatever the carriers: an untrusted gateway that cannot read a request removes them. (Lowercase as
+    // Envoy sends names; configure refuses an uppercase key for the carriers that write them.)
+    this.uberctxName = lowerBytes("uberctx-" + this.baggageKey);
+    this.otBaggageName = lowerBytes("ot-baggage-" + this.baggageKey);
     this.routingHeaderBytes = bytesOf(this.routingHeader);
     this.baggageKeyBytes = bytesOf(this.baggageKey);
     this.defaultLaneBytes = bytesOf(this.defaultLane);
@@ -193,6 +212,11 @@ export class Config {
         ",\"query\":" + jsonString(this.fromQuery) + ",\"values\":" + map(this.fromValues, this.fromLanes, null) +
         ",\"trusted\":" + (this.fromTrusted ? "true" : "false") + "}");
     }
+    if (this.carrierMask != CARRIER_BAGGAGE) {
+      const names: string[] = [];
+      for (let i = 0; i < this.carriers.length; i++) names.push(CARRIER_NAMES[31 - clz(this.carriers[i])]);
+      s.push(",\"carriers\":" + list(names));
+    }
     if (this.laneMetrics) s.push(",\"lane_metrics\":true");
     if (this.filterState) s.push(",\"filter_state\":true");
     if (this.hopTrace) {
@@ -204,6 +228,17 @@ export class Config {
     s.push("}");
     return joined(s, "");
   }
+}
+
+// ASCII only (String.toLowerCase brings Unicode case tables into the module).
+function lowerBytes(s: string): ArrayBuffer {
+  const b = bytesOf(s);
+  const p = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    const c = load<u8>(p + i);
+    if (<u32>c - 0x41 < 26) store<u8>(p + i, c | 0x20);
+  }
+  return b;
 }
 
 function allBytes(a: string[]): ArrayBuffer[] {

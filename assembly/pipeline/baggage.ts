@@ -1,10 +1,10 @@
 // The W3C baggage carrier on the request path: take the `baggage` headers the read found, strip a client's
 // lane member (untrusted), read the lane member, write it. The grammar is carriers/baggage.ts (pure); this
 // module holds the request's baggage and makes the host calls.
-import { Config } from "../config/config";
+import { Config, CARRIER_BAGGAGE } from "../config/config";
 import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "../carriers/baggage";
 import { bytesEqual } from "../lane/lane";
-import { BAG_KEEP, BAG_REPLACE } from "../lane/decide";
+import { BAG_REPLACE } from "../lane/decide";
 import { TRACE_KEY } from "../observe/hop";
 import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
@@ -78,7 +78,9 @@ export const scan = new LaneScan();
 /** The lane member, into `scan` and `state`; baggage above the cap is not parsed (oversize). */
 // @ts-ignore: decorator
 @inline export function readBaggageLane(config: Config): void {
-  if (Bag.len > MAX_BAGGAGE) {
+  if ((config.carrierMask & CARRIER_BAGGAGE) == 0) {
+    scan.reset(); // not a configured carrier: not read (an untrusted gateway has still stripped it)
+  } else if (Bag.len > MAX_BAGGAGE) {
     state.oversize = true;
     scan.reset();
   } else {
@@ -89,24 +91,24 @@ export const scan = new LaneScan();
 }
 
 /**
- * Writes the lane lp[0..ll) into baggage as decided, and leaves no client lane member behind: baggage an
+ * Writes the lane lp[0..ll) into baggage when `write`, and leaves no client lane member behind: baggage an
  * untrusted gateway cannot rewrite is removed whole.
  */
 // @ts-ignore: decorator
-@inline export function writeBaggageLane(config: Config, dir: i32, lp: usize, ll: i32): void {
+@inline export function writeBaggageLane(config: Config, dir: i32, lp: usize, ll: i32, write: bool): void {
   let clean = Bag.fate == AS_SENT; // no client lane member is left in the request's baggage
   let finalPtr = Bag.ptr;
   let finalLen = Bag.len;
-  if (decision.baggage != BAG_KEEP) {
+  if (write) {
     const keyLen = config.baggageKeyBytes.byteLength;
     const dst = scratch(rewriteBound(Bag.len, keyLen));
     if (dst != 0) {
-      const out = writeBaggage(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), keyLen, lp, ll, scan.anchor, dst);
+      const out = writeBaggage(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), keyLen, lp, ll, dst);
       if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out)) {
         clean = true;
         finalPtr = dst;
         finalLen = out;
-        count(dir, decision.baggage == BAG_REPLACE ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+        count(dir, decision.baggage == BAG_REPLACE || scan.keyMembers > 0 ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
       }
     }
   }

@@ -8,8 +8,9 @@
 //
 // The stages are @inline: compiled, the request path stays one function with no calls between stages; what
 // they share lives in globals (request.ts, baggage.ts), which no stage allocates.
-import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
-import { decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
+import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, CARRIER_BAGGAGE } from "../config/config";
+import { bytesEqual } from "../lane/lane";
+import { decide, BAG_KEEP, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
 import { recordTrace } from "../lane/correlation";
 import { observeRequest } from "../observe/observe";
 import {
@@ -24,6 +25,7 @@ import { Req, state, decision } from "./request";
 import { readHeaders } from "./read";
 import { Bag, scan, stripBaggage, readBaggageLane, writeBaggageLane } from "./baggage";
 import { fallback, fbPtr, fbLen } from "./fallback";
+import { Won, Other, stripOtherCarriers, findCarrierLane, writeOtherCarriers } from "./carriers";
 import { Root } from "./root";
 
 export function onRequest(root: Root, config: Config, contextId: u32): void {
@@ -65,7 +67,9 @@ function resolveDirection(root: Root, config: Config): i32 {
 @inline function stripClientLanes(config: Config, dir: i32): bool {
   const stripHeader = state.headerCount > 0;
   const laneStripped = stripBaggage(config);
-  if (stripHeader || laneStripped) {
+  // (The read noted whether the client sent any of the other carriers' headers: most requests did not.)
+  const otherStripped = (Other.clientNames | Other.jaegerBaggage | Other.tsCount) != 0 && stripOtherCarriers(config, Req.buf, Req.n);
+  if (stripHeader || laneStripped || otherStripped) {
     state.headerCount = 0;
     state.headerValid = false;
     Req.invalid = 0;
@@ -74,11 +78,23 @@ function resolveDirection(root: Root, config: Config): i32 {
   return stripHeader;
 }
 
-/** The lane the carriers hold, then, where outbound rules will need one, a fallback source's. */
+/**
+ * The lane the carriers hold (the first configured carrier with a valid lane: Won), then, where outbound
+ * rules will need one, a fallback source's.
+ */
 // @ts-ignore: decorator
 @inline function findLane(root: Root, config: Config, dir: i32): void {
   readBaggageLane(config);
-  state.same = state.headerValid && scan.laneIs(Req.hdr, Req.hdrLen);
+  if (config.carrierMask == CARRIER_BAGGAGE) {
+    Won.ptr = scan.lane;
+    Won.len = scan.found ? scan.laneLen : 0;
+    Won.conflict = false;
+    state.same = state.headerValid && scan.laneIs(Req.hdr, Req.hdrLen);
+  } else {
+    findCarrierLane(config, dir, Req.buf, Req.n);
+    state.baggageValid = Won.len > 0;
+    state.same = state.headerValid && Won.len > 0 && bytesEqual(Won.ptr, Won.len, Req.hdr, Req.hdrLen);
+  }
   // Outbound rules give a lane-less request one from a fallback source; look only when they will need it.
   if (dir != DIR_INBOUND && !state.baggageValid && !state.headerValid) {
     state.fallback = fallback(root, config, Req.buf, Req.n);
@@ -96,8 +112,8 @@ function resolveDirection(root: Root, config: Config): i32 {
   const rhLen = config.routingHeaderBytes.byteLength;
   if (decision.setHeader) {
     const src = state.headerSrc;
-    const lp = src == SRC_HEADER ? Req.hdr : src == SRC_BAGGAGE ? scan.lane : fbPtr;
-    const ll = src == SRC_HEADER ? Req.hdrLen : src == SRC_BAGGAGE ? scan.laneLen : fbLen;
+    const lp = src == SRC_HEADER ? Req.hdr : src == SRC_BAGGAGE ? Won.ptr : fbPtr;
+    const ll = src == SRC_HEADER ? Req.hdrLen : src == SRC_BAGGAGE ? Won.len : fbLen;
     if (!replaceHeader(rh, rhLen, lp, ll)) removeHeader(rh, rhLen);
     Req.hdr = lp;
     Req.hdrLen = ll;
@@ -105,7 +121,18 @@ function resolveDirection(root: Root, config: Config): i32 {
     removeHeader(rh, rhLen);
   }
   const fromHeader = state.baggageSrc == SRC_HEADER;
-  writeBaggageLane(config, dir, fromHeader ? Req.hdr : fbPtr, fromHeader ? Req.hdrLen : fbLen);
+  let lp = fromHeader ? Req.hdr : fbPtr;
+  let ll = fromHeader ? Req.hdrLen : fbLen;
+  let write = decision.baggage != BAG_KEEP;
+  // Carriers that disagree are made to agree on the lane that won, so no app reads the loser.
+  if (!write && Won.conflict) { write = true; lp = Won.ptr; ll = Won.len; }
+  const toBaggage = write && (config.carrierMask & CARRIER_BAGGAGE) != 0 && !(scan.keyMembers == 1 && scan.laneIs(lp, ll));
+  writeBaggageLane(config, dir, lp, ll, toBaggage);
+  if (config.carrierMask == CARRIER_BAGGAGE) return;
+  if (write) writeOtherCarriers(config, Req.buf, Req.n, lp, ll);
+  // To an app, the lane also goes to a carrier that lacks it: an SDK whose later propagator replaces the
+  // trace context (ottrace after tracecontext) drops the tracestate the lane was in, but keeps ot baggage.
+  else if (dir != DIR_OUTBOUND && state.headerValid) writeOtherCarriers(config, Req.buf, Req.n, Req.hdr, Req.hdrLen);
 }
 
 /** correlation: an arriving request with a lane records it under its trace ids for the app's calls. */
@@ -133,7 +160,8 @@ const FROM_METRIC: u32 = <u32>M_NO_LANE << (SRC_NONE * 4) | <u32>M_FROM_BAGGAGE 
   if (root.laneMetrics === null) {
     countInline(dir, <i32>(FROM_METRIC >> ((<u32>f & 7) << 2) & 15));
   }
-  const invalid = Req.invalid + scan.invalid; // the routing header's and lane_from's, and baggage's
+  // The routing header's and lane_from's, baggage's, and the other carriers' (Other: only read when configured).
+  const invalid = Req.invalid + scan.invalid + (config.carrierMask != CARRIER_BAGGAGE ? Other.invalid : 0);
   if (invalid > 0) count(dir, M_INVALID, invalid);
   if (state.oversize) count(dir, M_OVERSIZE);
   if (hostErrorCount() > 0) count(dir, M_HOST_ERROR, hostErrorCount());

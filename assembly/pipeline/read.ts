@@ -1,6 +1,7 @@
 // The pipeline's first stage: the request's header pairs, read in one pass for the routing header and the
 // carriers' headers.
-import { Config } from "../config/config";
+import { Config, CARRIER_BAGGAGE } from "../config/config";
+import { Other, noteHeader, removeUnreadCarriers, STRIP_ALL } from "./carriers";
 import { isLaneRaw, bytesEqual } from "../lane/lane";
 import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
 import { takeBaggage } from "./baggage";
@@ -10,11 +11,12 @@ import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
 
 /**
  * Where the request cannot be read or its baggage cannot be checked, an untrusted gateway removes what a
- * client could have chosen a lane with: the routing header and the whole baggage.
+ * client could have chosen a lane with: the routing header, the whole baggage and the other carriers' headers.
  */
 function failClosed(dir: i32, config: Config): void {
   removeHeader(changetype<usize>(config.routingHeaderBytes), config.routingHeaderBytes.byteLength);
   removeHeader(BAGGAGE, BAGGAGE_LEN);
+  removeUnreadCarriers(config);
   count(dir, M_BAGGAGE_DROPPED);
 }
 
@@ -47,12 +49,15 @@ function failClosed(dir: i32, config: Config): void {
   return readPairs(config, dir, untrusted, buf, n, buf + size);
 }
 
-/** The pass over the pairs: the routing header's lane (the first valid one) and the baggage headers. */
+/** The pass over the pairs: the routing header's lane (the first valid one), the baggage headers and the other carriers'. */
 // @ts-ignore: decorator
 @inline function readPairs(config: Config, dir: i32, untrusted: bool, buf: usize, n: u32, end: usize): bool {
   const rh = changetype<usize>(config.routingHeaderBytes);
   const rhLen = config.routingHeaderBytes.byteLength;
   state.reset();
+  // The other carriers' headers are looked at only when configured, or stripped (untrusted).
+  const mask = (config.carrierMask & ~CARRIER_BAGGAGE) | (untrusted ? STRIP_ALL : 0);
+  if (mask != 0) Other.reset();
   let invalid = 0;
   let hdr: usize = 0;
   let hdrLen = 0;
@@ -77,6 +82,8 @@ function failClosed(dir: i32, config: Config): void {
       if (isLaneRaw(v, vl) && config.allows(v, vl)) {
         if (!state.headerValid) { state.headerValid = true; hdr = v; hdrLen = vl; }
       } else invalid++;
+    } else if (mask != 0) {
+      noteHeader(config, mask, p, <i32>kl, v, <i32>vl);
     }
     p = v + vl + 1;
   }

@@ -2,6 +2,7 @@
 // `pluginConfig` (Istio), and what the local Envoy configs and the demo's emulated proxies load. The routing
 // plan (plan.ts) carries one per role; everything else reads it there.
 import type { LanesSpec } from "./spec-types.ts";
+import { carriersFor } from "./carriers.ts";
 
 /**
  * Sidecar outbound and inbound, the ingress gateway, and the ambient waypoint: one proxy that both routes a
@@ -28,6 +29,9 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
     direction: role === "gateway" || role === "waypoint" ? "both" : role,
     lanes: spec.lanes.map((l) => l.name),
   };
+  // The carriers the apps' propagators forward (carriers.ts); none given: baggage, the filter's default.
+  const carriers = carriersFor(spec.otel?.propagators);
+  if (carriers) config.carriers = carriers;
   // Outbound requests without a lane stay in the baseline, where every service has a version.
   if (role === "outbound") config.default_lane = spec.baseline;
   // Clients must not pick their own lane: the gateway assigns it.

@@ -1,6 +1,7 @@
 // The lanes spec's larger optional parts, parsed with the checks parseSpec hands over (spec.ts).
 import { otelPropagators } from "./validate.ts";
 import { DNS_LABEL, FILTER_LIMITS, K8S, TOKEN, LABEL_VALUE, isObject, describe, number, shown, type SpecContext, type Path } from "./spec-check.ts";
+import { carriesLane } from "./carriers.ts";
 import { OTEL_REQUIRED_PROPAGATORS, type CorrelationSpec, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec } from "./spec-types.ts";
 
 /** `gateway`: the ingress gateway, its entry, weights, sticky header and the lanes clients may name. */
@@ -107,7 +108,7 @@ function parseLaneFrom(ctx: SpecContext, raw: unknown, lanes: Lane[]): LaneFromS
 }
 
 /** `otel`: the OpenTelemetry Operator Instrumentation for the zero-code path. */
-export function parseOtel(ctx: SpecContext, raw: unknown, group: string): OtelSpec | undefined {
+export function parseOtel(ctx: SpecContext, raw: unknown, group: string, correlation = false): OtelSpec | undefined {
   const { fail, str, check } = ctx;
   let otel: OtelSpec | undefined;
   const otelName = `lane-tag-${group}`;
@@ -136,8 +137,10 @@ export function parseOtel(ctx: SpecContext, raw: unknown, group: string): OtelSp
             if (list.includes(v)) return void fail(p, `${shown(v)} is listed twice`);
             list.push(v);
           });
-          const missing = OTEL_REQUIRED_PROPAGATORS.filter((r) => !o.propagators.includes(r));
-          if (missing.length) fail(["otel", "propagators"], `must include ${missing.join(" and ")} (baggage carries the lane, tracecontext the trace)`);
+          // b3, b3multi and xray carry no baggage: with only those the lane rides on trace correlation alone.
+          if (list.length && !list.some(carriesLane) && !correlation) {
+            fail(["otel", "propagators"], `${list.join(", ")} carry no lane (b3, b3multi and xray forward no baggage): list baggage, jaeger, ottrace or tracecontext, or set correlation so the lane follows the trace id`);
+          }
           otel.propagators = list;
         }
       }

@@ -72,7 +72,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   if (typeof localLane !== "boolean") fail(["localLane"], `must be true or false, got ${describe(localLane)}`);
   const workloads = parseWorkloads(ctx, root.workloads, services, names.workloadLabel);
   const digests = str(["digests"], root.digests, false);
-  const otel = parseOtel(ctx, root.otel, names.group);
+  const otel = parseOtel(ctx, root.otel, names.group, correlation !== undefined);
   const observe = parseObserve(ctx, root.observe);
   const { targets, ambient } = parseTargetsAndAmbient(ctx, root.targets, root.ambient, { lanes, services, localLane, correlation: correlation !== undefined, entry: gateway?.entry });
 

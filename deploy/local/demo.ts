@@ -71,7 +71,8 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, routes: opts.routes, manifests: opts.manifests };
+  const propagators = opts.apps === "otel" ? opts.propagators ?? DEFAULT_PROPAGATORS : undefined;
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, propagators, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
   const grpcOpts = { withFilter: opts.withFilter, weights: opts.weights, manifests: opts.manifests };
   const mesh = opts.mesh === "ambient" ? await (mode === "grpc" ? startAmbientGrpcMesh(base, grpcOpts) : startAmbientMesh(base, meshOpts)) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
@@ -248,7 +249,7 @@ async function main() {
   }
   const outcome = expectedOutcome(opts, mode);
   if (otel && opts.withFilter && outcome === "lost") {
-    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (${mode === "correlation" ? "baggage or traceparent" : "baggage"})`);
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or traceparent for correlation" : ""})${mode === "correlation" ? "" : "; --mode correlation has the gateway start a trace (tracecontext, b3, b3multi, xray)"}`);
   }
   if (otel && outcome === "drifts") {
     return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: a later propagator's 64-bit trace id replaces the trace the gateway started, so correlation no longer finds the lane`);

@@ -181,6 +181,8 @@ export interface MeshOptions {
   observe?: Partial<ObserveSpec>;
   /** A service whose app forwards only traceparent (it drops baggage); correlation keeps the lane. */
   drop?: string;
+  /** The apps' OTEL_PROPAGATORS: the filters read and write the carriers these forward (as the spec's otel). */
+  propagators?: string[];
   /** Serve admin-like endpoints for each proxy. */
   admin?: boolean;
   /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
@@ -192,8 +194,9 @@ export interface MeshOptions {
 }
 
 /** The spec the mesh runs: the mode's, with the options' observability and correlation (for --drop). */
-export function meshSpec(base: LanesSpec, mode: Mode, { observe, drop }: MeshOptions = {}): LanesSpec {
+export function meshSpec(base: LanesSpec, mode: Mode, { observe, drop, propagators }: MeshOptions = {}): LanesSpec {
   let spec = specForMode(base, mode);
+  if (propagators) spec = { ...spec, otel: { ...(spec.otel ?? { name: "lane-tag" }), propagators } };
   if (observe) spec = { ...spec, observe: { ...spec.observe, ...observe } };
   if (drop) spec = { ...spec, correlation: spec.correlation ?? {} };
   return spec;

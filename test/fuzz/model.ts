@@ -191,14 +191,17 @@ export function keptMembers(baggage: string, key: string, loose = false): string
     .filter((m) => m !== "" && memberValue(m, key) === null && !isCtl(m) && !(loose && looseKey(m, key)));
 }
 
-/** A member whose key a lenient reader could take for `key`: as written or percent-decoded, non-token bytes left out. */
+const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** A member whose key a lenient reader could take for `key`: as written or percent-decoded, non-token bytes left out, ASCII case ignored. */
 export function looseKey(member: string, key: string): boolean {
   const eq = member.indexOf("=");
   const semi = member.indexOf(";");
   if (eq < 0 || (semi >= 0 && semi < eq)) return false;
   const written = member.slice(0, eq);
   const decoded = written.replace(/%([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-  return [written, decoded].some((k) => k.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "") === key);
+  // ASCII case ignored: an app may re-send the member as a header name (uberctx-<key>), which Envoy lowercases.
+  return [written, decoded].some((k) => asciiLower(k.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "")) === asciiLower(key));
 }
 
 // ---- oracles ---------------------------------------------------------------------------------------------
@@ -298,6 +301,11 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
     const a = keptMembers(inJoined, key, !trusted), b = keptMembers(bagOut.join(","), key, !trusted);
     if (a.join("\n") !== b.join("\n")) return `other baggage members changed: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
     if (byteLength(inJoined) > 8192 && trusted) return "oversize baggage was rewritten";
+    // The filter writes its lane member first, so SDKs that keep only the first 64 members never drop it.
+    const outMembers = bagOut.join(",").split(",").map(trimOws);
+    if (outMembers.some((m) => memberValue(m, key) !== null) && memberValue(outMembers[0], key) === null) {
+      return `the lane member is not first in rewritten baggage: ${JSON.stringify(bagOut)}`;
+    }
   }
   if (!trusted) {
     // Whatever the client sent as a lane member, in any spelling, is gone; only the filter's own may be there.

@@ -5,6 +5,7 @@
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, resolve } from "../topology.ts";
 import type { Result } from "../client.ts";
+import { carriersFor } from "../../lib/carriers.ts";
 
 /** Where each propagator forwards baggage (the lane's carrier); null: trace context only, no baggage. */
 export const LANE_CARRIER: Readonly<Record<string, string | null>> = {
@@ -16,7 +17,7 @@ export const LANE_CARRIER: Readonly<Record<string, string | null>> = {
 };
 
 /** The carriers lane-tag reads the lane from and writes it to. */
-export const FILTER_CARRIERS: ReadonlySet<string> = new Set(["baggage"]);
+export const FILTER_CARRIERS: ReadonlySet<string> = new Set(["baggage", "uberctx", "ot-baggage", "tracestate"]);
 
 /** What the apps forward that trace correlation can key on. */
 const CORRELATED = new Set(["tracecontext"]);
@@ -37,10 +38,27 @@ function traceIdKept(propagators: string[]): boolean {
 export type Outcome = "kept" | "lost" | "drifts";
 export const OUTCOMES: readonly Outcome[] = ["kept", "lost", "drifts"];
 
-export function laneOutcome(propagators: string[], { correlation = false } = {}): Outcome {
+/**
+ * Whether the filters' carriers keep the lane through apps running `propagators`. The SDKs take tracestate
+ * only with a traceparent and ot baggage only with an ot trace context, so those two hold the lane only where
+ * the request to the first app has one: a traceparent when the gateway starts the trace (correlation mode,
+ * here), an ot trace context never (clients here send none).
+ */
+function carried(propagators: string[], traceStarted: boolean): boolean {
+  const configured = new Set(carriersFor(propagators) ?? ["baggage"]);
+  return propagators.some((p) => {
+    const c = LANE_CARRIER[p];
+    if (c == null || !FILTER_CARRIERS.has(c)) return false;
+    if (c === "tracestate") return traceStarted && configured.has("tracestate");
+    return c !== "ot-baggage";
+  });
+}
+
+export function laneOutcome(propagators: string[], opts: { correlation?: boolean; traceStarted?: boolean } = {}): Outcome {
+  const correlation = opts.correlation ?? false;
+  const traceStarted = opts.traceStarted ?? correlation;
   if (propagators.includes("none")) return "lost";
-  const carried = propagators.some((p) => { const c = LANE_CARRIER[p]; return c != null && FILTER_CARRIERS.has(c); });
-  if (carried) return "kept";
+  if (carried(propagators, traceStarted)) return "kept";
   if (!correlation || !propagators.some((p) => CORRELATED.has(p))) return "lost";
   // The first app received the gateway's traceparent alone, so its call keeps the trace; the second app's does not.
   return traceIdKept(propagators) ? "kept" : "drifts";
