@@ -109,23 +109,7 @@ export function fallback(root: Root, config: Config, buf: usize, n: u32): u8 {
     fbLen = root.localLane.byteLength;
     return SRC_LOCAL;
   }
-  const lanes = config.assignLaneBytes.length;
-  if (lanes > 0) {
-    let key: u64;
-    if (config.stickyHeaderBytes.byteLength > 0 && findHeader(buf, n, config.stickyHeaderBytes) && hvLen > 0) {
-      key = hash64(hvPtr, hvLen);
-    } else {
-      // No user to stick to: any request-unique value will do.
-      key = mix64(nowNs() ^ (++requestCounter * 0x9e3779b97f4a7c15));
-    }
-    const i = pickLane(key, config.assignSeeds, config.assignWeightsF);
-    if (i >= 0) {
-      const b = unchecked(config.assignLaneBytes[i]);
-      fbPtr = changetype<usize>(b);
-      fbLen = b.byteLength;
-      return SRC_ASSIGN;
-    }
-  }
+  if (config.assignLaneBytes.length > 0 && assigned(config, buf, n)) return SRC_ASSIGN;
   if (config.defaultLaneBytes.byteLength > 0) {
     fbPtr = changetype<usize>(config.defaultLaneBytes);
     fbLen = config.defaultLaneBytes.byteLength;
