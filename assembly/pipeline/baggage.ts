@@ -4,6 +4,7 @@
 import { Config, CARRIER_BAGGAGE } from "../config/config";
 import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "../carriers/baggage";
 import { bytesEqual } from "../lane/lane";
+import { equalsIgnoreCase } from "../carriers/text";
 import { BAG_REPLACE } from "../lane/decide";
 import { TRACE_KEY } from "../observe/hop";
 import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
@@ -43,7 +44,7 @@ export const scan = new LaneScan();
   Bag.len = bagLen;
   Bag.fate = AS_SENT;
   if (headers > 1 && (bagLen <= MAX_BAGGAGE || untrusted)) {
-    const joined = joinBaggage(buf, n, bagLen);
+    const joined = joinHeader(buf, n, BAGGAGE, BAGGAGE_LEN, bagLen, false);
     if (joined != 0) Bag.ptr = joined;
     else if (untrusted) Bag.fate = DROPPED;
     else return false; // cannot happen below the cap: trusted baggage this size is at most MAX_BAGGAGE
@@ -144,25 +145,28 @@ function stripKey(src: usize, len: i32, key: usize, keyLen: i32): i32 {
   return 1;
 }
 
-/** Joins every `baggage` header value with "," into the arena (Envoy lists repeated headers in order). */
-function joinBaggage(buf: usize, n: u32, total: i32): usize {
+/**
+ * Joins the values of every header named name[0..nl) with "," into the arena (Envoy lists repeated headers
+ * in order; `total` counts one separator per header after the first, even around empty values); 0 when there
+ * is no room. `ignoreCase` for carriers whose header names readers match ignoring case.
+ */
+export function joinHeader(buf: usize, n: u32, name: usize, nl: i32, total: i32, ignoreCase: bool): usize {
   const dst = scratch(total);
   if (dst == 0) return 0;
   let out = 0;
   let first = true;
   let p = buf + 4 + (<usize>n << 3);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = load<u32>(buf + 8 + (<usize>i << 3));
-    const v = p + kl + 1;
-    if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
-      // One separator per header after the first, even around empty values: `total` counts them so.
+    const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
+    const vl = <i32>load<u32>(buf + 8 + (<usize>i << 3));
+    const v = p + <usize>kl + 1;
+    if (ignoreCase ? equalsIgnoreCase(p, kl, name, nl) : kl == nl && bytesEqual(p, kl, name, nl)) {
       if (!first) store<u8>(dst + out++, 0x2c);
       first = false;
       memory.copy(dst + out, v, vl);
       out += vl;
     }
-    p = v + vl + 1;
+    p = v + <usize>vl + 1;
   }
   return dst;
 }

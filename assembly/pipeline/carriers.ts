@@ -12,7 +12,7 @@ import { isTraceparent } from "../carriers/trace-context";
 import { findTracestateLane, tracestateWriteBound, writeTracestate, stripTracestate } from "../carriers/tracestate";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
 import { count, M_CARRIER_CONFLICT } from "../observe/metrics";
-import { scan } from "./baggage";
+import { scan, joinHeader } from "./baggage";
 
 /** noteHeader's mask: the configured carriers' bits, and STRIP_ALL at an untrusted gateway. */
 export const STRIP_ALL: i32 = 16;
@@ -100,32 +100,11 @@ export function noteHeader(config: Config, mask: i32, name: usize, kl: i32, v: u
   }
 }
 
-/** Joins the values of every header named name[0..nl) (ASCII case ignored) with "," into the arena; 0 when there is no room. */
-function joinHeader(buf: usize, n: u32, name: usize, nl: i32, total: i32): usize {
-  const dst = scratch(total);
-  if (dst == 0) return 0;
-  let out = 0;
-  let first = true;
-  let p = buf + 4 + (<usize>n << 3);
-  for (let i: u32 = 0; i < n; i++) {
-    const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = <i32>load<u32>(buf + 8 + (<usize>i << 3));
-    const v = p + <usize>kl + 1;
-    if (equalsIgnoreCase(p, kl, name, nl)) {
-      if (!first) store<u8>(dst + out++, 0x2c);
-      first = false;
-      memory.copy(dst + out, v, vl);
-      out += vl;
-    }
-    p = v + <usize>vl + 1;
-  }
-  return dst;
-}
 
 /** The request's tracestate, repeated headers joined: Other.tsV/tsLen (tsLen 0 and tsCount 0 when none or no room). */
 function tracestateValue(buf: usize, n: u32): bool {
   if (Other.tsCount <= 1) return true;
-  const j = joinHeader(buf, n, TRACESTATE, 10, Other.tsLen);
+  const j = joinHeader(buf, n, TRACESTATE, 10, Other.tsLen, true);
   if (j == 0) return false;
   Other.tsV = j;
   return true;
@@ -171,7 +150,7 @@ function stripMembers(buf: usize, n: u32, name: usize, nl: i32, key: usize, keyL
     if (equalsIgnoreCase(p, kl, name, nl)) { total += (count++ > 0 ? 1 : 0) + vl; }
     p = p + <usize>kl + 1 + <usize>vl + 1;
   }
-  const src = count == 1 && tracestate ? Other.tsV : joinHeader(buf, n, name, nl, total);
+  const src = count == 1 && tracestate ? Other.tsV : joinHeader(buf, n, name, nl, total, true);
   const dst = src != 0 ? scratch(total) : 0;
   if (dst == 0) { // fail closed
     removeHeader(name, nl);
