@@ -6,44 +6,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { parseSpec, SpecError, FILTER_LIMITS, type LanesSpec } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
-import { Host } from "../deploy/emulator/index.ts";
-import { ROOT, wasmBytes } from "./helpers.ts";
+import { parseSpec, SpecError, FILTER_LIMITS } from "../deploy/lib/spec.ts";
+import { ROOT } from "./helpers.ts";
+import { filterConfigs, refusals, accepted } from "./spec-configs.ts";
 import { randomSpec, prng, baseSpec, lanesOf, str } from "./spec-random.ts";
-
-/** Every filter configuration the spec generates (ASM parameters and Istio pluginConfig), once each. */
-function filterConfigs(spec: LanesSpec): string[] {
-  const out = new Set<string>();
-  for (const o of generate(spec)) {
-    const r = o.resource;
-    if (r.kind === "ASMFilterDeployment") out.add(r.spec.filter.parameters);
-    if (r.kind === "WasmPlugin") out.add(JSON.stringify(r.spec.pluginConfig));
-  }
-  return [...out];
-}
-
-/** Configures each in a fresh VM of the built module: the refusals, with the config that got each. */
-async function refusals(configs: string[]): Promise<string[]> {
-  const bad: string[] = [];
-  const host = await Host.load(wasmBytes(), { nodeMetadata: { WORKLOAD_NAME: "w", LABELS: {} } });
-  for (const configuration of configs) {
-    const before = host.logs.length;
-    const p = host.configure({ configuration });
-    const refused = host.logs.slice(before).filter((l) => l.level === "critical" || l.level === "error");
-    if (p.failed || refused.length) bad.push(`${refused.map((l) => l.message).join("; ") || "failed"}\n  config: ${configuration.slice(0, 300)}`);
-  }
-  return bad;
-}
-
-function accepted(text: string, what: string): LanesSpec {
-  try {
-    return parseSpec(text, "gen.yaml");
-  } catch (e) {
-    if (e instanceof SpecError) assert.fail(`${what}: the spec check refused a valid spec:\n${e.message}\n--- spec:\n${text.slice(0, 2000)}`);
-    throw e;
-  }
-}
 
 describe("the spec's limits are the filter's", () => {
   it("FILTER_LIMITS are the numbers in the filter's source", () => {
@@ -61,11 +27,17 @@ describe("the spec's limits are the filter's", () => {
     const seed = 1717;
     const rng = prng(seed);
     const configs = new Set<string>();
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 60; i++) {
       const text = stringify(randomSpec(rng, i), { lineWidth: 0 });
       for (const c of filterConfigs(accepted(text, `seed ${seed}, spec ${i}`))) configs.add(c);
     }
     assert.ok(configs.size > 100, `only ${configs.size} distinct configs`);
+    // The propagators reached every carrier, and tracestate with the routing header as the key too.
+    const parsed = [...configs].map((c) => JSON.parse(c));
+    for (const carrier of ["baggage", "jaeger", "ottrace", "tracestate"]) {
+      assert.ok(parsed.some((c) => (c.carriers ?? ["baggage"]).includes(carrier)), `no config with the ${carrier} carrier`);
+    }
+    assert.ok(parsed.some((c) => c.carriers?.includes("tracestate") && c.baggage_key === c.routing_header), "no tracestate key from the routing header");
     assert.deepEqual(await refusals([...configs]), [], `seed ${seed}`);
   });
 });

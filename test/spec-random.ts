@@ -1,7 +1,9 @@
 // Random valid lanes specs for spec-limits.test.ts: seeded, reaching every limit the spec and the filter
-// share (lane counts up to 256, names up to their lengths, fallbacks, gateway, correlation, observe, ...).
+// share (lane counts up to 256, names up to their lengths, fallbacks, gateway, correlation, observe,
+// otel.propagators and so the filter's carriers, with baggage keys each carrier takes, ...).
 
 import { prng } from "../deploy/local/client.ts";
+import { carriersFor, carriesLane } from "../deploy/lib/carriers.ts";
 
 export type Rng = () => number;
 /** mulberry32, seeded, so that a failure names the seed that reproduces it. */
@@ -33,6 +35,29 @@ function header(rng: Rng, n: number, not: string[]): string {
     const h = from(rng, LOWER, 1) + from(rng, HEADER, n - 1);
     if (h !== "baggage" && !not.includes(h)) return h;
   }
+}
+
+// The Operator's propagators the spec takes ("none" it refuses: the lane would stop at the first app).
+const PROPAGATORS = ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "xray", "ottrace"];
+
+/** 1-4 distinct propagators in a random order. */
+function propagators(rng: Rng): string[] {
+  const left = [...PROPAGATORS];
+  return Array.from({ length: int(rng, 1, 4) }, () => left.splice(int(rng, 0, left.length - 1), 1)[0]);
+}
+
+/** A W3C tracestate simple key of n characters that is also a baggage key (no "/", which no token holds). */
+const tracestateKey = (rng: Rng, n: number) => from(rng, LOWER, 1) + from(rng, `${ALNUM}_-*`, n - 1);
+
+/**
+ * A baggage key every carrier of `carriers` takes: a tracestate key for tracestate, a lowercase token for
+ * jaeger and ottrace (header names), any token OpenTelemetry keeps for baggage alone.
+ */
+function baggageKey(rng: Rng, carriers: string[]): string {
+  const n = len(rng, 256);
+  if (carriers.includes("tracestate")) return tracestateKey(rng, n);
+  if (carriers.includes("jaeger") || carriers.includes("ottrace")) return from(rng, LOWER, 1) + from(rng, HEADER, n - 1);
+  return from(rng, "ABC", 1) + from(rng, `${HEADER}ABC`, n - 1);
 }
 
 function labelKey(rng: Rng): string {
@@ -70,13 +95,21 @@ export function randomSpec(rng: Rng, i: number): Record<string, unknown> {
     const fallback = k > 1 && rng() < 0.3 ? { fallback: names[int(rng, 1, k - 1)] } : {};
     lanes[name] = { label: labels[k], services: svcs.length ? svcs : [services[0]], ...fallback };
   });
-  const routingHeader = header(rng, len(rng, 256), []);
+  // The apps' propagators choose the carriers, and the carriers which baggage keys ride in them.
+  const otel = rng() < 0.6 ? (rng() < 0.2 ? true : { propagators: propagators(rng) }) : undefined;
+  const carriers = (otel && otel !== true && carriersFor(otel.propagators)) || ["baggage"];
+  const ownKey = rng() < 0.5;
+  // Without its own baggage key the routing header is the key: then it must ride in the carriers too.
+  const routingHeader = !ownKey && carriers.includes("tracestate") ? tracestateKey(rng, len(rng, 256)) : header(rng, len(rng, 256), []);
   const spec: Record<string, unknown> = {
     group: dnsLabel(rng, len(rng, 20)), namespace: dnsLabel(rng, len(rng, 63)), routingHeader, baseline: "s1",
     image: "registry.example.com/lane-tag:1", labelKey: labelKey(rng), workloadLabel: labelKey(rng), lanes,
   };
-  if (rng() < 0.5) spec.baggageKey = from(rng, "ABC", 1) + from(rng, `${HEADER}ABC`, len(rng, 256) - 1);
-  if (rng() < 0.5) spec.correlation = rng() < 0.3 ? true : {
+  if (ownKey) spec.baggageKey = baggageKey(rng, carriers);
+  if (otel) spec.otel = otel;
+  // Propagators that carry no lane (b3, b3multi, xray only): the spec needs correlation to follow the trace.
+  const needsCorrelation = otel !== undefined && otel !== true && !otel.propagators.some(carriesLane);
+  if (needsCorrelation || rng() < 0.5) spec.correlation = rng() < 0.3 ? true : {
     headers: unique(() => header(rng, len(rng, 256), [routingHeader]), int(rng, 1, 8)),
     capacity: pick(rng, [1, 1048576, int(rng, 1, 1048576)]), ttlMs: pick(rng, [1, 86400000, int(rng, 1, 86400000)]),
   };

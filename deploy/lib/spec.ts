@@ -8,6 +8,7 @@ import { DNS_LABEL, FILTER_LIMITS, K8S, LABEL_VALUE, SpecError, TOKEN, describe,
 import { parseCorrelation, parseGateway, parseObserve, parseOtel, parseWorkloads } from "./spec-parts.ts";
 import { checkFallbacks } from "./lane-chain.ts";
 import { parseTargetsAndAmbient } from "./spec-ambient.ts";
+import { carrierKeyProblem } from "./carriers.ts";
 import type { Lane, LanesSpec } from "./spec-types.ts";
 
 export { laneChain, laneFor } from "./lane-chain.ts";
@@ -73,6 +74,7 @@ export function parseSpec(text: string, file: string): LanesSpec {
   const workloads = parseWorkloads(ctx, root.workloads, services, names.workloadLabel);
   const digests = str(["digests"], root.digests, false);
   const otel = parseOtel(ctx, root.otel, names.group, correlation !== undefined);
+  checkCarrierKey(ctx, root, names.baggageKey, otel?.propagators);
   const observe = parseObserve(ctx, root.observe);
   const { targets, ambient } = parseTargetsAndAmbient(ctx, root.targets, root.ambient, { lanes, services, localLane, correlation: correlation !== undefined, entry: gateway?.entry });
 
@@ -83,6 +85,23 @@ export function parseSpec(text: string, file: string): LanesSpec {
     ...(digests ? { digests: resolve(dirname(file), digests) } : {}),
     targets, ...(ambient ? { ambient } : {}),
   };
+}
+
+// OpenTelemetry JS percent-encodes these in the keys it sends: the lane would not survive an instrumented app.
+const REWRITTEN = "#$%&+^`|";
+
+/**
+ * The baggage key against the carriers otel.propagators choose (what the filter's configure refuses), at
+ * the field that set it: baggageKey, else the routing header. Only a key that passed its own checks, so
+ * that one mistake is one problem.
+ */
+function checkCarrierKey(ctx: SpecContext, root: Record<string, any>, key: string, propagators: readonly string[] | undefined): void {
+  const own = root.baggageKey !== undefined && root.baggageKey !== null;
+  if (own && (typeof root.baggageKey !== "string" || root.baggageKey === "")) return;
+  if (!TOKEN.test(key) || key.length > FILTER_LIMITS.name || [...key].some((ch) => REWRITTEN.includes(ch))) return;
+  if (!own && key !== key.toLowerCase()) return;
+  const problem = carrierKeyProblem(key, propagators);
+  if (problem) ctx.fail([own ? "baggageKey" : "routingHeader"], `${shown(key)} ${problem}${own ? "" : "; it is also the baggage key unless baggageKey is set"}`);
 }
 
 type Names = Pick<LanesSpec, "group" | "namespace" | "routingHeader" | "baggageKey" | "labelKey" | "workloadLabel" | "image" | "istioImage" | "imagePullPolicy">;
@@ -101,8 +120,7 @@ function parseNames(ctx: SpecContext, root: Record<string, any>): Names {
   const baggageKey = str(["baggageKey"], root.baggageKey, false, routingHeader);
   // Unless given, it is the routing header, checked above.
   if (root.baggageKey !== undefined) check(["baggageKey"], baggageKey, TOKEN, "a W3C baggage key (a token)", FILTER_LIMITS.name);
-  // OpenTelemetry JS percent-encodes these in the keys it sends: the lane would not survive an instrumented app.
-  const rewritten = [...baggageKey].find((ch) => "#$%&+^`|".includes(ch));
+  const rewritten = [...baggageKey].find((ch) => REWRITTEN.includes(ch));
   if (rewritten !== undefined) {
     const own = root.baggageKey !== undefined && root.baggageKey !== null;
     fail([own ? "baggageKey" : "routingHeader"], `${shown(baggageKey)} holds "${rewritten}", which OpenTelemetry rewrites in baggage keys (any of #$%&+^\`|): the lane would not survive an instrumented app${own ? "" : "; it is also the baggage key unless baggageKey is set"}`);
