@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rena
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadSpec, specWarnings, SpecError } from "./lib/spec.ts";
-import { generate, otelAnnotations, laneMetricsNotes, type Output } from "./lib/generate.ts";
+import { generate, otelAnnotations, laneMetricsNotes, traceContextNotes, type Output } from "./lib/generate.ts";
 import { DigestError, isPinned, loadDigests, pinSpec } from "./lib/digests.ts";
 import { readCommand, UsageError } from "./lib/cli.ts";
 import { Validator, GATEWAY_API_CRDS, ISTIO_CRDS, OTEL_CRDS } from "./lib/validate.ts";
@@ -155,6 +155,7 @@ export function main(argv: string[]): number {
     console.log("ambient/ is not written: strict mode (localLane) cannot work in Istio ambient mode");
   }
   if (spec.otel) for (const line of otelAnnotations(spec)) console.log(line);
+  for (const line of traceContextNotes(spec)) console.log(line);
   if (spec.observe.laneMetrics) for (const line of laneMetricsNotes(spec)) console.log(line);
   return 0;
 }

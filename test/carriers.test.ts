@@ -90,6 +90,20 @@ describe("carriers: writing the lane", () => {
     assert.deepEqual(values(r.headers, "tracestate"), [`${KEY}=s2`]);
   });
 
+  it("baggage too large to parse is passed on untouched, and the other carriers still get the lane", async () => {
+    const big = `${KEY}=s1,` + Array.from({ length: 300 }, (_, i) => `m${i}=${"v".repeat(24)}`).join(",");
+    assert.ok(big.length > 8192);
+    for (const dir of [OUT, IN]) {
+      const { host, plugin } = await filter({ direction: dir === OUT ? "outbound" : "inbound", carriers: ["baggage", "jaeger", "tracestate"] });
+      const r = send(plugin, [...base, [KEY, "s2"], TP, ["baggage", big]], dir);
+      assert.deepEqual(r.tag, ["s2"]);
+      assert.deepEqual(r.baggage, [big], "oversize baggage is not rewritten");
+      assert.deepEqual(values(r.headers, UBER), ["s2"]);
+      assert.deepEqual(values(r.headers, "tracestate"), [`${KEY}=s2`]);
+      assert.equal(host.counter(`lane_tag.${dir === OUT ? "outbound" : "inbound"}.baggage_oversize`), 1);
+    }
+  });
+
   it("a carrier that is not configured costs nothing: the same host calls, the headers untouched", async () => {
     const plain = await filter({ direction: "inbound" }, {}, { traceCalls: true });
     const calls = (req: Header[]) => {

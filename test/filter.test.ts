@@ -129,16 +129,16 @@ describe("metrics", () => {
   it("defines every counter once, at configure, per direction", async () => {
     const { host } = await filter("", {}, { traceCalls: true });
     const names = [...host.metrics.keys()];
-    assert.equal(names.length, 54);
+    assert.equal(names.length, 57);
     for (const d of ["inbound", "outbound", "both"]) {
       for (const m of ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane", "invalid_lane",
         "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed", "lane_from_trace",
-        "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped", "host_error", "lane_from_client", "trace_evicted", "carrier_conflict"]) {
+        "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped", "host_error", "lane_from_client", "trace_evicted", "carrier_conflict", "baggage_trimmed"]) {
         assert.ok(names.includes(`lane_tag.${d}.${m}`), `lane_tag.${d}.${m}`);
       }
     }
     host.configure({ configuration: "" });
-    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 54, "not redefined by a second plugin");
+    assert.equal(host.trace.filter((c) => c.name === "proxy_define_metric").length, 57, "not redefined by a second plugin");
   });
 });
 

@@ -21,6 +21,8 @@ const FEATURES: Record<string, object> = {
   filter_state: { filter_state: true },
   hop_trace: { hop_trace: { accept_debug_header: true, label: "version", label_to_lane: { v1: "s1", v2: "s2" } } },
   routing_header: { routing_header: "x-lane", baggage_key: "lane" },
+  carriers: { carriers: ["baggage", "jaeger", "ottrace", "tracestate"] },
+  baggage_limits: { baggage_limits: true },
 };
 const NAMES = Object.keys(FEATURES);
 // Every feature off, all on, each alone, all but each (the two assign variants never together).
@@ -52,6 +54,11 @@ const REQUESTS: HeaderInput[][] = [
   [["x-lane-tag-debug", "1"]], [["x-lane-tag-debug", "1 "]], [["x-lane-tag-trace", "forged@s1"], ["x-lane-tag-debug", "1"]],
   [["baggage", "lane-tag-trace=0123456789abcdef,x-asm-prefer-tag=s2"]], [["baggage", "lane-tag-trace=0123456789ABCDEF"]],
   [["baggage", "lane-tag-trace=aa00000000000001"], ["traceparent", TP], ["version", "v1"], ["x-user-id", "bob"]],
+  // The other carriers, with and without their trace contexts, repeated, and disagreeing.
+  [["uberctx-x-asm-prefer-tag", "s2"], ["ot-baggage-x-asm-prefer-tag", "s3"], ["ot-tracer-traceid", "80f198ee56343ba8"], ["ot-tracer-spanid", "e457b5a2e4d86bd1"], ["traceparent", TP], ["tracestate", "x-asm-prefer-tag=s1,a=1"]],
+  [["uberctx-lane", "s%zz"], ["uberctx-lane", "s2"], ["ot-baggage-lane", "s2"], ["tracestate", "lane=s2"], ["tracestate", ",,=,"], ["jaeger-baggage", "x-asm-prefer-tag=s2"]],
+  // Baggage past the limits, with malformed members and the lane last.
+  [["baggage", Array.from({ length: 120 }, (_, i) => (i % 7 ? `m${i}=v` : `bad ${i}`)).join(",") + ",x-asm-prefer-tag=s2,lane=s3"]],
 ];
 const RESPONSES: HeaderInput[][] = [
   [[":status", "200"]], [[":status", "200"], ["x-lane-tag-trace", "mockc-v1@s1"]], [[":status", "503"], ["x-lane-tag-trace", "t".repeat(5000)]],

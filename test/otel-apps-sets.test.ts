@@ -7,6 +7,8 @@ import { describeSets } from "./otel-sets.ts";
 
 describeSets("--apps otel: carrier-bearing propagator sets end as the expectations table says", [
   ...[["tracecontext"], ["jaeger"], ["ottrace"], ["none"]].map((propagators) => ({ propagators, mode: "baggage" as const })),
+  // The gateway starts the trace (no correlation): the lane rides in the tracestate entry alone.
+  { propagators: ["tracecontext"], mode: "baggage", gatewayTrace: true },
   // The gateway starts the trace; lane-tag keys the lane on traceparent.
   { propagators: ["tracecontext"], mode: "correlation" },
   // ottrace extracted last replaces the trace context (tracestate with it): the lane rides on in ot baggage.

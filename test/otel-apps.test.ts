@@ -72,6 +72,7 @@ describe("--apps otel: the seeds' services instrumented by the OpenTelemetry SDK
       [["--propagators", "jaeger"], /^--propagators applies only to --apps otel/],
       [["--apps", "otel", "--propagators", "tracecontext,w3c"], /^--propagators "tracecontext,w3c": unknown "w3c"; a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/],
       [["--apps", "otel", "--mode", "grpc"], /^--apps otel applies to --mode baggage and correlation \(the HTTP chain\), not grpc/],
+      [["--gateway-trace", "--mode", "websocket"], /^--gateway-trace applies to the HTTP chain, not --mode websocket/],
     ];
     for (const [args, message] of cases) {
       const r = demo(...args);

@@ -50,10 +50,11 @@ function appCall(propagator: TextMapPropagator | null, inbound: Header[]): Recor
 }
 
 /** One request in `lane` down the chain: the version each service's hop reached, and the headers each app sent. */
-function walk(spec: LanesSpec, mesh: { gateway: Plugin; workloads: Sidecars }, propagator: TextMapPropagator | null, lane: string, mode: Mode) {
+function walk(spec: LanesSpec, mesh: { gateway: Plugin; workloads: Sidecars }, propagator: TextMapPropagator | null, lane: string, mode: Mode, traceStarted = mode === "correlation") {
   const services = chain(spec);
   const gwIn: Header[] = [[":authority", "gateway"], [":path", "/mock"], [":method", "GET"], [":scheme", "http"]];
-  if (mode === "correlation") gwIn.push(["traceparent", traceparentFor(lane)]);
+  // A gateway with a tracer starts the trace (correlation mode always does).
+  if (traceStarted) gwIn.push(["traceparent", traceparentFor(lane)]);
   const g = filter(mesh.gateway, gwIn, 2)!;
   let headers: Header[] = [...g.filter(([k]) => k !== ":authority"), [":authority", `${services[0]}:8000`], [spec.routingHeader, lane]];
   let routed: string | undefined = lane;
@@ -117,14 +118,15 @@ describe("the built module between hops of apps running the real OpenTelemetry p
     assert.deepEqual(Object.keys(walk(spec, mesh, propagatorFor(["b3multi"]), "s2", "correlation").sent[0]).sort(), ["x-b3-sampled", "x-b3-spanid", "x-b3-traceid"]);
   });
 
-  for (const mode of ["baggage", "correlation"] as Mode[]) {
+  // baggage, baggage with the gateway starting the trace (no correlation), correlation.
+  for (const [mode, traceStarted] of [["baggage", false], ["baggage", true], ["correlation", true]] as [Mode, boolean][]) {
     for (const set of PROPAGATOR_SETS) {
-      const want = laneOutcome(set, { correlation: mode === "correlation" });
-      it(`mode ${mode}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
+      const want = laneOutcome(set, { correlation: mode === "correlation", traceStarted });
+      it(`mode ${mode}${traceStarted && mode !== "correlation" ? ", the gateway starting the trace" : ""}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
         const { spec, mesh } = meshFor(mode, set);
         const propagator = propagatorFor(set);
         for (const lane of spec.lanes.map((l) => l.name)) {
-          const { versions } = walk(spec, mesh, propagator, lane, mode);
+          const { versions } = walk(spec, mesh, propagator, lane, mode, traceStarted);
           assert.deepEqual(versions, outcomeChain(spec, lane, want), `lane ${lane}: ${versions.join("→")}`);
         }
       });

@@ -13,21 +13,23 @@ import { ROOT } from "./helpers.ts";
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
 
 /** The outcomes a run's chains all agree with (seed 1 gives s2 and s3 requests, which tell the three apart). */
-async function observed(propagators: string[], mode: Mode): Promise<(Outcome | string)[]> {
-  const { results } = await runDemo({ requests: 20, seed: 1, withFilter: true, quiet: true, concurrency: 8, apps: "otel", propagators, mode }, spec, () => {});
+async function observed(propagators: string[], mode: Mode, gatewayTrace: boolean): Promise<(Outcome | string)[]> {
+  const { results } = await runDemo({ requests: 20, seed: 1, withFilter: true, quiet: true, concurrency: 8, apps: "otel", propagators, mode, gatewayTrace }, spec, () => {});
   const chains = results.map((r) => `${r.lane}: ${r.hops.map((h) => h.version).join("→")}`);
   const matching = OUTCOMES.filter((o) => results.every((r) => r.hops.map((h) => h.version).join("→") === outcomeChain(spec, r.lane, o).join("→")));
   return matching.length ? matching : [`none of ${OUTCOMES.join(", ")}: ${[...new Set(chains)].join("; ")}`];
 }
 
-export interface SetRun { propagators: string[]; mode: Mode }
+/** gatewayTrace: the gateway starts a W3C trace, as one with an OpenTelemetry tracer does (--gateway-trace). */
+export interface SetRun { propagators: string[]; mode: Mode; gatewayTrace?: boolean }
 
 export function describeSets(title: string, runs: SetRun[]) {
   describe(title, () => {
-    for (const { propagators, mode } of runs) {
-      const want = laneOutcome(propagators, { correlation: mode === "correlation" });
-      it(`OTEL_PROPAGATORS=${propagators.join(",")}, mode ${mode}: lanes ${want}`, async () => {
-        assert.deepEqual(await observed(propagators, mode), [want]);
+    for (const { propagators, mode, gatewayTrace = false } of runs) {
+      const correlation = mode === "correlation";
+      const want = laneOutcome(propagators, { correlation, traceStarted: correlation || gatewayTrace });
+      it(`OTEL_PROPAGATORS=${propagators.join(",")}, mode ${mode}${gatewayTrace ? ", the gateway starting the trace" : ""}: lanes ${want}`, async () => {
+        assert.deepEqual(await observed(propagators, mode, gatewayTrace), [want]);
       });
     }
   });

@@ -35,6 +35,13 @@ describe("configuration defaults", () => {
       "\"lane_from\":{\"header\":\"version\",\"cookie\":\"lane\",\"query\":\"lane\",\"values\":{\"v2\":\"s2\"},\"trusted\":true}}");
     expect(parseConfig("").config!.hasLaneFrom).toBe(false);
   });
+  it("reads baggage_limits (off by default) and prints it when on", () => {
+    expect(parseConfig("").config!.baggageLimits).toBe(false);
+    const c = parseConfig("{\"baggage_limits\":true}").config!;
+    expect(c.baggageLimits).toBe(true);
+    expect(c.toJSON()).toBe("{\"routing_header\":\"x-asm-prefer-tag\",\"baggage_key\":\"x-asm-prefer-tag\",\"direction\":\"auto\",\"lanes\":[],\"default_lane\":\"\",\"trust_client_lane\":true,\"baggage_limits\":true}");
+    expect(parseConfig("{\"baggage_limits\":false}").config!.toJSON().indexOf("baggage_limits")).toBe(-1);
+  });
   it("reads lane_metrics, filter_state and hop_trace and prints them; all off by default", () => {
     const off = parseConfig("").config!;
     expect(off.observes).toBe(false);
@@ -92,8 +99,9 @@ const ERRORS: string[][] = [
   ["[]", "configuration must be a JSON object, got an array"],
   ["\"x\"", "configuration must be a JSON object, got a string"],
   ["null", "configuration must be a JSON object, got null"],
-  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace)"],
+  ["{\"mode\":\"loose\"}", "field \"mode\": unknown field (known: routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, baggage_limits, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace)"],
   ["{\"lane_metrics\":1}", "field \"lane_metrics\": must be true or false, got a number"],
+  ["{\"baggage_limits\":{\"members\":64}}", "field \"baggage_limits\": must be true or false, got an object"],
   ["{\"filter_state\":\"yes\"}", "field \"filter_state\": must be true or false, got a string"],
   ["{\"hop_trace\":[]}", "field \"hop_trace\": must be true, false or an object, got an array"],
   ["{\"hop_trace\":{\"accept_debug_header\":1}}", "field \"hop_trace.accept_debug_header\": must be true or false, got a number"],

@@ -76,6 +76,10 @@ describe("lane decision", () => {
       expect(d.removeHeader).toBe(c.removeHeader, c.name + ": removeHeader");
       expect(d.baggage).toBe(c.baggage, c.name + ": baggage");
       if (d.baggage != BAG_KEEP) expect(st.baggageSrc).toBe(c.baggageSrc, c.name + ": baggage source");
+      // The other carriers take the lane baggage takes, and where baggage is oversize the lane it would have.
+      if (d.baggage != BAG_KEEP) expect(d.carry).toBe(c.baggageSrc, c.name + ": carriers' source");
+      else if (c.oversize && c.headerValid) expect(d.carry).toBe(SRC_HEADER, c.name + ": carriers' source (oversize)");
+      else expect(d.carry).toBe(SRC_NONE, c.name + ": carriers left alone");
       // After applying, a request that has a lane carries it in both places (unless baggage is oversize).
       if (d.found != SRC_NONE) {
         expect(st.headerValid).toBe(true, c.name + ": header holds the lane");

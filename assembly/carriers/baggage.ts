@@ -18,19 +18,19 @@ export const MAX_BAGGAGE: i32 = 8192;
 @inline function isOws(c: u32): bool { return c == 0x20 || c == 0x09; }
 
 // @ts-ignore: decorator
-@inline function isBaggageOctet(c: u32): bool {
+@inline export function isBaggageOctet(c: u32): bool {
   return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) ||
     (c >= 0x5d && c <= 0x7e);
 }
 
 // @ts-ignore: decorator
-@inline function isCtl(c: u32): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
+@inline export function isCtl(c: u32): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
 
 /**
  * If the member src[s..e) (already trimmed) has key `key`, returns the offset just after its "=" and the
  * OWS that follows; otherwise -1.
  */
-function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i32 {
+export function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i32 {
   if (e - s < keyLen + 1) return -1;
   for (let k = 0; k < keyLen; k++) {
     if (load<u8>(src + s + k) != load<u8>(key + k)) return -1;
@@ -45,9 +45,10 @@ function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i
 
 /**
  * Whether src[p..e) is a valid property list: *( OWS ";" OWS property ), with e already trimmed of OWS.
- * Property keys are tokens; property values are baggage-octets whose "%" each start a valid escape.
+ * Property keys are tokens; property values are baggage-octets, whose "%" each start a valid escape when
+ * `escapes` (the lane member's properties: OpenTelemetry decodes them).
  */
-function propertiesValid(src: usize, p: i32, e: i32): bool {
+export function propertiesValid(src: usize, p: i32, e: i32, escapes: bool = true): bool {
   while (p < e) {
     if (load<u8>(src + p) != 0x3b /* ; */) return false;
     p++;
@@ -62,7 +63,7 @@ function propertiesValid(src: usize, p: i32, e: i32): bool {
       while (p < e) {
         const c = <u32>load<u8>(src + p);
         if (!isBaggageOctet(c)) break;
-        if (c == 0x25 /* % */) {
+        if (c == 0x25 /* % */ && escapes) {
           if (p + 2 >= e || hexValue(load<u8>(src + p + 1)) < 0 || hexValue(load<u8>(src + p + 2)) < 0) return false;
           p += 3;
         } else p++;
@@ -178,7 +179,7 @@ function appendMember(src: usize, s: i32, e: i32, dst: usize, out: i32): i32 {
   return out + e - s;
 }
 
-function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32): i32 {
+export function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32): i32 {
   memory.copy(dst + out, key, keyLen);
   out += keyLen;
   store<u8>(dst + out++, 0x3d /* = */);
@@ -190,7 +191,7 @@ function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize,
 
 // RFC 9110 tchar: the bytes a baggage key is made of.
 // @ts-ignore: decorator
-@inline function isTchar(c: u32): bool {
+@inline export function isTchar(c: u32): bool {
   if (c - 0x30 < 10 || (c | 0x20) - 0x61 < 26) return true;
   return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
     c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;

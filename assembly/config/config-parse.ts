@@ -238,10 +238,11 @@ export function parseConfig(text: string): ConfigResult {
       if (v.kind != Kind.String) return typeErr(key, "a string", v);
       if (v.s.length > 0 && !isLaneString(v.s)) return fieldErr(key, laneProblem(v.s));
       c.defaultLane = v.s;
-    } else if (key == "trust_client_lane" || key == "lane_metrics" || key == "filter_state") {
+    } else if (key == "trust_client_lane" || key == "lane_metrics" || key == "filter_state" || key == "baggage_limits") {
       if (v.kind != Kind.Bool) return typeErr(key, "true or false", v);
       if (key == "trust_client_lane") c.trustClientLane = v.b;
       else if (key == "lane_metrics") c.laneMetrics = v.b;
+      else if (key == "baggage_limits") c.baggageLimits = v.b;
       else c.filterState = v.b;
     } else {
       let r: ConfigResult | null = null;
@@ -251,7 +252,7 @@ export function parseConfig(text: string): ConfigResult {
       else if (key == "lane_from") r = parseLaneFrom(c, v);
       else if (key == "hop_trace") r = parseHopTrace(c, v);
       else if (key == "carriers") r = parseCarriers(c, v);
-      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
+      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, baggage_limits, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
       if (r !== null) return r;
     }
   }

@@ -85,6 +85,8 @@ export class Config {
   traceLabelLanes: string[] = [];
   /** carriers: CARRIER_* in the configured order, the first holding a valid lane wins. */
   carriers: i32[] = [CARRIER_BAGGAGE];
+  /** baggage_limits: baggage leaves with at most 64 members and 8192 bytes, its malformed members dropped. */
+  baggageLimits: bool = false;
 
   // Byte forms for the request path, filled by seal().
   routingHeaderBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -217,6 +219,7 @@ export class Config {
       for (let i = 0; i < this.carriers.length; i++) names.push(CARRIER_NAMES[31 - clz(this.carriers[i])]);
       s.push(",\"carriers\":" + list(names));
     }
+    if (this.baggageLimits) s.push(",\"baggage_limits\":true");
     if (this.laneMetrics) s.push(",\"lane_metrics\":true");
     if (this.filterState) s.push(",\"filter_state\":true");
     if (this.hopTrace) {

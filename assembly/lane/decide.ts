@@ -59,17 +59,21 @@ export class Decision {
   removeHeader: bool = false;
   /** Add or replace the lane member of baggage with the lane from `baggageSrc`. */
   baggage: u8 = BAG_KEEP;
+  /** The source of the lane the carriers must hold (SRC_NONE: leave them), set even where baggage is oversize. */
+  carry: u8 = SRC_NONE;
 
   reset(): void {
     this.found = SRC_NONE;
     this.setHeader = false;
     this.removeHeader = false;
     this.baggage = BAG_KEEP;
+    this.carry = SRC_NONE;
   }
 }
 
-// Baggage must carry the lane from `src`.
+// The carriers must hold the lane from `src`: baggage, unless oversize, and the other configured carriers.
 function putInBaggage(st: LaneState, d: Decision, src: u8): void {
+  d.carry = src;
   if (st.oversize) return; // not parsed, so not rewritten: passed on untouched
   d.baggage = st.baggageHasKey || d.baggage == BAG_REPLACE ? BAG_REPLACE : BAG_ADD;
   st.baggageValid = true;

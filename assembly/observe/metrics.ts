@@ -22,11 +22,12 @@ export const M_HOST_ERROR = 14;
 export const M_FROM_CLIENT = 15;
 export const M_TRACE_EVICTED = 16;
 export const M_CARRIER_CONFLICT = 17; // carriers named different valid lanes (the first configured one won)
-export const METRICS_PER_DIR = 18;
+export const M_BAGGAGE_TRIMMED = 18; // baggage_limits left members out
+export const METRICS_PER_DIR = 19;
 const METRIC_NAMES: string[] = ["lane_from_baggage", "lane_from_header", "lane_from_default", "no_lane",
   "invalid_lane", "baggage_added", "baggage_replaced", "baggage_oversize", "client_lane_removed",
   "lane_from_trace", "lane_from_local", "lane_from_assign", "trace_recorded", "client_baggage_dropped",
-  "host_error", "lane_from_client", "trace_evicted", "carrier_conflict"];
+  "host_error", "lane_from_client", "trace_evicted", "carrier_conflict", "baggage_trimmed"];
 // Envoy's metric ids carry the type in their low two bits, and 3 is no type: never an id Envoy gives.
 const NO_METRIC: u32 = 0xffffffff;
 const metricIds = new StaticArray<u32>(3 * METRICS_PER_DIR);

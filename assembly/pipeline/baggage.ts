@@ -9,7 +9,8 @@ import { BAG_REPLACE } from "../lane/decide";
 import { TRACE_KEY } from "../observe/hop";
 import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
-import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED } from "../observe/metrics";
+import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED, M_BAGGAGE_TRIMMED } from "../observe/metrics";
+import { LIMIT_BYTES, Trimmed, trimBaggage } from "../carriers/baggage-limits";
 import { state, decision } from "./request";
 
 // An untrusted gateway's baggage: as the client sent it; to be rewritten without the client's members (the
@@ -39,15 +40,15 @@ export const scan = new LaneScan();
  * be joined, which the cap makes impossible.
  */
 // @ts-ignore: decorator
-@inline export function takeBaggage(buf: usize, n: u32, headers: i32, bag: usize, bagLen: i32, untrusted: bool): bool {
+@inline export function takeBaggage(buf: usize, n: u32, headers: i32, bag: usize, bagLen: i32, untrusted: bool, limits: bool): bool {
   Bag.ptr = bag;
   Bag.len = bagLen;
   Bag.fate = AS_SENT;
-  if (headers > 1 && (bagLen <= MAX_BAGGAGE || untrusted)) {
+  if (headers > 1 && (bagLen <= MAX_BAGGAGE || untrusted || limits)) {
     const joined = joinHeader(buf, n, BAGGAGE, BAGGAGE_LEN, bagLen, false);
     if (joined != 0) Bag.ptr = joined;
     else if (untrusted) Bag.fate = DROPPED;
-    else return false; // cannot happen below the cap: trusted baggage this size is at most MAX_BAGGAGE
+    else return false; // no memory: the request is left alone (below the cap, or without limits, it cannot happen)
   }
   return true;
 }
@@ -76,12 +77,15 @@ export const scan = new LaneScan();
   return laneStripped;
 }
 
-/** The lane member, into `scan` and `state`; baggage above the cap is not parsed (oversize). */
+/**
+ * The lane member, into `scan` and `state`; baggage above the cap is not parsed (oversize), unless
+ * baggage_limits will cut it down to size: then its lane is the one the whole baggage holds.
+ */
 // @ts-ignore: decorator
 @inline export function readBaggageLane(config: Config): void {
   if ((config.carrierMask & CARRIER_BAGGAGE) == 0) {
     scan.reset(); // not a configured carrier: not read (an untrusted gateway has still stripped it)
-  } else if (Bag.len > MAX_BAGGAGE) {
+  } else if (Bag.len > MAX_BAGGAGE && !config.baggageLimits) {
     state.oversize = true;
     scan.reset();
   } else {
@@ -100,7 +104,9 @@ export const scan = new LaneScan();
   let clean = Bag.fate == AS_SENT; // no client lane member is left in the request's baggage
   let finalPtr = Bag.ptr;
   let finalLen = Bag.len;
-  if (write) {
+  if (config.baggageLimits) {
+    if (Bag.fate != DROPPED) clean = writeLimited(config, dir, lp, ll, write, clean);
+  } else if (write) {
     const keyLen = config.baggageKeyBytes.byteLength;
     const dst = scratch(rewriteBound(Bag.len, keyLen));
     if (dst != 0) {
@@ -120,12 +126,43 @@ export const scan = new LaneScan();
       Bag.fate = DROPPED;
     }
   }
+  if (config.baggageLimits && clean) { finalPtr = Bag.finalPtr; finalLen = Bag.finalLen; }
   if (Bag.fate == DROPPED) {
     count(dir, M_BAGGAGE_DROPPED);
     finalLen = 0;
   }
   Bag.finalPtr = finalPtr;
   Bag.finalLen = finalLen;
+}
+
+/**
+ * baggage_limits: the baggage as writeBaggageLane would leave it, cut to the W3C limits with its malformed
+ * members dropped (carriers/baggage-limits.ts): the lane first (the one written, else the one it holds).
+ * Rewritten only where something is left out or the lane is written. True when the request's baggage is
+ * clean (Bag.finalPtr/finalLen what it holds); false leaves writeBaggageLane's fallback to decide, and an
+ * untrusted gateway that could not cut it removes it, as unchecked.
+ */
+function writeLimited(config: Config, dir: i32, lp: usize, ll: i32, write: bool, clean: bool): bool {
+  const key = changetype<usize>(config.baggageKeyBytes);
+  const keyLen = config.baggageKeyBytes.byteLength;
+  const lane = write ? lp : scan.lane;
+  const laneLen = write ? ll : scan.found ? scan.laneLen : 0;
+  Bag.finalPtr = Bag.ptr;
+  Bag.finalLen = Bag.len;
+  const dst = scratch(LIMIT_BYTES);
+  const out = dst != 0 ? trimBaggage(Bag.ptr, Bag.len, key, keyLen, lane, laneLen, dst) : 0;
+  const trimmed = dst == 0 || Trimmed.malformed + Trimmed.overLimit > 0;
+  if (!write && !trimmed) return clean;
+  const ok = dst != 0 && (out > 0 ? replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out) : removeHeader(BAGGAGE, BAGGAGE_LEN));
+  if (!ok) {
+    if (trimmed && !config.trustClientLane) { Bag.fate = DROPPED; Bag.ptr = 0; Bag.len = 0; }
+    return false;
+  }
+  if (trimmed) count(dir, M_BAGGAGE_TRIMMED);
+  if (write) count(dir, decision.baggage == BAG_REPLACE || scan.keyMembers > 0 ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+  Bag.finalPtr = dst;
+  Bag.finalLen = out;
+  return true;
 }
 
 // stripKey's result: the baggage without the key's members, in the module's own arena.

@@ -10,7 +10,7 @@
 // they share lives in globals (request.ts, baggage.ts), which no stage allocates.
 import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, CARRIER_BAGGAGE } from "../config/config";
 import { bytesEqual } from "../lane/lane";
-import { decide, BAG_KEEP, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
+import { decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
 import { recordTrace } from "../lane/correlation";
 import { observeRequest } from "../observe/observe";
 import {
@@ -120,13 +120,14 @@ function resolveDirection(root: Root, config: Config): i32 {
   } else if (decision.removeHeader || stripHeader) {
     removeHeader(rh, rhLen);
   }
-  const fromHeader = state.baggageSrc == SRC_HEADER;
+  // The carriers' lane: decision.carry's, which is baggage's, or, where baggage is oversize, what it would be.
+  const fromHeader = decision.carry == SRC_HEADER;
   let lp = fromHeader ? Req.hdr : fbPtr;
   let ll = fromHeader ? Req.hdrLen : fbLen;
-  let write = decision.baggage != BAG_KEEP;
+  let write = decision.carry != SRC_NONE;
   // Carriers that disagree are made to agree on the lane that won, so no app reads the loser.
   if (!write && Won.conflict) { write = true; lp = Won.ptr; ll = Won.len; }
-  const toBaggage = write && (config.carrierMask & CARRIER_BAGGAGE) != 0 && !(scan.keyMembers == 1 && scan.laneIs(lp, ll));
+  const toBaggage = write && !state.oversize && (config.carrierMask & CARRIER_BAGGAGE) != 0 && !(scan.keyMembers == 1 && scan.laneIs(lp, ll));
   writeBaggageLane(config, dir, lp, ll, toBaggage);
   if (config.carrierMask == CARRIER_BAGGAGE) return;
   if (write) writeOtherCarriers(config, Req.buf, Req.n, lp, ll);

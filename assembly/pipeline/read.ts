@@ -90,5 +90,5 @@ function failClosed(dir: i32, config: Config): void {
   Req.invalid = invalid;
   Req.hdr = hdr;
   Req.hdrLen = hdrLen;
-  return takeBaggage(buf, n, bags, bag, bagLen, untrusted);
+  return takeBaggage(buf, n, bags, bag, bagLen, untrusted, config.baggageLimits);
 }

@@ -11,7 +11,7 @@ import type { Output } from "../render/common.ts";
 
 export { filterConfig, type FilterRole } from "./filter-config.ts";
 export { ROOT_ID, type Output, type Resource } from "../render/common.ts";
-export { OTEL_LANGUAGES, otelAnnotations, laneMetricsNotes } from "../render/notes.ts";
+export { OTEL_LANGUAGES, otelAnnotations, laneMetricsNotes, traceContextNotes } from "../render/notes.ts";
 
 /** Every resource for the spec, with the file each goes to: asm/ first, then istio/, then ambient/. */
 export function generate(spec: LanesSpec): Output[] {

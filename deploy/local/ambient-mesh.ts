@@ -14,7 +14,7 @@ import { waypointOf } from "../render/ambient.ts";
 import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
 import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./router-http.ts";
-import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
+import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, startsTrace, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
 import { prng } from "./client.ts";
 import { ambientRefusal } from "./ambient-options.ts";
 import { loadFilter, wasmPluginFor } from "./ambient-topology.ts";
@@ -169,7 +169,7 @@ async function startApps(m: Ambient, ztunnel: number) {
 
 /** The ingress Gateway: its filter, then its HTTPRoute's weighted pick, then the Service. Returns its port. */
 async function startIngress(m: Ambient): Promise<number> {
-  const { spec, mode, drop } = m;
+  const { spec, mode } = m;
   const g = spec.gateway!;
   const plugin = m.withFilter ? await loadFilter(m.wasm, g.name, wasmPluginFor(m.resources, g.namespace, g.name)) : null;
   const rand = prng(m.seed);
@@ -178,7 +178,7 @@ async function startIngress(m: Ambient): Promise<number> {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+    if (startsTrace(m.opts) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
     const f = filterStream(plugin, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");

@@ -55,6 +55,8 @@ export interface DemoOptions {
   manifests?: string;
   /** Sidecars (the default) or Istio's ambient mode: waypoints routing by the generated HTTPRoutes. */
   mesh?: MeshKind;
+  /** The gateway starts a W3C trace, as one with an OpenTelemetry tracer does (always in correlation mode). */
+  gatewayTrace?: boolean;
 }
 
 export const APP_KINDS = ["mock", "otel"] as const;
@@ -63,7 +65,8 @@ export type AppKind = (typeof APP_KINDS)[number];
 /** What the run should show: with otel apps, what their propagators forward decides (otel/expectations.ts). */
 export function expectedOutcome(opts: DemoOptions, mode: Mode): Outcome {
   if (!opts.withFilter) return "lost";
-  return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation: mode === "correlation" });
+  const correlation = mode === "correlation";
+  return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation, traceStarted: correlation || opts.gatewayTrace === true });
 }
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
@@ -72,7 +75,7 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
   const propagators = opts.apps === "otel" ? opts.propagators ?? DEFAULT_PROPAGATORS : undefined;
-  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, apps, propagators, routes: opts.routes, manifests: opts.manifests };
+  const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, gatewayTrace: opts.gatewayTrace, apps, propagators, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
   const grpcOpts = { withFilter: opts.withFilter, weights: opts.weights, manifests: opts.manifests };
   const mesh = opts.mesh === "ambient" ? await (mode === "grpc" ? startAmbientGrpcMesh(base, grpcOpts) : startAmbientMesh(base, meshOpts)) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
@@ -120,7 +123,7 @@ const demoCommand = () => ({
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
     `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--manifests DIR] [--no-filter] [--requests N] ...`,
-    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
+    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
 build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weight; every chain checked.
@@ -137,6 +140,8 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --trace            every request asks for its hop trace (x-lane-tag-debug: 1); prints it under its chain line
   --status           per-lane counters on; after the run, the table of npm run lanes -- status for every proxy
   --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on
+  --gateway-trace    the gateway starts a W3C trace (traceparent) on each request without one, as a gateway with an
+                     OpenTelemetry tracer does (always in --mode correlation and with --drop, which need the trace id)
   --apps otel        apps with no propagation code, each a process instrumented by the OpenTelemetry Node.js SDK as
                      the Operator injects it (--require preload, OTEL_* env); mock (the default): apps forward by hand
   --routes R         the generated routes every hop is routed by: istio (istio/: VirtualServices naming each lane's
@@ -153,7 +158,7 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
     trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
     apps: { type: "string" }, propagators: { type: "string" }, routes: { type: "string" }, manifests: { type: "string" },
-    mesh: { type: "string" },
+    mesh: { type: "string" }, "gateway-trace": { type: "boolean", default: false },
   },
 } as const);
 
@@ -166,7 +171,9 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
     trace: v.trace, status: v.status, drop: v.drop, apps: oneOf("apps", v.apps, APP_KINDS),
     routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests, mesh: oneOf("mesh", v.mesh, MESHES),
+    gatewayTrace: v["gateway-trace"],
   };
+  if (o.gatewayTrace && ["grpc", "websocket"].includes(o.mode ?? "")) throw new UsageError(`--gateway-trace applies to the HTTP chain, not --mode ${o.mode}`);
   checkAmbientOptions(o);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
@@ -249,7 +256,7 @@ async function main() {
   }
   const outcome = expectedOutcome(opts, mode);
   if (otel && opts.withFilter && outcome === "lost") {
-    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or traceparent for correlation" : ""})${mode === "correlation" ? "" : "; --mode correlation has the gateway start a trace (tracecontext, b3, b3multi, xray)"}`);
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: ${lostText(otel.split(","), mode, opts.gatewayTrace === true)}`);
   }
   if (otel && outcome === "drifts") {
     return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: a later propagator's 64-bit trace id replaces the trace the gateway started, so correlation no longer finds the lane`);
@@ -257,6 +264,15 @@ async function main() {
   console.log(opts.withFilter
     ? `\nevery ${evicted.length ? "other " : ""}chain stayed in its lane (${fallbackText(ran)})`
     : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${otel ? `forward only what OTEL_PROPAGATORS=${otel} injects` : mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
+}
+
+/** Why the otel apps lost the lane, and what would keep it. */
+function lostText(propagators: string[], mode: Mode, gatewayTrace: boolean): string {
+  const started = gatewayTrace || mode === "correlation";
+  const why = `the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or traceparent for correlation" : ""})`;
+  if (propagators.includes("tracecontext") && !started) return `${why}; the first app got no traceparent to keep the tracestate entry in: --gateway-trace has the gateway start the trace, as one with an OpenTelemetry tracer does`;
+  if (propagators.includes("ottrace")) return `${why}; ot-baggage-* needs an ot trace context (ot-tracer-*) on the request the first app receives, and the clients here send none: list baggage or tracecontext too`;
+  return mode === "correlation" ? why : `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext, b3, b3multi, xray)`;
 }
 
 const MODE_TEXT: Record<Mode, string> = {

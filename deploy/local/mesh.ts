@@ -187,6 +187,9 @@ export interface MeshOptions {
   admin?: boolean;
   /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
   traceSeed?: number;
+  /** The gateway starts a W3C trace (traceparent) on a request without one, as a gateway with an
+   *  OpenTelemetry tracer does; always in correlation mode and with --drop, which need a trace id. */
+  gatewayTrace?: boolean;
   /** The generated routes the proxies route by: istio/ (default) or asm/ (ASM's fallback). */
   routes?: RouteSet;
   /** A folder as `npm run manifests` writes it, routed by instead of the spec's manifests generated now. */
@@ -217,6 +220,11 @@ function adminServer(host: Host, workload: string, labels: Record<string, string
       res.end("not found");
     }
   });
+}
+
+/** Whether the gateway starts a trace: asked to, or correlation (its mode, or --drop) needs the trace id. */
+export function startsTrace(opts: MeshOptions): boolean {
+  return opts.gatewayTrace === true || opts.mode === "correlation" || opts.drop !== undefined;
 }
 
 /** A source of new W3C traceparent values: from a seeded PRNG when `seed` is given, else random. */
@@ -314,7 +322,7 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if ((mode === "correlation" || drop) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+    if (startsTrace(opts) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
     const f = filterStream(gw?.gateway ?? null, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }

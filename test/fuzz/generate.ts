@@ -216,6 +216,7 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
   if (r.chance(0.3)) cfg.lane_metrics = r.chance(0.8);
   if (r.chance(0.3)) cfg.filter_state = r.chance(0.8);
   if (r.chance(0.2) && cfg.trust_client_lane !== false) cfg.hop_trace = r.chance(0.8);
+  if (r.chance(0.1)) cfg.baggage_limits = r.chance(0.8);
   if (r.chance(0.05)) return { text: r.pick(["", " ", "{}"]), cfg: {}, valid: true };
   // Keys OpenTelemetry rewrites are refused; so is lane_from where clients are not trusted and it is not.
   const valid = !/[#$%&+^`|]/.test(cfg.baggage_key ?? cfg.routing_header ?? "") &&

@@ -11,7 +11,7 @@ export interface Cfg {
   local_lane?: { label: string; label_to_lane?: Record<string, string> };
   assign?: { weights: Record<string, number>; sticky_header?: string };
   lane_from?: { header?: string; cookie?: string; query?: string; values?: Record<string, string>; trusted?: boolean };
-  lane_metrics?: boolean; filter_state?: boolean; hop_trace?: boolean;
+  lane_metrics?: boolean; filter_state?: boolean; hop_trace?: boolean; baggage_limits?: boolean;
 }
 
 const SOURCE_NAMES = ["baggage", "header", "default", "trace", "local", "assign", "client"];
@@ -204,6 +204,33 @@ export function looseKey(member: string, key: string): boolean {
   return [written, decoded].some((k) => asciiLower(k.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g, "")) === asciiLower(key));
 }
 
+// A member per W3C Baggage's grammar (trimmed): token key, "=", baggage-octets, properties ("%" any octet).
+const PROPERTY_OCTETS = "[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]*";
+const WELL_FORMED = new RegExp(`^[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+[ \\t]*=[ \\t]*${PROPERTY_OCTETS}(?:[ \\t]*;[ \\t]*[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+(?:[ \\t]*=[ \\t]*${PROPERTY_OCTETS})?)*$`);
+export const wellFormed = (m: string) => WELL_FORMED.test(m);
+
+/**
+ * baggage_limits: the baggage leaves (in one header, if rewritten) within 64 members and 8192 bytes, every member well
+ * formed, its other members a prefix of the well-formed ones sent (after a client's lane is stripped), all
+ * of them when they fit beside a lane member.
+ */
+function judgeLimited(inJoined: string, bagOut: string[], key: string, trusted: boolean, rewritten: boolean): string | null {
+  if (bagOut.length > 1 && rewritten) return `${bagOut.length} baggage headers after a rewrite`;
+  const out = bagOut.join(",");
+  const ms = out.split(",").map(trimOws).filter((m) => m !== "");
+  if (byteLength(out) > 8192 || ms.length > 64) return `baggage past the limits: ${ms.length} members, ${byteLength(out)} bytes`;
+  const bad = ms.find((m) => !wellFormed(m));
+  if (bad !== undefined) return `a malformed member left with baggage_limits: ${JSON.stringify(bad)}`;
+  const others = ms.filter((m) => memberValue(m, key) === null);
+  const sent = keptMembers(inJoined, key, !trusted).filter(wellFormed);
+  if (others.some((m, i) => m !== sent[i])) return `baggage_limits kept members that are not the first sent: ${JSON.stringify(others.slice(0, 3))}`;
+  // Room for every well-formed member (lane-key ones too, kept when no lane is written) beside a lane member.
+  const all = inJoined.split(",").map(trimOws).filter((m) => m !== "" && wellFormed(m) && (trusted || !looseKey(m, key)));
+  const fits = all.length <= 63 && byteLength(all.join(",")) + key.length + 66 <= 8192;
+  if (fits && others.length !== sent.length) return `baggage_limits dropped members that fit: ${sent.length} sent, ${others.length} kept`;
+  return null;
+}
+
 // ---- oracles ---------------------------------------------------------------------------------------------
 
 export const DIRECTIONS = [undefined, 0, 1, 2, 3, 99];
@@ -296,7 +323,11 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   const dir = effectiveDirection(cfg, listener);
   const trusted = cfg.trust_client_lane !== false; // in every direction
   const rewritten = bagIn.length !== bagOut.length || bagIn.some((v, i) => v !== bagOut[i]);
-  if (rewritten) {
+  if (cfg.baggage_limits) {
+    const wrong = judgeLimited(inJoined, bagOut, key, trusted, rewritten);
+    if (wrong !== null) return wrong;
+  }
+  if (rewritten && !cfg.baggage_limits) {
     if (bagOut.length > 1) return `${bagOut.length} baggage headers after a rewrite`;
     const a = keptMembers(inJoined, key, !trusted), b = keptMembers(bagOut.join(","), key, !trusted);
     if (a.join("\n") !== b.join("\n")) return `other baggage members changed: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
@@ -316,7 +347,8 @@ export function judge(cfg: Cfg, input: Header[], output: Header[], listener: num
   // Lane decisions against the reference model.
   // What the filter parses: the baggage as sent, or, where it removed a client's lane, what is left.
   const stripped = !trusted && inJoined.split(",").some((m) => looseKey(m, key));
-  const oversize = byteLength(stripped ? keptMembers(inJoined, key, true).join(",") : inJoined) > 8192;
+  // (With baggage_limits the whole baggage is read, whatever its size, then cut down.)
+  const oversize = !cfg.baggage_limits && byteLength(stripped ? keptMembers(inJoined, key, true).join(",") : inJoined) > 8192;
   const bagLane = trusted && !oversize ? referenceLane(inJoined, cfg) : null;
   const hdrIn = trusted ? input.filter(([k]) => k === rh).map(([, v]) => v).find((v) => validLane(v, cfg)) ?? null : null;
   const outLane = referenceLane(bagOut.join(","), cfg);
