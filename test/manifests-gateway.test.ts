@@ -91,3 +91,29 @@ describe("fail strategy: sidecars open, the gateway (which does not trust the cl
     assert.equal(r.outcome, "passed-failed");
   });
 });
+
+describe("gateway.baggageLimits: the gateway's filter cuts baggage to W3C's limits", () => {
+  const text = readFileSync(EXAMPLE, "utf8");
+  const withLimits = (v: string) => parseSpec(text.replace(/^gateway:\n/m, `gateway:\n  baggageLimits: ${v}\n`), "lanes.yaml");
+
+  it("true: every generated gateway filter (ASM, Istio, ambient) sets baggage_limits, no sidecar or waypoint does; the built module takes it", async () => {
+    const out = generate(withLimits("true"));
+    const configs = out.flatMap((o) => {
+      const r = o.resource;
+      const c = r.kind === "WasmPlugin" ? r.spec.pluginConfig : r.kind === "ASMFilterDeployment" ? JSON.parse(r.spec.filter.parameters) : undefined;
+      return c ? [{ path: o.path, c }] : [];
+    });
+    const gateways = configs.filter(({ c }) => c.trust_client_lane === false);
+    assert.ok(gateways.length >= 3, gateways.map((g) => g.path).join(", "));
+    for (const { path, c } of configs) assert.equal(c.baggage_limits === true, c.trust_client_lane === false, path);
+    const host = await Host.load(wasmBytes());
+    for (const { path, c } of gateways) assert.equal(host.configure({ configuration: JSON.stringify(c) }).failed, false, path);
+    // Off unless asked.
+    assert.ok(generate(loadSpec(EXAMPLE)).every((o) => !JSON.stringify(o.resource).includes("baggage_limits")));
+  });
+
+  it("anything but true or false is refused, naming the field", () => {
+    assert.throws(() => withLimits("yes please"), (e: unknown) => e instanceof SpecError
+      && /lanes\.yaml: gateway\.baggageLimits: must be true or false, got string "yes please"/.test(e.message));
+  });
+});

@@ -38,6 +38,7 @@ describe("the spec's limits are the filter's", () => {
       assert.ok(parsed.some((c) => (c.carriers ?? ["baggage"]).includes(carrier)), `no config with the ${carrier} carrier`);
     }
     assert.ok(parsed.some((c) => c.carriers?.includes("tracestate") && c.baggage_key === c.routing_header), "no tracestate key from the routing header");
+    assert.ok(parsed.some((c) => c.baggage_limits === true), "no gateway config with baggage_limits");
     assert.deepEqual(await refusals([...configs]), [], `seed ${seed}`);
   });
 });

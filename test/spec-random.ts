@@ -122,6 +122,7 @@ export function randomSpec(rng: Rng, i: number): Record<string, unknown> {
 
 function randomGateway(rng: Rng, lanes: string[], entry: string, routingHeader: string): Record<string, unknown> {
   const g: Record<string, unknown> = { name: "gw", labels: { istio: "ingressgateway" }, entry: { service: entry } };
+  if (rng() < 0.3) g.baggageLimits = rng() < 0.8;
   const useFrom = rng() < 0.5;
   if (!useFrom || rng() < 0.5) {
     // Weights that add up to 100, over some of the lanes (zeros included).

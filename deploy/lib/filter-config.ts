@@ -62,9 +62,11 @@ function gatewayParts(spec: LanesSpec): Record<string, unknown> {
   if (lf) {
     out.lane_from = { ...(lf.header ? { header: lf.header } : {}), ...(lf.cookie ? { cookie: lf.cookie } : {}), ...(lf.query ? { query: lf.query } : {}), ...(lf.values ? { values: lf.values } : {}), trusted: true };
   }
+  const g = spec.gateway;
+  // Baggage cut to W3C's limits before any app parses it, for apps on SDKs that parse every member.
+  if (g?.baggageLimits) out.baggage_limits = true;
   // The weighted choice in the filter instead of the route's split, where the filter decides the lane
   // before routing (sticky per user, or after lane_from).
-  const g = spec.gateway;
   if (g && gatewayDecidesLane(spec) && Object.keys(g.weights).length > 0) {
     out.assign = { weights: Object.fromEntries(spec.lanes.map((l) => [l.name, g.weights[l.name] ?? 0])), ...(g.stickyHeader ? { sticky_header: g.stickyHeader } : {}) };
   }

@@ -10,7 +10,7 @@ export function parseGateway(ctx: SpecContext, raw: unknown, lanes: Lane[], serv
   let gateway: GatewaySpec | undefined;
   if (!isObject(raw)) fail(["gateway"], `must be a mapping, got ${describe(raw)}`);
   else {
-    const g = ctx.fields(["gateway"], raw, ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom"]);
+    const g = ctx.fields(["gateway"], raw, ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom", "baggageLimits"]);
     const name = str(["gateway", "name"], g.name, true);
     check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name", K8S.label);
     const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
@@ -64,7 +64,9 @@ export function parseGateway(ctx: SpecContext, raw: unknown, lanes: Lane[], serv
       if (stickyHeader) headerName(["gateway", "stickyHeader"], stickyHeader);
       if (g.weights === undefined) fail(["gateway", "stickyHeader"], "needs gateway.weights: it assigns lanes by them");
     }
-    gateway = { name, namespace: gns, workloadNamespace, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}) };
+    const baggageLimits = g.baggageLimits ?? false;
+    if (typeof baggageLimits !== "boolean") fail(["gateway", "baggageLimits"], `must be true or false, got ${describe(baggageLimits)}`);
+    gateway = { name, namespace: gns, workloadNamespace, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}), ...(baggageLimits === true ? { baggageLimits: true } : {}) };
   }
   return gateway;
 }

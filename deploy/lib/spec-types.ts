@@ -30,6 +30,8 @@ export interface GatewaySpec {
   stickyHeader?: string;
   /** Where clients name their lane (the filter's lane_from, trusted at the gateway). */
   laneFrom?: LaneFromSpec;
+  /** The gateway's filter holds baggage to W3C's limits before any app parses it (the filter's baggage_limits). */
+  baggageLimits?: boolean;
 }
 
 export interface LaneFromSpec {
