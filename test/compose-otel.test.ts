@@ -5,9 +5,10 @@
 // mount, the app's port (any), and the sidecar's outbound listener (HTTP_PROXY) to the emulated sidecar's.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { HERE, OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
 import { LOCAL_OBSERVE, OUTBOUND_PORT, APP_PORT } from "../deploy/local/builders.ts";
@@ -18,7 +19,7 @@ import { workloads, upstreamOf, SERVICE_PORT } from "../deploy/local/topology.ts
 import { spawnApp, stopApp, liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { laneOutcome, checkOutcome, type Outcome } from "../deploy/local/otel/expectations.ts";
 import { parseNames } from "../deploy/local/otel/propagators.cjs";
-import { variants } from "../deploy/local/e2e-envoy.ts";
+import { variants, otelComposeProblems } from "../deploy/local/e2e-envoy.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -146,5 +147,21 @@ describe("the HTTP compose variant's apps: app.cjs under the OpenTelemetry SDK, 
       assert.deepEqual(checkOutcome(spec, results, "lost"), []);
       assert.deepEqual(chains(results, "s2"), ["mocka v2 → mockb v1 → mockc v1"]);
     });
+  });
+
+  it("e2e:envoy's http variant refuses, before Docker, a compose file whose apps cannot run as its checks expect", () => {
+    assert.deepEqual(otelComposeProblems(), []);
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-compose-"));
+    try {
+      // Elsewhere, ../../node_modules holds no SDK; and b3 alone carries no lane.
+      const copy = structuredClone(compose);
+      copy.services["mockb-v3-app"].environment.OTEL_PROPAGATORS = "b3";
+      writeFileSync(join(dir, "docker-compose.yml"), stringify(copy));
+      const problems = otelComposeProblems(join(dir, "docker-compose.yml"));
+      assert.equal(problems.filter((p) => /no @opentelemetry\/sdk-node in the node_modules it mounts \(\.\.\/\.\.\/node_modules:\/node_modules:ro\): run npm install/.test(p)).length, 9, problems.join("\n"));
+      assert.deepEqual(problems.filter((p) => /OTEL_PROPAGATORS/.test(p)), ["mockb-v3-app: OTEL_PROPAGATORS=b3 leaves the lanes lost even with lane-tag; the checks expect them kept"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
