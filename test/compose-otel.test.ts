@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { parse, stringify } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { HERE, OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
+import { HERE, OTEL_APP_DIR, OTEL_NODE_MODULES, localFiles } from "../deploy/local/generate.ts";
 import { LOCAL_OBSERVE, OUTBOUND_PORT, APP_PORT } from "../deploy/local/builders.ts";
 import { startMesh, type Mesh } from "../deploy/local/demo.ts";
 import type { AppRunner } from "../deploy/local/mesh.ts";
@@ -114,6 +114,19 @@ describe("the HTTP compose variant's apps: app.cjs under the OpenTelemetry SDK, 
       assert.equal(s.environment.HTTP_PROXY, up && `http://127.0.0.1:${OUTBOUND_PORT}`);
     }
     assert.equal(laneOutcome(composePropagators()), "kept", "the compose apps' propagators carry the lane without trace correlation");
+  });
+
+  it("another propagator set is the spec's otel.propagators: the apps' OTEL_PROPAGATORS and the filters' carriers follow it together", () => {
+    const files = localFiles({ ...spec, otel: { name: "lane-tag-test", propagators: ["tracecontext", "jaeger"] } });
+    const apps = Object.entries<any>(parse(files["docker-compose.yml"]).services).filter(([n]) => n.endsWith("-app"));
+    assert.deepEqual([...new Set(apps.map(([, s]) => s.environment.OTEL_PROPAGATORS))], ["tracecontext,jaeger"]);
+    const sidecar = parse(files["envoy/mockb-v1.yaml"]);
+    for (const l of sidecar.static_resources.listeners) {
+      const wasm = l.filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config;
+      assert.deepEqual(JSON.parse(wasm.configuration.value).carriers, ["jaeger"], l.name);
+    }
+    // The committed files: no otel section, so the Operator's default and the filter's default carrier (baggage).
+    assert.equal(spec.otel, undefined);
   });
 
   it("behind the Docker-less mesh with lane-tag: every lane holds end to end (s2 → mocka v2, mockb v1 fallback, mockc v2), and e2e:envoy's http check passes", T, async () => {
