@@ -3,7 +3,8 @@
 // the Docker-less demo's client and checks against it, then does the same with the filter removed
 // (envoy-nofilter); dumps the containers' logs on failure; always tears down. Without a reachable Docker
 // engine it says so and exits 0 (skipped).
-//   http       1000 requests (deploy/local/docker-compose.yml)
+//   http       1000 requests (deploy/local/docker-compose.yml: apps with no propagation code, instrumented by
+//              the OpenTelemetry SDK from the clone's node_modules, as the Operator injects it)
 //   websocket  the seed's socket.io clients, naming their lane by header, cookie and query (websocket/)
 //   grpc       1000 gRPC calls over h2c (grpc/)
 //   stacked    1000 requests through stacked lanes: feat-x -> release-2 -> s1 (stacked/)
@@ -11,7 +12,9 @@
 import { ensureBuilt } from "../lib/build.ts";
 import { parseCommand, readCommand, someOf, type Args } from "../lib/cli.ts";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
 import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../lib/spec.ts";
 import { gatewayWeights } from "./topology.ts";
@@ -20,17 +23,21 @@ import { httpCall, runRequests, summarize, formatSummary, check, checkTraces, wa
 import { DEBUG_HEADER } from "../lib/observe.ts";
 import { grpcCall } from "./grpc/client.ts";
 import { runClients, report, waitForWebSocket, WS_SPEC, LANE_SOURCES } from "./websocket/client.ts";
-import { HERE, SPEC } from "./generate.ts";
+import { HERE, SPEC, OTEL_NODE_MODULES } from "./generate.ts";
 import { WS_DIR, WS_GATEWAY_PORT } from "./websocket/generate.ts";
 import { GRPC_DIR, GRPC_GATEWAY_PORT } from "./grpc/generate.ts";
 import { STACKED_DIR, STACKED_SPEC, STACKED_GATEWAY_PORT } from "./stacked/spec.ts";
 import { AMBIENT_DIR, AMBIENT_GATEWAY_PORT } from "./ambient/generate.ts";
+import { laneOutcome } from "./otel/expectations.ts";
+import { parseNames } from "./otel/propagators.cjs";
 
 const REQUESTS = Number(process.env.E2E_REQUESTS ?? 1000);
 type Config = "envoy" | "envoy-nofilter";
 
 export interface Variant {
   compose: string;
+  /** What keeps the project from running as its checks expect, found before it is brought up. */
+  precheck?(): string[];
   /** Waits until the project brought up with `config` is ready, runs the client; the checks that failed. */
   check(config: Config): Promise<string[]>;
 }
@@ -92,10 +99,27 @@ function websocketVariant(compose: string, url: string, { readyMs = 120_000, pri
   };
 }
 
+/**
+ * The HTTP compose file's SDK-instrumented apps: they need the OpenTelemetry packages in the node_modules they
+ * mount, and propagators that carry the lane without trace correlation (the checks expect every lane kept).
+ */
+export function otelComposeProblems(file = join(HERE, "docker-compose.yml")): string[] {
+  const apps = Object.entries<any>(parse(readFileSync(file, "utf8")).services).filter(([n]) => n.endsWith("-app"));
+  const out: string[] = [];
+  for (const [name, s] of apps) {
+    if (!s.environment?.NODE_OPTIONS) continue; // not an instrumented app
+    const modules = (s.volumes as string[]).find((v) => v.split(":")[1] === OTEL_NODE_MODULES);
+    if (!modules || !existsSync(join(dirname(file), modules.split(":")[0], "@opentelemetry/sdk-node"))) out.push(`${name}: no @opentelemetry/sdk-node in the node_modules it mounts (${modules ?? "none"}): run npm install`);
+    const outcome = laneOutcome(parseNames(s.environment.OTEL_PROPAGATORS));
+    if (outcome !== "kept") out.push(`${name}: OTEL_PROPAGATORS=${s.environment.OTEL_PROPAGATORS} leaves the lanes ${outcome} even with lane-tag; the checks expect them kept`);
+  }
+  return out;
+}
+
 /** The variants, checking the gateways at `g` (the compose projects' by default; the tests pass the Docker-less meshes'). */
 export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): Record<string, Variant> {
   return {
-    http: chainVariant(join(HERE, "docker-compose.yml"), () => ({ call: httpCall(g.http), close: () => {} }), tuning, SPEC, true),
+    http: { ...chainVariant(join(HERE, "docker-compose.yml"), () => ({ call: httpCall(g.http), close: () => {} }), tuning, SPEC, true), precheck: () => otelComposeProblems() },
     websocket: websocketVariant(join(WS_DIR, "docker-compose.yml"), g.websocket, tuning),
     grpc: chainVariant(join(GRPC_DIR, "docker-compose.yml"), () => {
       // Reconnect quickly while the gateway comes up (grpc-js backs off up to 2 minutes by default).
@@ -119,6 +143,8 @@ async function runVariant(name: string, v: Variant): Promise<string[]> {
   const compose = (args: string[], env: Record<string, string> = {}) => docker(["compose", "-f", v.compose, ...args], env, true);
   const failures: string[] = [];
   let config: Config = "envoy";
+  const problems = v.precheck?.() ?? [];
+  if (problems.length) return problems.map((p) => `${name}: ${p}`);
   try {
     for (config of ["envoy", "envoy-nofilter"] as const) {
       console.log(`\n== ${name}, ${config}: docker compose up`);

@@ -2,14 +2,16 @@
 // proxy in envoy/ and envoy-nofilter/: the HTTP demo here (deploy/local, from deploy/lanes.example.yaml), the
 // WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml), the gRPC chain in grpc/ (from
 // deploy/lanes.example.yaml), stacked lanes in stacked/ (from deploy/lanes.stacked.yaml) and Istio ambient
-// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The files are
-// committed; tests regenerate them and check they are current and valid for Envoy and Compose.
+// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The HTTP demo's apps are
+// otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it; stacked/ runs the mock apps. The files
+// are committed; tests regenerate them and check they are current and valid for Envoy and Compose.
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
 import { readCommand } from "../lib/cli.ts";
 import { workloads, deployments, upstreamOf, SERVICE_PORT, type Workload } from "./topology.ts";
 import { sidecarConfig, gatewayConfig, envoyService, variantFiles, writeVariant, localPlan, NODE_IMAGE, APP_PORT, OUTBOUND_PORT, GATEWAY_PORT, type Proxies } from "./builders.ts";
+import { instrumentationEnv, DEFAULT_PROPAGATORS } from "./otel/env.ts";
 import { websocketFiles, WS_DIR } from "./websocket/generate.ts";
 import { WS_SPEC } from "./websocket/client.ts";
 import { grpcFiles, GRPC_DIR } from "./grpc/generate.ts";
@@ -20,29 +22,47 @@ export const HERE = dirname(fileURLToPath(import.meta.url));
 export const SPEC = join(HERE, "../lanes.example.yaml");
 const HTTP: Proxies = { port: SERVICE_PORT };
 
-/** Where a compose file of the mock apps goes: its project name, the gateway's host port, the path from its
- *  folder to deploy/local ("." here, ".." for stacked/), and the workloads it runs. */
-export interface ComposeLayout { name: string; hostPort: number; local: string; workloads: Workload[] }
+/** Where a compose file goes: its project name, the gateway's host port, the path from its folder to
+ *  deploy/local ("." here, ".." for stacked/), the workloads it runs, and their apps: the OpenTelemetry-
+ *  instrumented app.cjs (otel), or the mock service that copies baggage by hand (mock). */
+export interface ComposeLayout { name: string; hostPort: number; local: string; workloads: Workload[]; apps: "otel" | "mock" }
 
-export function composeFile(spec: LanesSpec, layout: ComposeLayout = { name: "lane-tag-demo", hostPort: GATEWAY_PORT, local: ".", workloads: workloads(spec) }): object {
+/** Where the compose apps find the instrumentation: otel/ at /app; the clone's node_modules (npm install's,
+ *  pure JavaScript) at /node_modules, where Node's resolution from /app/preload.cjs ends. */
+export const OTEL_APP_DIR = "/app";
+export const OTEL_NODE_MODULES = "/node_modules";
+
+/** A workload's app in its sidecar's network namespace, where the sidecar's outbound listener is 127.0.0.1:15001. */
+function composeApp(spec: LanesSpec, w: Workload, layout: ComposeLayout): object {
+  const up = upstreamOf(spec, w.service);
+  // The Docker-less mesh gives its apps the same two: the upstream by service name, sent through the sidecar.
+  const upstream = up ? { upstream_url: `http://${up}:${SERVICE_PORT}/`, HTTP_PROXY: `http://127.0.0.1:${OUTBOUND_PORT}` } : {};
+  const base = { image: NODE_IMAGE, network_mode: `service:${w.name}` };
+  if (layout.apps === "mock") {
+    return { ...base, volumes: [`${layout.local}/mock:/app:ro`], command: ["node", "/app/server.mjs"], environment: { app: w.service, version: w.version, ...upstream, PORT: String(APP_PORT) } };
+  }
+  // As the Operator injects a Node.js container: NODE_OPTIONS=--require of the preload, the OTEL_* it sets,
+  // with the propagators of the spec's Instrumentation (the filters' carriers follow the same list).
+  return {
+    ...base,
+    volumes: [`${layout.local}/otel:${OTEL_APP_DIR}:ro`, `${posix.join(layout.local, "../../node_modules")}:${OTEL_NODE_MODULES}:ro`],
+    command: ["node", `${OTEL_APP_DIR}/app.cjs`],
+    environment: {
+      ...instrumentationEnv({ service: w.service, version: w.version, propagators: spec.otel?.propagators ?? DEFAULT_PROPAGATORS, preload: `${OTEL_APP_DIR}/preload.cjs` }),
+      ...upstream,
+      PORT: String(APP_PORT),
+    },
+  };
+}
+
+const HTTP_LAYOUT = (spec: LanesSpec): ComposeLayout => ({ name: "lane-tag-demo", hostPort: GATEWAY_PORT, local: ".", workloads: workloads(spec), apps: "otel" });
+
+export function composeFile(spec: LanesSpec, layout: ComposeLayout = HTTP_LAYOUT(spec)): object {
   const envoy = (file: string) => envoyService(file, posix.join(layout.local, "../../build/lane-tag.wasm"));
   const services: Record<string, object> = { gateway: { ...envoy("gateway.yaml"), ports: [`127.0.0.1:${layout.hostPort}:${GATEWAY_PORT}`] } };
   for (const w of layout.workloads) {
     services[w.name] = envoy(`${w.name}.yaml`);
-    const up = upstreamOf(spec, w.service);
-    services[`${w.name}-app`] = {
-      image: NODE_IMAGE,
-      // The app shares its sidecar's network namespace: the sidecar's outbound listener is 127.0.0.1:15001.
-      network_mode: `service:${w.name}`,
-      volumes: [`${layout.local}/mock:/app:ro`],
-      command: ["node", "/app/server.mjs"],
-      environment: {
-        app: w.service,
-        version: w.version,
-        ...(up ? { upstream_url: `http://${up}:${SERVICE_PORT}/`, HTTP_PROXY: `http://127.0.0.1:${OUTBOUND_PORT}` } : {}),
-        PORT: String(APP_PORT),
-      },
-    };
+    services[`${w.name}-app`] = composeApp(spec, w, layout);
   }
   return { name: layout.name, services };
 }
@@ -57,13 +77,13 @@ export function localFiles(spec: LanesSpec): Record<string, string> {
 }
 
 /**
- * Every file of the stacked variant (stacked/, from deploy/lanes.stacked.yaml): the HTTP variant's proxies and
- * mock apps for the versions the lanes list (feat-x's aggregates list feat-x's, release-2's and s1's clusters).
+ * Every file of the stacked variant (stacked/, from deploy/lanes.stacked.yaml): the HTTP variant's proxies, with
+ * the mock apps, for the versions the lanes list (feat-x's aggregates list feat-x's, release-2's and s1's clusters).
  */
 export function stackedFiles(spec: LanesSpec): Record<string, string> {
   const ws = deployments(spec);
   const plan = localPlan(spec);
-  return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws }), [
+  return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws, apps: "mock" }), [
     ["gateway.yaml", gatewayConfig(plan, HTTP)],
     ...ws.map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, HTTP)]),
   ]);

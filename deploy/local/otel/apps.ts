@@ -6,25 +6,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { AppSpec, AppRunner } from "../mesh.ts";
 import { propagatorFor } from "./propagators.cjs";
+import { DEFAULT_PROPAGATORS, instrumentationEnv } from "./env.ts";
 
 const APP = fileURLToPath(new URL("./app.cjs", import.meta.url));
 const PRELOAD = fileURLToPath(new URL("./preload.cjs", import.meta.url));
-/** The Operator's default Instrumentation propagators. */
-export const DEFAULT_PROPAGATORS = ["tracecontext", "baggage"];
+export { DEFAULT_PROPAGATORS };
 
 /** The environment the Operator's Node.js injection gives a container, for one workload. */
 export function operatorEnv(app: AppSpec, propagators: string[]): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "",
-    NODE_OPTIONS: `--require ${JSON.stringify(PRELOAD)}`,
-    OTEL_SERVICE_NAME: app.service,
-    OTEL_PROPAGATORS: propagators.join(","),
-    OTEL_TRACES_SAMPLER: "parentbased_always_on",
-    // Nothing listens there: no exporter runs (OTEL_TRACES_EXPORTER=none, metrics and logs off).
-    OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
-    OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "none",
-    OTEL_RESOURCE_ATTRIBUTES: `service.version=${app.version}`,
-    app: app.service, version: app.version, PORT: "0", EXIT_WITH_STDIN: "1",
+    ...instrumentationEnv({ service: app.service, version: app.version, propagators, preload: PRELOAD }),
+    PORT: "0", EXIT_WITH_STDIN: "1",
     ...(app.upstreamUrl ? { upstream_url: app.upstreamUrl } : {}), HTTP_PROXY: app.proxy,
   };
 }
@@ -35,9 +28,12 @@ export const liveApps = () => live.size;
 // A parent that exits (tests, Ctrl-C, an error) takes its apps with it; they also exit when stdin closes.
 process.on("exit", () => { for (const c of live) c.kill("SIGKILL"); });
 
-/** Starts one app; resolves with its port once it listens, rejects (the child killed) when it exits or stays silent. */
-function startApp(app: AppSpec, propagators: string[], timeoutMs: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [APP], { env: operatorEnv(app, propagators), stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * Starts `node args` with exactly `env` (an app that prints "listening <port>"); resolves with its port once it
+ * listens, rejects (the child killed) when it exits or stays silent. `name` names it in errors.
+ */
+export function spawnApp(name: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "pipe"] });
   live.add(child);
   child.on("exit", () => live.delete(child));
   let out = "";
@@ -49,7 +45,7 @@ function startApp(app: AppSpec, propagators: string[], timeoutMs: number): Promi
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const error = () => new Error(`the otel app ${app.workload} ${why}${err.trim() ? `: ${err.trim().slice(0, 600)}` : ""}`);
+      const error = () => new Error(`${name} ${why}${err.trim() ? `: ${err.trim().slice(0, 600)}` : ""}`);
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return fail(error());
       child.once("exit", () => fail(error()));
       child.kill("SIGKILL");
@@ -66,7 +62,11 @@ function startApp(app: AppSpec, propagators: string[], timeoutMs: number): Promi
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+const startApp = (app: AppSpec, propagators: string[], timeoutMs: number) =>
+  spawnApp(`the otel app ${app.workload}`, [APP], operatorEnv(app, propagators), timeoutMs);
+
+/** Stops an app: SIGTERM (the preload shuts the SDK down), SIGKILL after 2 s. */
+export async function stopApp(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((ok) => child.once("exit", ok));
   child.kill("SIGTERM");
@@ -87,10 +87,10 @@ export function otelApps(propagators: string[] = DEFAULT_PROPAGATORS, timeoutMs 
     const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.child] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) {
-      await Promise.all(children.map(stop));
+      await Promise.all(children.map(stopApp));
       throw failed.reason;
     }
     const ports = new Map(apps.map((a, i) => [a.workload, (started[i] as PromiseFulfilledResult<{ port: number }>).value.port]));
-    return { ports, close: async () => { await Promise.all(children.map(stop)); } };
+    return { ports, close: async () => { await Promise.all(children.map(stopApp)); } };
   };
 }
