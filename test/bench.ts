@@ -2,7 +2,8 @@
 // host emulator in the same run: the reference filter (test/bench/reference.wat, the least a correct lane
 // filter does, assembled here, so every clone has it) and, where ../shared is beside the clone, the C floor
 // (../shared/bench/floor.wasm, the same job), so numbers stay comparable with runs that had only the floor.
-// Then cost vs baggage size, the SDK's dispatch, memory after many requests, and configure time per KiB.
+// Then cost vs baggage size, cost per carrier set, the SDK's dispatch, memory after many requests, and
+// configure time per KiB.
 import { existsSync, statSync } from "node:fs";
 import { ensureBuilt } from "../deploy/lib/build.ts";
 import { readCommand, integer, UsageError } from "../deploy/lib/cli.ts";
@@ -14,6 +15,8 @@ import { referenceWasm } from "./bench/reference.ts";
 import { CONFIGS, CORE, observed, scenarios, type ConfigName, type Scenario } from "./bench/scenarios.ts";
 import { SIZES, common, sizedBaggage } from "./bench/inputs.ts";
 import { CONFIGURE_KIB, configureTable, configureTimes } from "./bench/configure-time.ts";
+import { median, run, spread, x, ns, type Yardsticks } from "./bench/timing.ts";
+import { carrierCosts, unconfiguredCost } from "./bench/carriers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const WASM = `${root}build/lane-tag.wasm`;
@@ -32,7 +35,7 @@ const { REQUESTS, REPS, MEMORY_REQUESTS, CONFIGURE } = readCommand({
   usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M] [--configure-kib LIST]",
   description: `Per-request cost of build/lane-tag.wasm (built first when stale) as a ratio to the reference filter
 (test/bench/reference.wat), and to ../shared/bench/floor.wasm too where it is beside the clone, all in the same
-host emulator in the same run; cost vs baggage size, module size, memory after many requests; configure time
+host emulator in the same run; cost vs baggage size and per carrier set, module size, memory after many requests; configure time
 as the configuration's strings grow (each case stopped after 20 s, the section after 60 s).
   --requests N          requests per scenario per repetition (200000 by default)
   --reps R              repetitions, the median reported (5 by default)
@@ -46,30 +49,7 @@ as the configuration's strings grow (each case stopped after 20 s, the section a
   CONFIGURE: kibList(values["configure-kib"]) ?? CONFIGURE_KIB,
 }));
 
-/** The yardsticks: the reference always, the floor when ../shared is beside the clone. */
-interface Yardsticks { ref: Plugin; floor?: Plugin }
 type Plugins = Record<ConfigName, Plugin>;
-
-/** ns per request of n requests of s through p; NaN for an absent yardstick. */
-function run(p: Plugin | undefined, s: Scenario, n: number): number {
-  if (!p) return NaN;
-  const { pool, respond } = s;
-  const t0 = process.hrtime.bigint();
-  if (respond) {
-    // The whole stream: request headers, response headers, end.
-    for (let i = 0; i < n; i++) {
-      const st = p.open(s.headers, { listenerDirection: s.direction });
-      st.respond(respond);
-      st.close();
-    }
-  } else if (pool) for (let i = 0; i < n; i++) p.request(pool[i & (pool.length - 1)], { listenerDirection: s.direction });
-  else for (let i = 0; i < n; i++) p.request(s.headers, { listenerDirection: s.direction });
-  return Number(process.hrtime.bigint() - t0) / n;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const ns = (v: number) => v.toFixed(0);
 
 /** Prints aligned columns; those about the floor only when it is there. */
 function printer(floor: boolean) {
@@ -91,7 +71,7 @@ function perRequest(y: Yardsticks, plugins: Plugins, print: (rows: string[][]) =
     for (let i = 0; i < REPS; i++) { r.push(run(y.ref, s, REQUESTS)); f.push(run(y.floor, s, REQUESTS)); l.push(run(filter, s, REQUESTS)); }
     typical.push(median(l));
     floorToRef.push(median(f) / median(r));
-    rows.push([s.name, ns(median(r)), ns(median(f)), `${ns(Math.min(...l))} / ${ns(median(l))} / ${ns(Math.max(...l))}`, x(median(l), median(r)), x(median(l), median(f))]);
+    rows.push([s.name, ns(median(r)), ns(median(f)), spread(l), x(median(l), median(r)), x(median(l), median(f))]);
   }
   print(rows);
   console.log(`\nworst case / typical (lane-tag against itself, core scenarios): ${x(Math.max(...typical.slice(0, CORE)), typical[0])}`);
@@ -187,6 +167,8 @@ async function main() {
   perRequest(y, plugins, print);
   observability(y, plugins, print);
   baggageSize(y, plugins, print);
+  carrierCosts(filterHost, y.ref, REPS, Math.max(1, Math.floor(REQUESTS / 4)), print);
+  unconfiguredCost(filterHost, y.ref, REPS, Math.max(1, Math.floor(REQUESTS / 4)), print);
   await sdkDispatch(y, plugins);
   memory(filterHost, plugins);
   await configureTime(print);
