@@ -15,7 +15,7 @@ import { referenceWasm } from "./bench/reference.ts";
 import { CONFIGS, CORE, observed, scenarios, type ConfigName, type Scenario } from "./bench/scenarios.ts";
 import { SIZES, common, sizedBaggage } from "./bench/inputs.ts";
 import { CONFIGURE_KIB, configureTable, configureTimes } from "./bench/configure-time.ts";
-import { median, run, spread, x, ns, type Yardsticks } from "./bench/timing.ts";
+import { median, run, spread, useCpuClock, x, ns, type Yardsticks } from "./bench/timing.ts";
 import { carrierCosts, unconfiguredCost } from "./bench/carriers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -30,9 +30,14 @@ function kibList(v: string | undefined): number[] | undefined {
   return xs;
 }
 
+function clockName(v: string | undefined): "wall" | "cpu" {
+  if (v === undefined || v === "wall" || v === "cpu") return v ?? "wall";
+  throw new UsageError(`--clock ${v}: wall or cpu`);
+}
+
 // Parsed at load, before main() builds anything, so --help and option errors answer at once.
-const { REQUESTS, REPS, MEMORY_REQUESTS, CONFIGURE } = readCommand({
-  usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M] [--configure-kib LIST]",
+const { REQUESTS, REPS, MEMORY_REQUESTS, CONFIGURE, CLOCK } = readCommand({
+  usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M] [--configure-kib LIST] [--clock wall|cpu]",
   description: `Per-request cost of build/lane-tag.wasm (built first when stale) as a ratio to the reference filter
 (test/bench/reference.wat), and to ../shared/bench/floor.wasm too where it is beside the clone, all in the same
 host emulator in the same run; cost vs baggage size and per carrier set, module size, memory after many requests; configure time
@@ -40,13 +45,16 @@ as the configuration's strings grow (each case stopped after 20 s, the section a
   --requests N          requests per scenario per repetition (200000 by default)
   --reps R              repetitions, the median reported (5 by default)
   --memory-requests M   requests for the memory check (1000000 by default)
-  --configure-kib LIST  string sizes in KiB for the configure-time table (${CONFIGURE_KIB.join(",")} by default; none: no table)`,
-  options: { requests: { type: "string" }, reps: { type: "string" }, "memory-requests": { type: "string" }, "configure-kib": { type: "string" } },
+  --configure-kib LIST  string sizes in KiB for the configure-time table (${CONFIGURE_KIB.join(",")} by default; none: no table)
+  --clock wall|cpu      what ns/req measures: wall-clock time (the default) or the process's CPU time, which
+                        leaves out time spent waiting for a core on a busy machine`,
+  options: { requests: { type: "string" }, reps: { type: "string" }, "memory-requests": { type: "string" }, "configure-kib": { type: "string" }, clock: { type: "string" } },
 }, process.argv.slice(2), ({ values }) => ({
   REQUESTS: integer("requests", values.requests, 1) ?? 200_000,
   REPS: integer("reps", values.reps, 1) ?? 5,
   MEMORY_REQUESTS: integer("memory-requests", values["memory-requests"], 1) ?? 1_000_000,
   CONFIGURE: kibList(values["configure-kib"]) ?? CONFIGURE_KIB,
+  CLOCK: clockName(values.clock),
 }));
 
 type Plugins = Record<ConfigName, Plugin>;
@@ -158,8 +166,9 @@ async function main() {
   const plugins = Object.fromEntries(Object.entries(CONFIGS).map(([k, c]) => [k, filterHost.configure({ configuration: JSON.stringify(c) })])) as Plugins;
   if (Object.values(plugins).some((p) => p.failed) || y.ref.failed || y.floor?.failed) throw new Error("configure failed");
   const print = printer(y.floor !== undefined);
+  useCpuClock(CLOCK === "cpu");
 
-  console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, node ${process.version}`);
+  console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, ${CLOCK === "cpu" ? "CPU time" : "wall clock"}, node ${process.version}`);
   console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB)`);
   console.log(`reference: test/bench/reference.wat, assembled ${refWasm.length} bytes (ratios "/ reference" are to it)`);
   if (y.floor) console.log(`floor: ../shared/bench/floor.wasm ${statSync(FLOOR).size} bytes (ratios "/ floor" are to it)\n`);
