@@ -2,7 +2,8 @@
 // host emulator in the same run: the reference filter (test/bench/reference.wat, the least a correct lane
 // filter does, assembled here, so every clone has it) and, where ../shared is beside the clone, the C floor
 // (../shared/bench/floor.wasm, the same job), so numbers stay comparable with runs that had only the floor.
-// Then cost vs baggage size, the SDK's dispatch, memory after many requests, and configure time per KiB.
+// Then cost vs baggage size, cost per carrier set, the SDK's dispatch, memory after many requests, and
+// configure time per KiB.
 import { existsSync, statSync } from "node:fs";
 import { ensureBuilt } from "../deploy/lib/build.ts";
 import { readCommand, integer, UsageError } from "../deploy/lib/cli.ts";
@@ -14,6 +15,8 @@ import { referenceWasm } from "./bench/reference.ts";
 import { CONFIGS, CORE, observed, scenarios, type ConfigName, type Scenario } from "./bench/scenarios.ts";
 import { SIZES, common, sizedBaggage } from "./bench/inputs.ts";
 import { CONFIGURE_KIB, configureTable, configureTimes } from "./bench/configure-time.ts";
+import { median, run, spread, useCpuClock, x, ns, type Yardsticks } from "./bench/timing.ts";
+import { carrierCosts, unconfiguredCost } from "./bench/carriers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const WASM = `${root}build/lane-tag.wasm`;
@@ -27,49 +30,34 @@ function kibList(v: string | undefined): number[] | undefined {
   return xs;
 }
 
+function clockName(v: string | undefined): "wall" | "cpu" {
+  if (v === undefined || v === "wall" || v === "cpu") return v ?? "wall";
+  throw new UsageError(`--clock ${v}: wall or cpu`);
+}
+
 // Parsed at load, before main() builds anything, so --help and option errors answer at once.
-const { REQUESTS, REPS, MEMORY_REQUESTS, CONFIGURE } = readCommand({
-  usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M] [--configure-kib LIST]",
+const { REQUESTS, REPS, MEMORY_REQUESTS, CONFIGURE, CLOCK } = readCommand({
+  usage: "npm run bench -- [--requests N] [--reps R] [--memory-requests M] [--configure-kib LIST] [--clock wall|cpu]",
   description: `Per-request cost of build/lane-tag.wasm (built first when stale) as a ratio to the reference filter
 (test/bench/reference.wat), and to ../shared/bench/floor.wasm too where it is beside the clone, all in the same
-host emulator in the same run; cost vs baggage size, module size, memory after many requests; configure time
+host emulator in the same run; cost vs baggage size and per carrier set, module size, memory after many requests; configure time
 as the configuration's strings grow (each case stopped after 20 s, the section after 60 s).
   --requests N          requests per scenario per repetition (200000 by default)
   --reps R              repetitions, the median reported (5 by default)
   --memory-requests M   requests for the memory check (1000000 by default)
-  --configure-kib LIST  string sizes in KiB for the configure-time table (${CONFIGURE_KIB.join(",")} by default; none: no table)`,
-  options: { requests: { type: "string" }, reps: { type: "string" }, "memory-requests": { type: "string" }, "configure-kib": { type: "string" } },
+  --configure-kib LIST  string sizes in KiB for the configure-time table (${CONFIGURE_KIB.join(",")} by default; none: no table)
+  --clock wall|cpu      what ns/req measures: wall-clock time (the default) or the process's CPU time, which
+                        leaves out time spent waiting for a core on a busy machine`,
+  options: { requests: { type: "string" }, reps: { type: "string" }, "memory-requests": { type: "string" }, "configure-kib": { type: "string" }, clock: { type: "string" } },
 }, process.argv.slice(2), ({ values }) => ({
   REQUESTS: integer("requests", values.requests, 1) ?? 200_000,
   REPS: integer("reps", values.reps, 1) ?? 5,
   MEMORY_REQUESTS: integer("memory-requests", values["memory-requests"], 1) ?? 1_000_000,
   CONFIGURE: kibList(values["configure-kib"]) ?? CONFIGURE_KIB,
+  CLOCK: clockName(values.clock),
 }));
 
-/** The yardsticks: the reference always, the floor when ../shared is beside the clone. */
-interface Yardsticks { ref: Plugin; floor?: Plugin }
 type Plugins = Record<ConfigName, Plugin>;
-
-/** ns per request of n requests of s through p; NaN for an absent yardstick. */
-function run(p: Plugin | undefined, s: Scenario, n: number): number {
-  if (!p) return NaN;
-  const { pool, respond } = s;
-  const t0 = process.hrtime.bigint();
-  if (respond) {
-    // The whole stream: request headers, response headers, end.
-    for (let i = 0; i < n; i++) {
-      const st = p.open(s.headers, { listenerDirection: s.direction });
-      st.respond(respond);
-      st.close();
-    }
-  } else if (pool) for (let i = 0; i < n; i++) p.request(pool[i & (pool.length - 1)], { listenerDirection: s.direction });
-  else for (let i = 0; i < n; i++) p.request(s.headers, { listenerDirection: s.direction });
-  return Number(process.hrtime.bigint() - t0) / n;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const ns = (v: number) => v.toFixed(0);
 
 /** Prints aligned columns; those about the floor only when it is there. */
 function printer(floor: boolean) {
@@ -91,7 +79,7 @@ function perRequest(y: Yardsticks, plugins: Plugins, print: (rows: string[][]) =
     for (let i = 0; i < REPS; i++) { r.push(run(y.ref, s, REQUESTS)); f.push(run(y.floor, s, REQUESTS)); l.push(run(filter, s, REQUESTS)); }
     typical.push(median(l));
     floorToRef.push(median(f) / median(r));
-    rows.push([s.name, ns(median(r)), ns(median(f)), `${ns(Math.min(...l))} / ${ns(median(l))} / ${ns(Math.max(...l))}`, x(median(l), median(r)), x(median(l), median(f))]);
+    rows.push([s.name, ns(median(r)), ns(median(f)), spread(l), x(median(l), median(r)), x(median(l), median(f))]);
   }
   print(rows);
   console.log(`\nworst case / typical (lane-tag against itself, core scenarios): ${x(Math.max(...typical.slice(0, CORE)), typical[0])}`);
@@ -178,8 +166,9 @@ async function main() {
   const plugins = Object.fromEntries(Object.entries(CONFIGS).map(([k, c]) => [k, filterHost.configure({ configuration: JSON.stringify(c) })])) as Plugins;
   if (Object.values(plugins).some((p) => p.failed) || y.ref.failed || y.floor?.failed) throw new Error("configure failed");
   const print = printer(y.floor !== undefined);
+  useCpuClock(CLOCK === "cpu");
 
-  console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, node ${process.version}`);
+  console.log(`lane-tag bench: ${REQUESTS} requests per scenario per repetition, ${REPS} repetitions, ${CLOCK === "cpu" ? "CPU time" : "wall clock"}, node ${process.version}`);
   console.log(`module: build/lane-tag.wasm ${statSync(WASM).size} bytes (${(statSync(WASM).size / 1024).toFixed(1)} KiB)`);
   console.log(`reference: test/bench/reference.wat, assembled ${refWasm.length} bytes (ratios "/ reference" are to it)`);
   if (y.floor) console.log(`floor: ../shared/bench/floor.wasm ${statSync(FLOOR).size} bytes (ratios "/ floor" are to it)\n`);
@@ -187,6 +176,8 @@ async function main() {
   perRequest(y, plugins, print);
   observability(y, plugins, print);
   baggageSize(y, plugins, print);
+  carrierCosts(filterHost, y.ref, REPS, Math.max(1, Math.floor(REQUESTS / 4)), print);
+  unconfiguredCost(filterHost, y.ref, REPS, Math.max(1, Math.floor(REQUESTS / 4)), print);
   await sdkDispatch(y, plugins);
   memory(filterHost, plugins);
   await configureTime(print);
