@@ -89,3 +89,16 @@ describe("the bench's outbound requests: reference, floor and lane-tag leave the
     });
   }
 });
+
+describe("the bench's baggage_limits rows do what they are timed for", () => {
+  it("the 180-member baggage is cut to 64 members, the gateway's lane first; within the limits only the client's lane goes", async () => {
+    const { CONFIGS, observed } = await import("./bench/scenarios.ts");
+    const rows = observed.filter(([name]) => name.endsWith("baggage_limits"));
+    assert.equal(rows.length, 2);
+    const on = (await filter(CONFIGS.gatewayLimits)).plugin;
+    const [within, cut] = rows.map(([, sc]) => on.request(sc.headers, OUT));
+    assert.equal(values(cut.headers, "baggage")[0].split(",").length, 64);
+    assert.match(values(cut.headers, "baggage")[0], /^x-asm-prefer-tag=s1,/);
+    assert.deepEqual(values(within.headers, "baggage"), ["x-asm-prefer-tag=s1,userId=alice,sessionId=8f2a"]);
+  });
+});

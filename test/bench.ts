@@ -89,7 +89,7 @@ function perRequest(y: Yardsticks, plugins: Plugins, print: (rows: string[][]) =
 /** Each observability feature against the same requests with it off, interleaved (this machine's noise
  *  moves both alike), and the yardsticks' time on the same requests. */
 function observability(y: Yardsticks, plugins: Plugins, print: (rows: string[][]) => void) {
-  console.log(`\nobservability, each on vs off (same requests; median of ${REPS}, interleaved):`);
+  console.log(`\nfeatures, each on vs off: observability, baggage_limits (same requests; median of ${REPS}, interleaved):`);
   const rows = [["scenario", "reference ns/req", "floor ns/req", "off ns/req", "on ns/req", "on / off", "on / reference", "on / floor"]];
   for (const [name, sc, on] of observed) {
     const off = plugins[sc.config], onP = plugins[on];

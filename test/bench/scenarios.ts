@@ -23,6 +23,9 @@ export const CONFIGS = {
   inboundLanes: { direction: "inbound", lanes: ["s1", "s2", "s3"] },
   inboundObserved: { direction: "inbound", lanes: ["s1", "s2", "s3"], lane_metrics: true, filter_state: true },
   inboundHop: { direction: "inbound", lanes: ["s1", "s2", "s3"], hop_trace: { label: "ASM_TRAFFIC_TAG", label_to_lane: { v1: "s1", v2: "s2" } } },
+  // baggage_limits at a gateway, compared with the same gateway without it.
+  gatewayPlain: { direction: "both", trust_client_lane: false, lanes: ["s1", "s2", "s3"], default_lane: "s1" },
+  gatewayLimits: { direction: "both", trust_client_lane: false, lanes: ["s1", "s2", "s3"], default_lane: "s1", baggage_limits: true },
 };
 
 export const scenarios: Scenario[] = [
@@ -56,4 +59,6 @@ export const observed: [string, Scenario, ConfigName][] = [
   ["inbound, header -> baggage: both", { name: "", direction: 1, config: "inboundLanes", headers: inHdr }, "inboundObserved"],
   ["inbound request + response, hop_trace on, untraced", { name: "", direction: 1, config: "inboundLanes", headers: inHdr, respond: resp }, "inboundHop"],
   ["inbound request + response, traced (this hop's entry)", { name: "", direction: 1, config: "inboundLanes", headers: traced, respond: resp }, "inboundHop"],
+  ["gateway, 3-member baggage (within the limits): baggage_limits", { name: "", direction: 2, config: "gatewayPlain", headers: lane3 }, "gatewayLimits"],
+  [`gateway, ${(big.length / 1024).toFixed(1)} KB / 180-member baggage (cut to 64): baggage_limits`, { name: "", direction: 2, config: "gatewayPlain", headers: [...common, ["baggage", big]] }, "gatewayLimits"],
 ];
