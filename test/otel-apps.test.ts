@@ -72,7 +72,11 @@ describe("--apps otel: the seeds' services instrumented by the OpenTelemetry SDK
       [["--propagators", "jaeger"], /^--propagators applies only to --apps otel/],
       [["--apps", "otel", "--propagators", "tracecontext,w3c"], /^--propagators "tracecontext,w3c": unknown "w3c"; a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/],
       [["--apps", "otel", "--mode", "grpc"], /^--apps otel applies to --mode baggage and correlation \(the HTTP chain\), not grpc/],
-      [["--gateway-trace", "--mode", "websocket"], /^--gateway-trace applies to the HTTP chain, not --mode websocket/],
+      [["--gateway-trace", "w3c", "--mode", "websocket"], /^--gateway-trace applies to the HTTP chain, not --mode websocket/],
+      // The trace's format is required: a flag alone is refused, naming the option.
+      [["--apps", "otel", "--gateway-trace"], /^--gateway-trace needs a value/],
+      [["--gateway-trace", "zipkin"], /^--gateway-trace needs one of w3c, b3, got "zipkin"/],
+      [["--mode", "correlation", "--gateway-trace", "b3"], /^--gateway-trace b3 with --mode correlation needs --apps otel: the mock apps forward only W3C traceparent/],
     ];
     for (const [args, message] of cases) {
       const r = demo(...args);

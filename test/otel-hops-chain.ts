@@ -1,8 +1,20 @@
-// The topology helpers the hop test walks with, and a fixed trace per lane for correlation mode.
+// The topology helpers the hop test walks with, and a fixed trace per lane, in the format the gateway's tracer starts.
+import type { Header } from "../deploy/emulator/index.ts";
+import type { StartedTrace } from "../deploy/local/otel/expectations.ts";
 export { chain, resolve } from "../deploy/local/topology.ts";
 
-/** A traceparent per lane, as a gateway with a tracer starts one (distinct trace ids: correlation keys on them). */
+/** A trace id per lane (distinct trace ids: correlation keys on them). */
+const traceIdFor = (lane: string) => Buffer.from(lane.padEnd(16, "-")).toString("hex").slice(0, 32);
+
+/** A traceparent per lane, as a gateway with an OpenTelemetry tracer starts one. */
 export function traceparentFor(lane: string): string {
-  const hex = Buffer.from(lane.padEnd(16, "-")).toString("hex").slice(0, 32);
-  return `00-${hex}-00f067aa0ba902b7-01`;
+  return `00-${traceIdFor(lane)}-00f067aa0ba902b7-01`;
+}
+
+/** The headers the gateway's tracer adds for a request in `lane`: a traceparent (w3c), B3 multi-headers as
+ *  Envoy's Zipkin tracer sends them (b3), or nothing. */
+export function gatewayTraceFor(lane: string, trace: StartedTrace): Header[] {
+  if (trace === "w3c") return [["traceparent", traceparentFor(lane)]];
+  if (trace === "b3") return [["x-b3-traceid", traceIdFor(lane)], ["x-b3-spanid", "00f067aa0ba902b7"], ["x-b3-sampled", "1"]];
+  return [];
 }

@@ -11,11 +11,15 @@ import { tracing } from "@opentelemetry/sdk-node";
 import { getPropagatorFromEnv } from "@opentelemetry/sdk-node/build/src/utils.js";
 import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
 import { plugins, filter, meshSpec, type Mode } from "../deploy/local/mesh.ts";
-import { chain, resolve, traceparentFor } from "./otel-hops-chain.ts";
+import { chain, resolve, gatewayTraceFor } from "./otel-hops-chain.ts";
 import { propagatorFor, PROPAGATOR_NAMES } from "../deploy/local/otel/propagators.cjs";
-import { laneOutcome, outcomeChain, PROPAGATOR_SETS } from "../deploy/local/otel/expectations.ts";
+import { laneOutcome, outcomeChain, PROPAGATOR_SETS, type StartedTrace } from "../deploy/local/otel/expectations.ts";
 import type { Header, Plugin } from "../deploy/emulator/index.ts";
 import { ROOT, wasmBytes, values } from "./helpers.ts";
+
+/** Sets beside PROPAGATOR_SETS where a B3 trace meets another propagator: a later 64-bit ot id, a W3C or an
+ *  X-Ray context beside B3, and xray before b3multi. */
+const B3_SETS: string[][] = [["b3", "ottrace"], ["b3multi", "ottrace"], ["ottrace", "b3"], ["tracecontext", "b3"], ["b3multi", "tracecontext"], ["xray", "b3multi"], ["b3", "xray"]];
 
 const base = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
 const tracer = new tracing.BasicTracerProvider().getTracer("otel-hops");
@@ -50,11 +54,10 @@ function appCall(propagator: TextMapPropagator | null, inbound: Header[]): Recor
 }
 
 /** One request in `lane` down the chain: the version each service's hop reached, and the headers each app sent. */
-function walk(spec: LanesSpec, mesh: { gateway: Plugin; workloads: Sidecars }, propagator: TextMapPropagator | null, lane: string, mode: Mode, traceStarted = mode === "correlation") {
+function walk(spec: LanesSpec, mesh: { gateway: Plugin; workloads: Sidecars }, propagator: TextMapPropagator | null, lane: string, mode: Mode, trace: StartedTrace = mode === "correlation" ? "w3c" : "none") {
   const services = chain(spec);
-  const gwIn: Header[] = [[":authority", "gateway"], [":path", "/mock"], [":method", "GET"], [":scheme", "http"]];
-  // A gateway with a tracer starts the trace (correlation mode always does).
-  if (traceStarted) gwIn.push(["traceparent", traceparentFor(lane)]);
+  // A gateway with a tracer starts the trace in its format (correlation mode always starts one).
+  const gwIn: Header[] = [[":authority", "gateway"], [":path", "/mock"], [":method", "GET"], [":scheme", "http"], ...gatewayTraceFor(lane, trace)];
   const g = filter(mesh.gateway, gwIn, 2)!;
   let headers: Header[] = [...g.filter(([k]) => k !== ":authority"), [":authority", `${services[0]}:8000`], [spec.routingHeader, lane]];
   let routed: string | undefined = lane;
@@ -83,7 +86,7 @@ describe("the built module between hops of apps running the real OpenTelemetry p
   const meshFor = (mode: Mode, set: string[]) => meshes.get(`${mode} ${set.join(",")}`)!;
   before(async () => {
     for (const mode of ["baggage", "correlation"] as Mode[]) {
-      for (const set of [...PROPAGATOR_SETS, ["jaeger"], ["b3multi"]]) {
+      for (const set of [...PROPAGATOR_SETS, ...B3_SETS, ["jaeger"], ["b3multi"]]) {
         const spec = meshSpec(base, mode, { propagators: set });
         meshes.set(`${mode} ${set.join(",")}`, { spec, mesh: await sidecars(spec) });
       }
@@ -118,15 +121,16 @@ describe("the built module between hops of apps running the real OpenTelemetry p
     assert.deepEqual(Object.keys(walk(spec, mesh, propagatorFor(["b3multi"]), "s2", "correlation").sent[0]).sort(), ["x-b3-sampled", "x-b3-spanid", "x-b3-traceid"]);
   });
 
-  // baggage, baggage with the gateway starting the trace (no correlation), correlation.
-  for (const [mode, traceStarted] of [["baggage", false], ["baggage", true], ["correlation", true]] as [Mode, boolean][]) {
-    for (const set of PROPAGATOR_SETS) {
-      const want = laneOutcome(set, { correlation: mode === "correlation", traceStarted });
-      it(`mode ${mode}${traceStarted && mode !== "correlation" ? ", the gateway starting the trace" : ""}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
+  // baggage, baggage with the gateway starting a trace (no correlation), correlation with either trace.
+  const runs: [Mode, StartedTrace][] = [["baggage", "none"], ["baggage", "w3c"], ["baggage", "b3"], ["correlation", "w3c"], ["correlation", "b3"]];
+  for (const [mode, trace] of runs) {
+    for (const set of [...PROPAGATOR_SETS, ...B3_SETS]) {
+      const want = laneOutcome(set, { correlation: mode === "correlation", trace });
+      it(`mode ${mode}, the gateway starting ${trace === "none" ? "no trace" : `a ${trace} trace`}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
         const { spec, mesh } = meshFor(mode, set);
         const propagator = propagatorFor(set);
         for (const lane of spec.lanes.map((l) => l.name)) {
-          const { versions } = walk(spec, mesh, propagator, lane, mode, traceStarted);
+          const { versions } = walk(spec, mesh, propagator, lane, mode, trace);
           assert.deepEqual(versions, outcomeChain(spec, lane, want), `lane ${lane}: ${versions.join("→")}`);
         }
       });

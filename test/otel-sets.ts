@@ -8,27 +8,29 @@ import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
 import { laneOutcome, outcomeChain, OUTCOMES, type Outcome } from "../deploy/local/otel/expectations.ts";
 import type { Mode } from "../deploy/local/mesh.ts";
+import type { GatewayTrace } from "../deploy/local/gateway-trace.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
 
 /** The outcomes a run's chains all agree with (seed 1 gives s2 and s3 requests, which tell the three apart). */
-async function observed(propagators: string[], mode: Mode, gatewayTrace: boolean): Promise<(Outcome | string)[]> {
+async function observed(propagators: string[], mode: Mode, gatewayTrace: GatewayTrace | undefined): Promise<(Outcome | string)[]> {
   const { results } = await runDemo({ requests: 20, seed: 1, withFilter: true, quiet: true, concurrency: 8, apps: "otel", propagators, mode, gatewayTrace }, spec, () => {});
   const chains = results.map((r) => `${r.lane}: ${r.hops.map((h) => h.version).join("→")}`);
   const matching = OUTCOMES.filter((o) => results.every((r) => r.hops.map((h) => h.version).join("→") === outcomeChain(spec, r.lane, o).join("→")));
   return matching.length ? matching : [`none of ${OUTCOMES.join(", ")}: ${[...new Set(chains)].join("; ")}`];
 }
 
-/** gatewayTrace: the gateway starts a W3C trace, as one with an OpenTelemetry tracer does (--gateway-trace). */
-export interface SetRun { propagators: string[]; mode: Mode; gatewayTrace?: boolean }
+/** gatewayTrace: the trace the gateway starts (--gateway-trace): w3c, as one with an OpenTelemetry tracer does,
+ *  or b3, as Envoy's Zipkin tracer does; correlation mode starts a w3c one without it. */
+export interface SetRun { propagators: string[]; mode: Mode; gatewayTrace?: GatewayTrace }
 
 export function describeSets(title: string, runs: SetRun[]) {
   describe(title, () => {
-    for (const { propagators, mode, gatewayTrace = false } of runs) {
+    for (const { propagators, mode, gatewayTrace } of runs) {
       const correlation = mode === "correlation";
-      const want = laneOutcome(propagators, { correlation, traceStarted: correlation || gatewayTrace });
-      it(`OTEL_PROPAGATORS=${propagators.join(",")}, mode ${mode}${gatewayTrace ? ", the gateway starting the trace" : ""}: lanes ${want}`, async () => {
+      const want = laneOutcome(propagators, { correlation, trace: gatewayTrace ?? (correlation ? "w3c" : "none") });
+      it(`OTEL_PROPAGATORS=${propagators.join(",")}, mode ${mode}${gatewayTrace ? `, the gateway starting a ${gatewayTrace} trace` : ""}: lanes ${want}`, async () => {
         assert.deepEqual(await observed(propagators, mode, gatewayTrace), [want]);
       });
     }

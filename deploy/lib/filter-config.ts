@@ -15,6 +15,20 @@ export function gatewayDecidesLane(spec: LanesSpec): boolean {
   return Boolean(spec.gateway?.stickyHeader || spec.gateway?.laneFrom);
 }
 
+/** The filter's correlation.headers when the config gives none (assembly/config/config.ts DEFAULT_TRACE_HEADERS). */
+export const FILTER_TRACE_HEADERS: readonly string[] = ["traceparent", "x-b3-traceid", "x-request-id"];
+
+/**
+ * The trace id headers correlation keys on, where the spec names none: the filter's own, and with the b3
+ * propagator (single header) listed its `b3` header too, which is all such apps send of the trace (the filter
+ * reads the trace id from it). Undefined: the filter's default is right.
+ */
+export function correlationHeaders(spec: LanesSpec): string[] | undefined {
+  if (spec.correlation?.headers) return spec.correlation.headers;
+  if (!spec.otel?.propagators?.includes("b3")) return undefined;
+  return [...FILTER_TRACE_HEADERS.slice(0, 2), "b3", ...FILTER_TRACE_HEADERS.slice(2)];
+}
+
 const labelToLane = (spec: LanesSpec) => Object.fromEntries(spec.lanes.map((l) => [l.label, l.name]));
 
 /** The filter's configuration for one role (what `parameters` and `pluginConfig` carry). */
@@ -40,7 +54,8 @@ export function filterConfig(spec: LanesSpec, role: FilterRole): Record<string, 
   // that sees both a service's arriving requests and its calls).
   if (spec.correlation && role !== "gateway") {
     const c = spec.correlation;
-    config.correlation = { enabled: true, ...(c.headers ? { headers: c.headers } : {}), ...(c.capacity ? { capacity: c.capacity } : {}), ...(c.ttlMs ? { ttl_ms: c.ttlMs } : {}) };
+    const headers = correlationHeaders(spec);
+    config.correlation = { enabled: true, ...(headers ? { headers } : {}), ...(c.capacity ? { capacity: c.capacity } : {}), ...(c.ttlMs ? { ttl_ms: c.ttlMs } : {}) };
   }
   // Strict mode: the workload's own lane label (Istio/ASM put pod labels in node.metadata.LABELS).
   if (spec.localLane && role === "outbound") config.local_lane = { label: spec.labelKey, label_to_lane: labelToLane(spec) };

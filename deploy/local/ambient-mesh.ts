@@ -14,7 +14,7 @@ import { waypointOf } from "../render/ambient.ts";
 import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
 import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./router-http.ts";
-import { pairs, outgoing, forward, listen, filterStream, meshSpec, traceparents, startsTrace, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
+import { pairs, outgoing, forward, listen, filterStream, meshSpec, gatewayTracer, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
 import { prng } from "./client.ts";
 import { ambientRefusal } from "./ambient-options.ts";
 import { loadFilter, wasmPluginFor } from "./ambient-topology.ts";
@@ -173,12 +173,12 @@ async function startIngress(m: Ambient): Promise<number> {
   const g = spec.gateway!;
   const plugin = m.withFilter ? await loadFilter(m.wasm, g.name, wasmPluginFor(m.resources, g.namespace, g.name)) : null;
   const rand = prng(m.seed);
-  const newTraceparent = traceparents(m.opts.traceSeed);
+  const startTrace = gatewayTracer(m.opts);
   return m.serve(http.createServer((req, res) => {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if (startsTrace(m.opts) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+    incoming.push(...startTrace(req));
     const f = filterStream(plugin, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) return answer(res, 503, "lane-tag failed (fail closed)");

@@ -33,6 +33,7 @@ import { ROUTE_SETS, type RouteSet } from "./router.ts";
 import { startAmbientMesh } from "./ambient-mesh.ts";
 import { startAmbientGrpcMesh } from "./grpc/ambient-mesh.ts";
 import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
+import { GATEWAY_TRACES, type GatewayTrace } from "./gateway-trace.ts";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
@@ -55,8 +56,9 @@ export interface DemoOptions {
   manifests?: string;
   /** Sidecars (the default) or Istio's ambient mode: waypoints routing by the generated HTTPRoutes. */
   mesh?: MeshKind;
-  /** The gateway starts a W3C trace, as one with an OpenTelemetry tracer does (always in correlation mode). */
-  gatewayTrace?: boolean;
+  /** The trace the gateway starts: w3c (traceparent), as one with an OpenTelemetry tracer does, or b3 (x-b3-*),
+   *  as Envoy's Zipkin tracer does; correlation mode starts a w3c one without it. */
+  gatewayTrace?: GatewayTrace;
 }
 
 export const APP_KINDS = ["mock", "otel"] as const;
@@ -66,7 +68,7 @@ export type AppKind = (typeof APP_KINDS)[number];
 export function expectedOutcome(opts: DemoOptions, mode: Mode): Outcome {
   if (!opts.withFilter) return "lost";
   const correlation = mode === "correlation";
-  return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation, traceStarted: correlation || opts.gatewayTrace === true });
+  return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation, trace: opts.gatewayTrace ?? (correlation ? "w3c" : "none") });
 }
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
@@ -123,7 +125,7 @@ const demoCommand = () => ({
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
     `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--manifests DIR] [--no-filter] [--requests N] ...`,
-    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
+    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace w3c|b3] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
 build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weight; every chain checked.
@@ -140,8 +142,10 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --trace            every request asks for its hop trace (x-lane-tag-debug: 1); prints it under its chain line
   --status           per-lane counters on; after the run, the table of npm run lanes -- status for every proxy
   --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on
-  --gateway-trace    the gateway starts a W3C trace (traceparent) on each request without one, as a gateway with an
-                     OpenTelemetry tracer does (always in --mode correlation and with --drop, which need the trace id)
+  --gateway-trace F  the gateway starts a trace on each request without one, in format F: w3c (traceparent), as a
+                     gateway with an OpenTelemetry tracer does, or b3 (x-b3-traceid, x-b3-spanid, x-b3-sampled), as
+                     Envoy's Zipkin tracer does; --mode correlation and --drop, which need the trace id, start a w3c
+                     one unless it says b3 (b3 there needs --apps otel: the mock apps forward only traceparent)
   --apps otel        apps with no propagation code, each a process instrumented by the OpenTelemetry Node.js SDK as
                      the Operator injects it (--require preload, OTEL_* env); mock (the default): apps forward by hand
   --routes R         the generated routes every hop is routed by: istio (istio/: VirtualServices naming each lane's
@@ -158,7 +162,7 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
     quiet: { type: "boolean", short: "q", default: false }, "lane-from": { type: "string" }, messages: { type: "string" },
     trace: { type: "boolean", default: false }, status: { type: "boolean", default: false }, drop: { type: "string" },
     apps: { type: "string" }, propagators: { type: "string" }, routes: { type: "string" }, manifests: { type: "string" },
-    mesh: { type: "string" }, "gateway-trace": { type: "boolean", default: false },
+    mesh: { type: "string" }, "gateway-trace": { type: "string" },
   },
 } as const);
 
@@ -171,9 +175,12 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     mode: oneOf("mode", v.mode, MODES), withFilter: !v["no-filter"], quiet: v.quiet,
     trace: v.trace, status: v.status, drop: v.drop, apps: oneOf("apps", v.apps, APP_KINDS),
     routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests, mesh: oneOf("mesh", v.mesh, MESHES),
-    gatewayTrace: v["gateway-trace"],
+    gatewayTrace: oneOf("gateway-trace", v["gateway-trace"], GATEWAY_TRACES),
   };
   if (o.gatewayTrace && ["grpc", "websocket"].includes(o.mode ?? "")) throw new UsageError(`--gateway-trace applies to the HTTP chain, not --mode ${o.mode}`);
+  if (o.gatewayTrace === "b3" && o.apps !== "otel" && (o.mode === "correlation" || o.drop !== undefined)) {
+    throw new UsageError(`--gateway-trace b3 with ${o.drop !== undefined ? "--drop" : "--mode correlation"} needs --apps otel: the mock apps forward only W3C traceparent, so a B3 trace would not reach the next hop`);
+  }
   checkAmbientOptions(o);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
@@ -231,7 +238,8 @@ async function main() {
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   const otel = opts.apps === "otel" ? (opts.propagators ?? DEFAULT_PROPAGATORS).join(",") : undefined;
-  const how = otel ? `apps instrumented by the OpenTelemetry SDK, OTEL_PROPAGATORS=${otel}${mode === "correlation" ? "; lanes restored by trace id" : ""}` : MODE_TEXT[mode];
+  const started = opts.gatewayTrace ? `; the gateway starts ${opts.gatewayTrace === "b3" ? "B3" : "W3C"} traces` : "";
+  const how = `${otel ? `apps instrumented by the OpenTelemetry SDK, OTEL_PROPAGATORS=${otel}${mode === "correlation" ? "; lanes restored by trace id" : ""}` : MODE_TEXT[mode]}${started}`;
   const on = opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "";
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}${on}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
@@ -256,23 +264,32 @@ async function main() {
   }
   const outcome = expectedOutcome(opts, mode);
   if (otel && opts.withFilter && outcome === "lost") {
-    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: ${lostText(otel.split(","), mode, opts.gatewayTrace === true)}`);
+    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the first hop: ${lostText(otel.split(","), mode, opts.gatewayTrace)}`);
   }
-  if (otel && outcome === "drifts") {
-    return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: a later propagator's 64-bit trace id replaces the trace the gateway started, so correlation no longer finds the lane`);
-  }
+  if (otel && outcome === "drifts") return console.log(`\nwith OTEL_PROPAGATORS=${otel} every lane falls back to ${ran.baseline} after the second hop: ${driftText(otel.split(","))}`);
   console.log(opts.withFilter
     ? `\nevery ${evicted.length ? "other " : ""}chain stayed in its lane (${fallbackText(ran)})`
     : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${otel ? `forward only what OTEL_PROPAGATORS=${otel} injects` : mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
 
 /** Why the otel apps lost the lane, and what would keep it. */
-function lostText(propagators: string[], mode: Mode, gatewayTrace: boolean): string {
-  const started = gatewayTrace || mode === "correlation";
-  const why = `the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or traceparent for correlation" : ""})`;
-  if (propagators.includes("tracecontext") && !started) return `${why}; the first app got no traceparent to keep the tracestate entry in: --gateway-trace has the gateway start the trace, as one with an OpenTelemetry tracer does`;
+function lostText(propagators: string[], mode: Mode, gatewayTrace: GatewayTrace | undefined): string {
+  const started = gatewayTrace ?? (mode === "correlation" ? "w3c" : undefined);
+  const why = `the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or a trace id it continues for correlation" : ""})`;
+  if (propagators.includes("tracecontext") && started !== "w3c") return `${why}; the first app got no traceparent to keep the tracestate entry in: --gateway-trace w3c has the gateway start the trace, as one with an OpenTelemetry tracer does`;
   if (propagators.includes("ottrace")) return `${why}; ot-baggage-* needs an ot trace context (ot-tracer-*) on the request the first app receives, and the clients here send none: list baggage or tracecontext too`;
-  return mode === "correlation" ? why : `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext, b3, b3multi, xray)`;
+  const b3 = propagators.some((p) => p === "b3" || p === "b3multi");
+  const xray = propagators.includes("xray") ? "; xray cannot be correlated: its X-Amzn-Trace-Id header changes on every hop (Parent=), and it extracts neither W3C nor B3" : "";
+  if (mode !== "correlation") return `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext; b3 and b3multi with --gateway-trace b3)${xray}`;
+  if (b3 && started !== "b3") return `${why}; the gateway started a W3C trace, which ${propagators.join(",")} does not extract, so each app starts a trace of its own: --gateway-trace b3 starts a B3 trace, as Envoy's Zipkin tracer does${xray}`;
+  return `${why}${xray}`;
+}
+
+/** Why the lane held through the first app but not the second (the one way expectations.ts drifts): the
+ *  tracestate entry is gone there. */
+function driftText(propagators: string[]): string {
+  const later = propagators.slice(propagators.indexOf("tracecontext") + 1).filter((p) => p !== "baggage");
+  return `the second app's ${later.join(",")} extract, after tracecontext's, replaces the W3C context and the tracestate entry the lane rides in (the first app had only the gateway's traceparent)`;
 }
 
 const MODE_TEXT: Record<Mode, string> = {

@@ -10,7 +10,6 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { Host, prometheusText, type Header, type Plugin } from "../emulator/index.ts";
 import type { LanesSpec, ObserveSpec } from "../lib/spec.ts";
 import { routingPlan, type FilterRole } from "../lib/plan.ts";
@@ -20,6 +19,7 @@ import { istioRouter, type RouteSet, type Routed } from "./router.ts";
 import { gatewayHost, sidecarResources, withWeights } from "./applied.ts";
 import { prng } from "./client.ts";
 import { stackedSpec } from "./stacked/spec.ts";
+import { traceStarter, type GatewayTrace } from "./gateway-trace.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
 
@@ -187,9 +187,10 @@ export interface MeshOptions {
   admin?: boolean;
   /** The seed of the trace ids the gateway starts (random ones without it), so a run's traces repeat. */
   traceSeed?: number;
-  /** The gateway starts a W3C trace (traceparent) on a request without one, as a gateway with an
-   *  OpenTelemetry tracer does; always in correlation mode and with --drop, which need a trace id. */
-  gatewayTrace?: boolean;
+  /** The trace the gateway starts on a request without one: w3c (traceparent), as a gateway with an
+   *  OpenTelemetry tracer does, or b3 (x-b3-*), as Envoy's Zipkin tracer does. Correlation mode and --drop
+   *  need a trace id: they start a w3c one unless this says b3. */
+  gatewayTrace?: GatewayTrace;
   /** The generated routes the proxies route by: istio/ (default) or asm/ (ASM's fallback). */
   routes?: RouteSet;
   /** A folder as `npm run manifests` writes it, routed by instead of the spec's manifests generated now. */
@@ -222,19 +223,20 @@ function adminServer(host: Host, workload: string, labels: Record<string, string
   });
 }
 
-/** Whether the gateway starts a trace: asked to, or correlation (its mode, or --drop) needs the trace id. */
-export function startsTrace(opts: MeshOptions): boolean {
-  return opts.gatewayTrace === true || opts.mode === "correlation" || opts.drop !== undefined;
+/** The trace the gateway starts: the one asked for, else w3c where correlation (its mode, or --drop) needs the trace id. */
+export function startsTrace(opts: MeshOptions): GatewayTrace | undefined {
+  return opts.gatewayTrace ?? (opts.mode === "correlation" || opts.drop !== undefined ? "w3c" : undefined);
 }
 
-/** A source of new W3C traceparent values: from a seeded PRNG when `seed` is given, else random. */
-export function traceparents(seed?: number): () => string {
-  if (seed === undefined) return () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
-  // Its own stream: the client's lane split draws from prng(seed) too.
-  const rand = prng((seed ^ 0x7ace1d5) >>> 0);
-  const hex = (words: number) => Array.from({ length: words }, () => Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0")).join("");
-  return () => `00-${hex(4)}-${hex(2)}-01`;
+/** What the gateway's tracer adds to each request (nothing without a tracer), seeded by `traceSeed`. */
+export function gatewayTracer(opts: MeshOptions): (request: http.IncomingMessage) => Header[] {
+  const format = startsTrace(opts);
+  if (!format) return () => [];
+  const start = traceStarter(format, opts.traceSeed);
+  return (req) => start(req.headers);
 }
+
+export { traceparents } from "./gateway-trace.ts";
 
 /** Answers the request with the router's refusal (no route, no endpoints); false when it has a workload. */
 export function refused(res: http.ServerResponse, r: Routed): r is Extract<Routed, { status: number }> {
@@ -317,12 +319,12 @@ export async function startMesh(base: LanesSpec, opts: MeshOptions = {}): Promis
   const gw = withFilter ? await plugins(wasm, spec, ["gateway"], undefined, "ingressgateway") : null;
   if (gw) await serveAdmin(gw.host, "ingressgateway", {});
   const rand = prng(seed);
-  const newTraceparent = traceparents(opts.traceSeed);
+  const startTrace = gatewayTracer(opts);
   const gateway = http.createServer((req, res) => {
     req.resume();
     const incoming = pairs(req, req.headers.host ?? "gateway", req.url ?? "/");
     // A gateway with a tracer starts the trace (correlation needs a trace id on the first hop).
-    if (startsTrace(opts) && !req.headers.traceparent) incoming.push(["traceparent", newTraceparent()]);
+    incoming.push(...startTrace(req));
     const f = filterStream(gw?.gateway ?? null, incoming, 2);
     res.on("close", f.close);
     if (!f.headers) { res.writeHead(503); return void res.end("lane-tag failed (fail closed)"); }

@@ -1,6 +1,7 @@
 // What lane-tag does for apps whose only propagation is an OpenTelemetry SDK, per OTEL_PROPAGATORS: the
 // lane survives a hop when one of the app's propagators forwards a carrier the filter reads and writes,
-// or (with correlation) when the app forwards W3C traceparent. A carrier the filter learns is one entry in
+// or (with correlation) when the app's call keeps the trace id of the request it got, in a header the filter
+// keys on; the first app does so only when it extracts the trace the gateway started (W3C or B3). A carrier the filter learns is one entry in
 // FILTER_CARRIERS, and every expectation built on this table flips with it.
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, resolve } from "../topology.ts";
@@ -19,49 +20,71 @@ export const LANE_CARRIER: Readonly<Record<string, string | null>> = {
 /** The carriers lane-tag reads the lane from and writes it to. */
 export const FILTER_CARRIERS: ReadonlySet<string> = new Set(["baggage", "uberctx", "ot-baggage", "tracestate"]);
 
-/** What the apps forward that trace correlation can key on. */
-const CORRELATED = new Set(["tracecontext"]);
-/** Propagators whose trace ids are 64-bit: extracted after tracecontext (a composite's later propagator wins),
- *  they replace the 128-bit trace id with a zero-padded one, so the next hop's traceparent names another trace. */
+/** The trace the gateway starts on each request (Envoy's OpenTelemetry tracer: w3c; its Zipkin tracer: b3), or none. */
+export type StartedTrace = "w3c" | "b3" | "none";
+
+/** The propagators that extract the gateway's trace, per format: with one of them the first app continues it. */
+const CONTINUES: Readonly<Record<StartedTrace, ReadonlySet<string>>> = {
+  w3c: new Set(["tracecontext"]),
+  b3: new Set(["b3", "b3multi"]),
+  none: new Set(),
+};
+/** The propagators whose headers correlation keys on: traceparent, x-b3-traceid, and b3 (the generated
+ *  correlation.headers list it where otel.propagators list b3). Not xray: X-Amzn-Trace-Id changes every hop. */
+const KEYED = new Set(["tracecontext", "b3", "b3multi"]);
+/** Propagators whose trace ids are 64-bit: extracted last, they replace the 128-bit trace id with a
+ *  zero-padded one, so the next hop's trace headers name another trace. */
 const SHORT_TRACE_IDS = new Set(["ottrace"]);
 /** Propagators that extract a trace context (all but baggage and none). */
 const TRACE_CONTEXT = new Set(["tracecontext", "b3", "b3multi", "jaeger", "xray", "ottrace"]);
 
-/** Whether every app's traceparent keeps the trace id the gateway started, so correlation finds the lane. */
-function traceIdKept(propagators: string[]): boolean {
-  const last = [...new Set(propagators)].filter((p) => TRACE_CONTEXT.has(p)).pop();
-  return propagators.some((p) => CORRELATED.has(p)) && last !== undefined && !SHORT_TRACE_IDS.has(last);
-}
-
 /** kept: every lane holds every hop; lost: every lane falls back to the baseline after the first service;
- *  drifts: the lane holds to the second service, then falls back (the trace id changed in the second app). */
+ *  drifts: the lane holds to the second service, then falls back (what carried it is gone in the second app). */
 export type Outcome = "kept" | "lost" | "drifts";
 export const OUTCOMES: readonly Outcome[] = ["kept", "lost", "drifts"];
 
+/** The set's trace-context propagator extracted last: a composite's later propagator wins where several extract. */
+const lastTraceContext = (propagators: string[]) => [...new Set(propagators)].filter((p) => TRACE_CONTEXT.has(p)).pop();
+
 /**
- * Whether the filters' carriers keep the lane through apps running `propagators`. The SDKs take tracestate
- * only with a traceparent and ot baggage only with an ot trace context, so those two hold the lane only where
- * the request to the first app has one: a traceparent when the gateway starts the trace (correlation mode,
- * here), an ot trace context never (clients here send none).
+ * Whether a carrier the filters write keeps the lane through an app's call. `first`: the first app, which
+ * gets the gateway's trace alone; the later apps get every trace header of the set (the app before injected
+ * them all), so every propagator extracts there. The SDKs take tracestate only with the traceparent it rides
+ * with, and drop it when a later propagator replaces that context; ot baggage only with an ot trace context,
+ * which the first app never gets (clients here send none) and every later one does.
  */
-function carried(propagators: string[], traceStarted: boolean): boolean {
+function carried(propagators: string[], trace: StartedTrace, first: boolean): boolean {
   const configured = new Set(carriersFor(propagators) ?? ["baggage"]);
   return propagators.some((p) => {
     const c = LANE_CARRIER[p];
     if (c == null || !FILTER_CARRIERS.has(c)) return false;
-    if (c === "tracestate") return traceStarted && configured.has("tracestate");
-    return c !== "ot-baggage";
+    if (c === "tracestate") return configured.has("tracestate") && (first ? trace === "w3c" : lastTraceContext(propagators) === "tracecontext");
+    if (c === "ot-baggage") return !first;
+    return true;
   });
 }
 
-export function laneOutcome(propagators: string[], opts: { correlation?: boolean; traceStarted?: boolean } = {}): Outcome {
+/** Whether correlation restores the lane on an app's call: the call carries, in a header correlation keys on,
+ *  the trace id of the request the app got (the first app: only by extracting the gateway's format). */
+function correlated(propagators: string[], trace: StartedTrace, first: boolean): boolean {
+  if (!propagators.some((p) => KEYED.has(p))) return false;
+  if (first) return propagators.some((p) => CONTINUES[trace].has(p));
+  const last = lastTraceContext(propagators);
+  return last !== undefined && !SHORT_TRACE_IDS.has(last);
+}
+
+/**
+ * The lane through apps running `propagators`: held at the first app's call (by a carrier, or with correlation
+ * by the trace id), then at the later apps' calls. `trace`: the trace the gateway starts (by default w3c with
+ * correlation, else none).
+ */
+export function laneOutcome(propagators: string[], opts: { correlation?: boolean; trace?: StartedTrace } = {}): Outcome {
   const correlation = opts.correlation ?? false;
-  const traceStarted = opts.traceStarted ?? correlation;
+  const trace = opts.trace ?? (correlation ? "w3c" : "none");
   if (propagators.includes("none")) return "lost";
-  if (carried(propagators, traceStarted)) return "kept";
-  if (!correlation || !propagators.some((p) => CORRELATED.has(p))) return "lost";
-  // The first app received the gateway's traceparent alone, so its call keeps the trace; the second app's does not.
-  return traceIdKept(propagators) ? "kept" : "drifts";
+  const holds = (first: boolean) => carried(propagators, trace, first) || (correlation && correlated(propagators, trace, first));
+  if (!holds(true)) return "lost";
+  return holds(false) ? "kept" : "drifts";
 }
 
 /** The versions a request in `lane` reaches, service by service, with that outcome. */
