@@ -1,16 +1,24 @@
 // What npm run manifests says where the apps' propagators carry the lane only beside a trace context
-// (tracestate, ot baggage): the request to the first app must bring that context, which no resource here starts.
+// (tracestate, ot baggage): the request to the first app must bring that context, which no resource here starts;
+// and where they carry no lane at all (b3, b3multi, xray): the trace format the gateway must start. With the
+// b3 propagator the generated correlation keys on its single header too.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseSpec } from "../deploy/lib/spec.ts";
 import { traceContextNotes } from "../deploy/lib/generate.ts";
-import { EXAMPLE, spec } from "./manifests-shared.ts";
+import { FILTER_TRACE_HEADERS } from "../deploy/lib/filter-config.ts";
+import { routingPlan } from "../deploy/lib/plan.ts";
+import { EXAMPLE, spec, manifests } from "./manifests-shared.ts";
+import { filterConfigs, refusals } from "./spec-configs.ts";
+import { ROOT } from "./helpers.ts";
 
 const text = readFileSync(EXAMPLE, "utf8");
-/** The example spec (which has no otel) with otel.propagators, and correlation when asked. */
-const withPropagators = (list: string, correlation = false) =>
-  parseSpec(`${text}\notel:\n  propagators: [${list}]\n${correlation ? "correlation: {}\n" : ""}`, EXAMPLE);
+/** The example spec (which has no otel) with otel.propagators, and a correlation mapping when asked. */
+const withPropagators = (list: string, correlation?: string) =>
+  parseSpec(`${text}\notel:\n  propagators: [${list}]\n${correlation !== undefined ? `correlation: ${correlation}\n` : ""}`, EXAMPLE);
 
 describe("manifests: the trace context some carriers need", () => {
   it("tracecontext alone: start traces at the gateway (an OpenTelemetry provider), or clients send traceparent", () => {
@@ -23,9 +31,76 @@ describe("manifests: the trace context some carriers need", () => {
     assert.match(traceContextNotes(withPropagators("ottrace")).join("\n"), /ot-baggage-\* headers.*list baggage or tracecontext in otel\.propagators too/);
   });
 
-  it("nothing to say where baggage or jaeger carries the lane, or correlation is on", () => {
+  it("nothing to say where baggage or jaeger carries the lane, or correlation is on with a carrier", () => {
     assert.deepEqual(traceContextNotes(spec), []);
-    for (const list of ["baggage", "jaeger", "tracecontext, jaeger", "ottrace, baggage"]) assert.deepEqual(traceContextNotes(withPropagators(list)), [], list);
-    assert.deepEqual(traceContextNotes(withPropagators("tracecontext", true)), []);
+    for (const list of ["baggage", "jaeger", "tracecontext, jaeger", "ottrace, baggage", "b3, baggage", "xray, tracecontext"]) assert.deepEqual(traceContextNotes(withPropagators(list, list.includes("xray") ? "{}" : undefined)), [], list);
+    assert.deepEqual(traceContextNotes(withPropagators("tracecontext", "{}")), []);
+  });
+});
+
+describe("manifests: propagators without baggage (b3, b3multi, xray): the trace the gateway must start", () => {
+  it("b3 or b3multi: the gateway starts B3 traces (Istio's Zipkin provider); W3C is the OpenTelemetry provider's", () => {
+    for (const list of ["b3", "b3multi", "b3, b3multi"]) {
+      const notes = traceContextNotes(withPropagators(list, "{}")).join("\n");
+      assert.match(notes, new RegExp(`^trace correlation: the apps' propagators \\(${list}\\) carry no baggage, so the lane follows the trace id; .*ingress gateway starts traces in a format the apps extract`), list);
+      assert.match(notes, /B3 \(x-b3-traceid\/spanid\/sampled\): Istio's Zipkin tracing provider \(meshConfig\.extensionProviders\[\]\.zipkin/);
+      assert.match(notes, /W3C \(traceparent\): the OpenTelemetry provider \(meshConfig\.extensionProviders\[\]\.opentelemetry\)/);
+      assert.match(notes, /extracts? B3 only: start B3 traces \(a W3C trace is not continued/);
+      assert.doesNotMatch(notes, /xray/);
+    }
+  });
+
+  it("xray cannot be correlated: alone the lane is lost; beside b3 the B3 headers carry it", () => {
+    const alone = traceContextNotes(withPropagators("xray", "{}")).join("\n");
+    assert.match(alone, /xray cannot be correlated: its X-Amzn-Trace-Id changes on every hop \(Parent=\).*with xray alone the lane is lost after the first service/);
+    assert.doesNotMatch(alone, /B3 only/);
+    assert.match(traceContextNotes(withPropagators("b3multi, xray", "{}")).join("\n"), /xray cannot be correlated: .*the lane follows the B3 headers the same apps send/);
+  });
+
+  it("npm run manifests prints them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-tag-b3-"));
+    try {
+      writeFileSync(join(dir, "b3.yaml"), `${text}\notel:\n  propagators: [b3, xray]\ncorrelation: {}\n`);
+      const r = manifests([join(dir, "b3.yaml"), "--out", join(dir, "out")]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /\ntrace correlation: the apps' propagators \(b3, xray\) carry no baggage.*\n  B3 .*Zipkin.*\n  W3C .*\n  b3 extracts B3 only.*\n  xray cannot be correlated/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("manifests: correlation keys on the b3 single header where otel.propagators list b3", () => {
+  const correlation = (s: ReturnType<typeof withPropagators>) => {
+    const { filters } = routingPlan(s);
+    return { inbound: filters.inbound.correlation, outbound: filters.outbound.correlation, gateway: filters.gateway.correlation };
+  };
+
+  it("FILTER_TRACE_HEADERS is the filter's default (DEFAULT_TRACE_HEADERS in its source)", () => {
+    const src = readFileSync(join(ROOT, "assembly/config/config.ts"), "utf8");
+    const m = /export const DEFAULT_TRACE_HEADERS: string\[\] = (\[[^\]]*\]);/.exec(src);
+    assert.ok(m, "DEFAULT_TRACE_HEADERS not found");
+    assert.deepEqual(FILTER_TRACE_HEADERS, JSON.parse(m[1]));
+  });
+
+  it("b3 and no correlation.headers: the filter's default with b3 after x-b3-traceid, on inbound and outbound", async () => {
+    for (const list of ["b3", "b3multi, b3", "b3, xray", "tracecontext, b3"]) {
+      const s = withPropagators(list, "{}");
+      const c = correlation(s);
+      assert.deepEqual(c.inbound, { enabled: true, headers: ["traceparent", "x-b3-traceid", "b3", "x-request-id"] }, list);
+      assert.deepEqual(c.outbound, c.inbound);
+      assert.equal(c.gateway, undefined, "the gateway records no trace");
+      // Every generated configuration (asm/, istio/, ambient/) carries it, and the built module takes it.
+      const configs = filterConfigs(s).map((x) => JSON.parse(x)).filter((x) => x.correlation);
+      assert.ok(configs.length >= 2);
+      for (const x of configs) assert.deepEqual(x.correlation.headers, ["traceparent", "x-b3-traceid", "b3", "x-request-id"]);
+      assert.deepEqual(await refusals(filterConfigs(s)), [], list);
+    }
+  });
+
+  it("the spec's own correlation.headers stand; without b3 the filter's default stands (no headers field)", () => {
+    assert.deepEqual(correlation(withPropagators("b3", "{headers: [x-request-id]}")).inbound, { enabled: true, headers: ["x-request-id"] });
+    for (const list of ["b3multi", "xray", "tracecontext", "baggage"]) assert.deepEqual(correlation(withPropagators(list, "{}")).inbound, { enabled: true }, list);
+    assert.equal(correlation(withPropagators("b3, baggage")).inbound, undefined, "no correlation, no headers");
   });
 });

@@ -39,6 +39,8 @@ describe("the spec's limits are the filter's", () => {
     }
     assert.ok(parsed.some((c) => c.carriers?.includes("tracestate") && c.baggage_key === c.routing_header), "no tracestate key from the routing header");
     assert.ok(parsed.some((c) => c.baggage_limits === true), "no gateway config with baggage_limits");
+    // Specs listing b3 without correlation.headers: the generated headers add the b3 single header.
+    assert.ok(parsed.some((c) => c.correlation?.headers?.join() === "traceparent,x-b3-traceid,b3,x-request-id"), "no config keying on the b3 header");
     assert.deepEqual(await refusals([...configs]), [], `seed ${seed}`);
   });
 });

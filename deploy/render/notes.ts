@@ -1,7 +1,7 @@
 // What `manifests` prints beside the files: the steps a spec's features need outside the generated resources.
 import type { LanesSpec } from "../lib/spec-types.ts";
 import { LANE_TAGS, LANE_REQUESTS_METRIC } from "../lib/observe.ts";
-import { carriersFor } from "../lib/carriers.ts";
+import { carriersFor, carriesLane } from "../lib/carriers.ts";
 
 /** The languages the operator injects, each by its own pod annotation. */
 export const OTEL_LANGUAGES = ["java", "nodejs", "python", "dotnet", "go"] as const;
@@ -29,12 +29,29 @@ export function laneMetricsNotes(spec: LanesSpec): string[] {
 }
 
 /**
+ * Where the apps' propagators carry no baggage at all (b3, b3multi, xray: the spec requires correlation), the
+ * lane follows the trace id, which the first app keeps only if it extracts the trace the gateway started.
+ */
+function correlationOnlyNotes(propagators: string[]): string[] {
+  const b3 = propagators.filter((p) => p === "b3" || p === "b3multi");
+  const lines = [`trace correlation: the apps' propagators (${propagators.join(", ")}) carry no baggage, so the lane follows the trace id; the first app keeps it only when the ingress gateway starts traces in a format the apps extract:`,
+    `  B3 (x-b3-traceid/spanid/sampled): Istio's Zipkin tracing provider (meshConfig.extensionProviders[].zipkin, or the classic meshConfig.defaultConfig.tracing.zipkin) and a Telemetry resource enabling it at the gateway`,
+    `  W3C (traceparent): the OpenTelemetry provider (meshConfig.extensionProviders[].opentelemetry), for apps that list tracecontext`];
+  if (b3.length) lines.push(`  ${b3.join(" and ")} extract${b3.length === 1 ? "s" : ""} B3 only: start B3 traces (a W3C trace is not continued, and each app starts a trace of its own)`);
+  if (propagators.includes("xray")) lines.push(`  xray cannot be correlated: its X-Amzn-Trace-Id changes on every hop (Parent=), so no header of it keys the lane${b3.length ? "; the lane follows the B3 headers the same apps send" : ": with xray alone the lane is lost after the first service; list baggage, tracecontext, b3 or b3multi too"}`);
+  return lines;
+}
+
+/**
  * What the lane needs where the apps' propagators carry it only beside a trace context: the SDKs take a
  * tracestate entry only with a traceparent, and ot baggage only with an ot trace context, so the request the
- * first app receives must bring one. Empty when baggage or jaeger carries it, or correlation is on.
+ * first app receives must bring one. Empty when baggage or jaeger carries it, or correlation is on; where no
+ * propagator carries the lane, what correlation needs (correlationOnlyNotes).
  */
 export function traceContextNotes(spec: LanesSpec): string[] {
-  const carriers = carriersFor(spec.otel?.propagators) ?? ["baggage"];
+  const propagators = spec.otel?.propagators;
+  if (propagators?.length && !propagators.some(carriesLane)) return correlationOnlyNotes(propagators);
+  const carriers = carriersFor(propagators) ?? ["baggage"];
   if (spec.correlation || carriers.includes("baggage") || carriers.includes("jaeger")) return [];
   const lines: string[] = [];
   if (carriers.includes("tracestate")) {
