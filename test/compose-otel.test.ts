@@ -16,7 +16,7 @@ import { startMesh, type Mesh } from "../deploy/local/demo.ts";
 import type { AppRunner } from "../deploy/local/mesh.ts";
 import { sendRequests, type Result } from "../deploy/local/client.ts";
 import { workloads, upstreamOf, SERVICE_PORT } from "../deploy/local/topology.ts";
-import { spawnApp, stopApp, liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
+import { spawnApp, settled, liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { laneOutcome, checkOutcome, type Outcome } from "../deploy/local/otel/expectations.ts";
 import { parseNames } from "../deploy/local/otel/propagators.cjs";
 import { variants, otelComposeProblems } from "../deploy/local/e2e-envoy.ts";
@@ -60,14 +60,7 @@ function composeApps(change: (env: Record<string, string>) => void = () => {}): 
       // EXIT_WITH_STDIN: a child leaves with this process, however it ends (a container has no parent to leave with).
       return spawnApp(`the compose app ${a.workload}`, args, { ...env, PORT: "0", EXIT_WITH_STDIN: "1" }, 30_000);
     }));
-    const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.child] : []));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) {
-      await Promise.all(children.map(stopApp));
-      throw failed.reason;
-    }
-    const ports = new Map(all.map((a, i) => [a.workload, (started[i] as PromiseFulfilledResult<{ port: number }>).value.port]));
-    return { ports, close: async () => { await Promise.all(children.map(stopApp)); } };
+    return settled(all, started);
   };
 }
 

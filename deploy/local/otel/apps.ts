@@ -83,14 +83,20 @@ export function otelApps(propagators: string[] = DEFAULT_PROPAGATORS, timeoutMs 
   propagatorFor(propagators); // an unknown name is refused here, before any process starts
   return async (all) => {
     const apps = all.filter((a) => a.routed); // a process per workload costs: none for one nothing reaches
-    const started = await Promise.allSettled(apps.map((a) => startApp(a, propagators, timeoutMs)));
-    const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.child] : []));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) {
-      await Promise.all(children.map(stopApp));
-      throw failed.reason;
-    }
-    const ports = new Map(apps.map((a, i) => [a.workload, (started[i] as PromiseFulfilledResult<{ port: number }>).value.port]));
-    return { ports, close: async () => { await Promise.all(children.map(stopApp)); } };
+    return settled(apps, await Promise.allSettled(apps.map((a) => startApp(a, propagators, timeoutMs))));
   };
+}
+
+type Started = { child: ChildProcess; port: number };
+
+/** The apps started for `apps` (in order), each port by workload; when one failed, every other is stopped first. */
+export async function settled(apps: { workload: string }[], started: PromiseSettledResult<Started>[]) {
+  const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.child] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(children.map(stopApp));
+    throw failed.reason;
+  }
+  const ports = new Map(apps.map((a, i) => [a.workload, (started[i] as PromiseFulfilledResult<Started>).value.port]));
+  return { ports, close: async () => { await Promise.all(children.map(stopApp)); } };
 }
