@@ -1,4 +1,4 @@
-import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
+import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_XRAY, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
 import { buf, ptr, str } from "./util";
 
 // The trace id a header value yields, or "-" for none.
@@ -17,6 +17,7 @@ describe("trace ids", () => {
     expect(traceKind("b3")).toBe(TRACE_B3);
     expect(traceKind("x-b3-traceid")).toBe(TRACE_RAW);
     expect(traceKind("x-request-id")).toBe(TRACE_RAW);
+    expect(traceKind("x-amzn-trace-id")).toBe(TRACE_XRAY);
   });
   it("takes the trace-id field of traceparent", () => {
     // [value, trace id or "-"]
@@ -39,6 +40,64 @@ describe("trace ids", () => {
     expect(idOf(TRACE_B3, "0")).toBe("-");
     expect(idOf(TRACE_B3, "64fe8b2a57d3eff7")).toBe("-");
     expect(idOf(TRACE_B3, "0000000000000000-e457b5a2e4d86bd1")).toBe("-");
+  });
+  it("takes the Root field of an X-Ray header, wherever it stands", () => {
+    const R = "1-5759e988-bd862e3fe1be46a994272793";
+    // [value, trace id or "-"]
+    const rows: string[][] = [
+      ["Root=" + R + ";Parent=53995c3f42cd8ad8;Sampled=1", R],
+      ["Root=" + R + ";Parent=0000000000000001;Sampled=0", R],
+      ["Root=" + R, R],
+      ["Root=" + R + ";", R],
+      // A load balancer's Self= first, an application's own field after; Envoy's "; " and lowercase keys.
+      ["Self=1-67891233-12456789abcdef0123456789;Root=1-67891233-abcdef012345678912345678;CalledFrom=app", "1-67891233-abcdef012345678912345678"],
+      ["Parent=53995c3f42cd8ad8; Sampled=1; Root=" + R, R],
+      ["root=" + R + ";parent=53995c3f42cd8ad8", R],
+      ["ROOT=" + R, R],
+      [" \tRoot=" + R + " \t;Sampled=1", R],
+      ["Root=1-5759E988-BD862E3FE1BE46A994272793", "1-5759E988-BD862E3FE1BE46A994272793"],
+      ["Root=1-00000000-000000000000000000000001", "1-00000000-000000000000000000000001"],
+      // The last Root field counts, as the propagators read it: an invalid one there means no id.
+      ["Root=1-00000000-000000000000000000000001;Root=" + R, R],
+      ["Root=" + R + ";Root=bad", "-"],
+      ["Root=" + R + ";Root=", "-"],
+      // Not the root format: version, delimiters, lengths, digits, all zero.
+      ["Root=2-5759e988-bd862e3fe1be46a994272793", "-"],
+      ["Root=1_5759e988-bd862e3fe1be46a994272793", "-"],
+      ["Root=1-5759e988_bd862e3fe1be46a994272793", "-"],
+      ["Root=1-5759e98-bd862e3fe1be46a9942727933", "-"],
+      ["Root=1-5759e988-bd862e3fe1be46a99427279", "-"],
+      ["Root=1-5759e988-bd862e3fe1be46a9942727934", "-"],
+      ["Root=1-5759e98g-bd862e3fe1be46a994272793", "-"],
+      ["Root=1-5759e988-bd862e3fe1be46a99427279z", "-"],
+      ["Root=1-00000000-000000000000000000000000", "-"],
+      ["Root= " + R, "-"],
+      ["Root =" + R, "-"],
+      ["Rooted=" + R, "-"],
+      ["XRoot=" + R, "-"],
+      ["Root:" + R, "-"],
+      ["Parent=53995c3f42cd8ad8;Sampled=1", "-"],
+      [R, "-"],
+      ["", "-"],
+      [";", "-"],
+      ["Root", "-"],
+      ["Root=", "-"],
+      [";;;Root=;;", "-"],
+      ["\u00e9Root=" + R, "-"],
+    ];
+    for (let i = 0; i < rows.length; i++) expect(idOf(TRACE_XRAY, rows[i][0])).toBe(rows[i][1], rows[i][0]);
+    // A long header of many fields: the Root at its end is found.
+    expect(idOf(TRACE_XRAY, "a=b;".repeat(2000) + "Root=" + R)).toBe(R);
+    expect(idOf(TRACE_XRAY, "Root=" + R + " ".repeat(3000))).toBe(R);
+  });
+  it("reads an X-Ray header only within the given length", () => {
+    // Every prefix of a valid header: none but the whole (and those only short of ";...") yields an id.
+    const v = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    const b = buf(v);
+    for (let n = 0; n <= v.length; n++) {
+      const span = traceIdSpan(TRACE_XRAY, ptr(b), n);
+      expect(span).toBe(n >= 40 ? (<i64>5 << 32) | 35 : -1, n.toString());
+    }
   });
   it("takes a whole raw value of visible ASCII up to 256 bytes", () => {
     expect(idOf(TRACE_RAW, "a3ce929d-0e0e-4736-9f12-00f067aa0ba9")).toBe("a3ce929d-0e0e-4736-9f12-00f067aa0ba9");
