@@ -48,6 +48,11 @@ describe("the fuzzer's oracles catch what they must", () => {
     assert.equal(traceIdOf("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b\u00e9-01"), null);
     assert.equal(traceIdOf("b3", "4bf92f3577b34da6-1"), "4bf92f3577b34da6");
     assert.equal(traceIdOf("x-request-id", "a b"), null);
+    const root = "1-5759e988-bd862e3fe1be46a994272793";
+    assert.equal(traceIdOf("x-amzn-trace-id", `Self=1-67891233-12456789abcdef0123456789; root=${root}\t;Sampled=1`), root);
+    assert.equal(traceIdOf("x-amzn-trace-id", `Root=${root};Root=`), null);
+    assert.equal(traceIdOf("x-amzn-trace-id", `Root= ${root}`), null);
+    assert.equal(traceIdOf("x-amzn-trace-id", "Root=1-00000000-000000000000000000000000"), null);
   });
   it("an invalid or duplicated routing header", () => {
     assert.match(judge({}, base, [...base, ["x-asm-prefer-tag", "bad lane"]], 2)!, /invalid routing header/);

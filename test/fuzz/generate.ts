@@ -81,17 +81,36 @@ function mutate(r: Rand, s: string): string {
 
 const TRACE_POOL = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c", "80f198ee56343ba864fe8b2a57d3eff7"];
 
+// X-Ray headers: the pool's traces as Roots with a changing Parent=, Root in other positions and cases,
+// and the malformed (version, length, digits, all zero, a later bad Root, spaces inside).
+function genXray(r: Rand): string {
+  const id = r.pick(TRACE_POOL);
+  const root = `1-${id.slice(0, 8)}-${id.slice(8, 32)}`;
+  const parent = `Parent=${r.pick(["53995c3f42cd8ad8", "6c4e0d4b1a2f3e5d", r.str("0123456789abcdef", 0, 20)])}`;
+  const key = r.pick(["Root", "Root", "root", "ROOT", "Root ", "Rooted", " Root", "\tRoot"]);
+  const value = r.chance(0.8) ? root : r.pick([
+    root.replace(/^1/, "2"), root.slice(0, 34), root + "0", root.replace(/-/, "_"), `1-${id.slice(0, 7)}g-${id.slice(8, 32)}`,
+    "1-00000000-000000000000000000000000", ` ${root}`, `${root} `, "", r.str(OCTETS, 0, 40),
+  ]);
+  const fields = [`${key}=${value}`, parent, `Sampled=${r.pick(["1", "0", "?"])}`];
+  if (r.chance(0.2)) fields.unshift(`Self=1-67891233-${r.str("0123456789abcdef", 24, 24)}`);
+  if (r.chance(0.1)) fields.push(r.pick(["Root=bad", `Root=${root}`, "Root=", "CalledFrom=app", ""]));
+  if (r.chance(0.3)) fields.reverse();
+  return fields.join(r.pick([";", "; ", " ;", ";;"]));
+}
+
 export function genRequest(r: Rand, cfg: Cfg): Header[] {
   const rh = cfg.routing_header ?? "x-asm-prefer-tag";
   const h: Header[] = [[":authority", "mockb:8000"], [":path", "/"], [":method", "GET"]];
   const extra: Header[] = [];
   for (let n = r.chance(0.5) ? 0 : 1 + r.int(r.chance(0.01) ? 300 : 3); n > 0; n--) extra.push([rh, genLaneValue(r, cfg)]);
   for (let n = r.chance(0.2) ? 0 : 1 + r.int(r.chance(0.01) ? 200 : 3); n > 0; n--) extra.push(["baggage", genBaggage(r, cfg)]);
-  if (r.chance(0.3)) extra.push([r.pick(["x-request-id", "traceparent", "user-agent", "b3", "x-user-id"]), r.str(OCTETS, 1, 30)]);
+  if (r.chance(0.3)) extra.push([r.pick(["x-request-id", "traceparent", "user-agent", "b3", "x-user-id", "x-amzn-trace-id"]), r.str(OCTETS, 1, 30)]);
   // Trace ids and users from small pools, so that recorded lanes are looked up again.
   if (r.chance(0.4)) extra.push(["traceparent", `00-${r.pick(TRACE_POOL)}-00f067aa0ba902b7-01`]);
   if (r.chance(0.2)) extra.push(["x-request-id", `req-${r.int(4)}`]);
   if (r.chance(0.1)) extra.push(["b3", `${r.pick(TRACE_POOL)}-e457b5a2e4d86bd1-1`]);
+  if (r.chance(0.15)) extra.push(["x-amzn-trace-id", genXray(r)]);
   if (r.chance(0.3)) extra.push(["x-user-id", `user-${r.int(5)}`]);
   // Where lane_from looks: a header, cookies (several headers, spaces, quotes), the query.
   if (r.chance(0.2)) extra.push(["version", r.pick(["v1", "v2", "s2", "v9", "", r.str(OCTETS, 0, 8)])]);
@@ -189,7 +208,7 @@ export function genConfig(r: Rand): { text: string; cfg: Cfg; valid: boolean } {
   const allowed = cfg.lanes?.length ? cfg.lanes : ["s1", "s2", "s3"];
   if (r.chance(0.2)) {
     cfg.correlation = { enabled: r.chance(0.85) };
-    if (r.chance(0.4)) cfg.correlation.headers = ["traceparent", "x-request-id", "b3", "x-b3-traceid"].filter(() => r.chance(0.6)).concat(["traceparent"]).filter((h, i, a) => a.indexOf(h) === i);
+    if (r.chance(0.4)) cfg.correlation.headers = ["traceparent", "x-request-id", "b3", "x-b3-traceid", "x-amzn-trace-id"].filter(() => r.chance(0.6)).concat(["traceparent"]).filter((h, i, a) => a.indexOf(h) === i);
     if (r.chance(0.4)) cfg.correlation.capacity = r.pick([1, 4, 8192]);
     if (r.chance(0.3)) cfg.correlation.ttl_ms = r.pick([1, 60000]);
   }

@@ -57,6 +57,13 @@ export function traceIdOf(name: string, v: string): string | null {
     const id = v.split("-")[0];
     return v.includes("-") && (id.length === 16 || id.length === 32) && /^[0-9A-Fa-f]+$/.test(id) && !/^0+$/.test(id) ? id : null;
   }
+  if (name === "x-amzn-trace-id") {
+    // Fields split at ";" and trimmed of SP/HTAB; the last whose key is "root" (any case) followed by "="
+    // holds the id, which must be the root format, not all zero. Bytes, as the module reads them.
+    const roots = Buffer.from(v, "utf8").toString("latin1").split(";").map((f) => f.replace(/^[ \t]+|[ \t]+$/g, "")).filter((f) => /^root=/i.test(f));
+    const id = roots.length === 0 ? "" : roots[roots.length - 1].slice(5);
+    return /^1-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{24}$/.test(id) && !/^1-0{8}-0{24}$/.test(id) ? id : null;
+  }
   return byteLength(v) >= 1 && byteLength(v) <= 256 && /^[\x21-\x7e]+$/.test(v) ? v : null;
 }
 
