@@ -1,7 +1,7 @@
 // What npm run manifests says where the apps' propagators carry the lane only beside a trace context
 // (tracestate, ot baggage): the request to the first app must bring that context, which no resource here starts;
 // and where they carry no lane at all (b3, b3multi, xray): the trace format the gateway must start. With the
-// b3 propagator the generated correlation keys on its single header too.
+// b3 propagator the generated correlation keys on its single header too, with xray on x-amzn-trace-id.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -50,11 +50,22 @@ describe("manifests: propagators without baggage (b3, b3multi, xray): the trace 
     }
   });
 
-  it("xray cannot be correlated: alone the lane is lost; beside b3 the B3 headers carry it", () => {
+  it("xray: the gateway starts X-Ray traces (Envoy's X-Ray tracer); alone, nothing else is continued", () => {
     const alone = traceContextNotes(withPropagators("xray", "{}")).join("\n");
-    assert.match(alone, /xray cannot be correlated: its X-Amzn-Trace-Id changes on every hop \(Parent=\).*with xray alone the lane is lost after the first service/);
-    assert.doesNotMatch(alone, /B3 only/);
-    assert.match(traceContextNotes(withPropagators("b3multi, xray", "{}")).join("\n"), /xray cannot be correlated: .*the lane follows the B3 headers the same apps send/);
+    assert.match(alone, /X-Ray \(X-Amzn-Trace-Id: Root=\.\.\.;Parent=\.\.\.;Sampled=\.\.\.\): Envoy's X-Ray tracer \(envoy\.tracers\.xray .*Istio has no X-Ray provider\); the lane keys on its Root= field, which every hop keeps/);
+    assert.match(alone, /xray extracts X-Ray only: start X-Ray traces \(a W3C or B3 trace is not continued.*an AWS load balancer's X-Amzn-Trace-Id \(Root= without Parent= and Sampled=\) is not continued either/);
+    assert.doesNotMatch(alone, /cannot be correlated|B3 only|correlation\.headers/);
+    // Beside b3: either trace format is continued.
+    const mixed = traceContextNotes(withPropagators("b3multi, xray", "{}")).join("\n");
+    assert.match(mixed, /b3multi extracts B3 only: start B3 traces .*; or X-Ray traces, which xray extracts/);
+    assert.doesNotMatch(mixed, /xray extracts X-Ray only/);
+  });
+
+  it("xray with the spec's own correlation.headers lacking x-amzn-trace-id: says so", () => {
+    const notes = traceContextNotes(withPropagators("xray", "{headers: [traceparent, x-request-id]}")).join("\n");
+    assert.match(notes, /correlation\.headers \(traceparent, x-request-id\) has no x-amzn-trace-id: the X-Ray trace id is not read, so no lane follows it; add it/);
+    assert.doesNotMatch(traceContextNotes(withPropagators("xray", "{headers: [x-amzn-trace-id]}")).join("\n"), /has no x-amzn-trace-id/);
+    assert.doesNotMatch(traceContextNotes(withPropagators("b3", "{headers: [x-request-id]}")).join("\n"), /has no x-amzn-trace-id/);
   });
 
   it("npm run manifests prints them", () => {
@@ -63,14 +74,14 @@ describe("manifests: propagators without baggage (b3, b3multi, xray): the trace 
       writeFileSync(join(dir, "b3.yaml"), `${text}\notel:\n  propagators: [b3, xray]\ncorrelation: {}\n`);
       const r = manifests([join(dir, "b3.yaml"), "--out", join(dir, "out")]);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /\ntrace correlation: the apps' propagators \(b3, xray\) carry no baggage.*\n  B3 .*Zipkin.*\n  W3C .*\n  b3 extracts B3 only.*\n  xray cannot be correlated/);
+      assert.match(r.out, /\ntrace correlation: the apps' propagators \(b3, xray\) carry no baggage.*\n  B3 .*Zipkin.*\n  W3C .*\n  X-Ray .*Envoy's X-Ray tracer.*\n  b3 extracts B3 only.*or X-Ray traces/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-describe("manifests: correlation keys on the b3 single header where otel.propagators list b3", () => {
+describe("manifests: correlation keys on the b3 single header and x-amzn-trace-id where otel.propagators list b3 or xray", () => {
   const correlation = (s: ReturnType<typeof withPropagators>) => {
     const { filters } = routingPlan(s);
     return { inbound: filters.inbound.correlation, outbound: filters.outbound.correlation, gateway: filters.gateway.correlation };
@@ -83,24 +94,37 @@ describe("manifests: correlation keys on the b3 single header where otel.propaga
     assert.deepEqual(FILTER_TRACE_HEADERS, JSON.parse(m[1]));
   });
 
-  it("b3 and no correlation.headers: the filter's default with b3 after x-b3-traceid, on inbound and outbound", async () => {
-    for (const list of ["b3", "b3multi, b3", "b3, xray", "tracecontext, b3"]) {
+  // [propagators, the generated correlation.headers]
+  const rows: [string, string[]][] = [
+    ["b3", ["traceparent", "x-b3-traceid", "b3", "x-request-id"]],
+    ["b3multi, b3", ["traceparent", "x-b3-traceid", "b3", "x-request-id"]],
+    ["tracecontext, b3", ["traceparent", "x-b3-traceid", "b3", "x-request-id"]],
+    ["xray", ["traceparent", "x-b3-traceid", "x-amzn-trace-id", "x-request-id"]],
+    ["b3multi, xray", ["traceparent", "x-b3-traceid", "x-amzn-trace-id", "x-request-id"]],
+    ["xray, tracecontext", ["traceparent", "x-b3-traceid", "x-amzn-trace-id", "x-request-id"]],
+    ["b3, xray", ["traceparent", "x-b3-traceid", "b3", "x-amzn-trace-id", "x-request-id"]],
+    ["xray, b3multi, b3, tracecontext", ["traceparent", "x-b3-traceid", "b3", "x-amzn-trace-id", "x-request-id"]],
+  ];
+  it("b3 or xray and no correlation.headers: the filter's default with b3 and x-amzn-trace-id after x-b3-traceid, on inbound and outbound", async () => {
+    for (const [list, headers] of rows) {
       const s = withPropagators(list, "{}");
       const c = correlation(s);
-      assert.deepEqual(c.inbound, { enabled: true, headers: ["traceparent", "x-b3-traceid", "b3", "x-request-id"] }, list);
+      assert.deepEqual(c.inbound, { enabled: true, headers }, list);
+      assert.ok(headers.length <= 8);
       assert.deepEqual(c.outbound, c.inbound);
       assert.equal(c.gateway, undefined, "the gateway records no trace");
       // Every generated configuration (asm/, istio/, ambient/) carries it, and the built module takes it.
       const configs = filterConfigs(s).map((x) => JSON.parse(x)).filter((x) => x.correlation);
       assert.ok(configs.length >= 2);
-      for (const x of configs) assert.deepEqual(x.correlation.headers, ["traceparent", "x-b3-traceid", "b3", "x-request-id"]);
+      for (const x of configs) assert.deepEqual(x.correlation.headers, headers, list);
       assert.deepEqual(await refusals(filterConfigs(s)), [], list);
     }
   });
 
-  it("the spec's own correlation.headers stand; without b3 the filter's default stands (no headers field)", () => {
+  it("the spec's own correlation.headers stand; without b3 or xray the filter's default stands (no headers field)", () => {
     assert.deepEqual(correlation(withPropagators("b3", "{headers: [x-request-id]}")).inbound, { enabled: true, headers: ["x-request-id"] });
-    for (const list of ["b3multi", "xray", "tracecontext", "baggage"]) assert.deepEqual(correlation(withPropagators(list, "{}")).inbound, { enabled: true }, list);
+    assert.deepEqual(correlation(withPropagators("xray", "{headers: [traceparent]}")).inbound, { enabled: true, headers: ["traceparent"] });
+    for (const list of ["b3multi", "tracecontext", "baggage"]) assert.deepEqual(correlation(withPropagators(list, "{}")).inbound, { enabled: true }, list);
     assert.equal(correlation(withPropagators("b3, baggage")).inbound, undefined, "no correlation, no headers");
   });
 });

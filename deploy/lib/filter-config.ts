@@ -19,14 +19,18 @@ export function gatewayDecidesLane(spec: LanesSpec): boolean {
 export const FILTER_TRACE_HEADERS: readonly string[] = ["traceparent", "x-b3-traceid", "x-request-id"];
 
 /**
- * The trace id headers correlation keys on, where the spec names none: the filter's own, and with the b3
- * propagator (single header) listed its `b3` header too, which is all such apps send of the trace (the filter
- * reads the trace id from it). Undefined: the filter's default is right.
+ * The trace id headers correlation keys on, where the spec names none: the filter's own, and for the
+ * propagators whose apps send the trace only in a header of their own, that header too (the filter reads
+ * the trace id from it): `b3` (the b3 single header) after x-b3-traceid, and with xray `x-amzn-trace-id`
+ * (its Root= field), both before x-request-id. At most 5 of the filter's 8. Undefined: the filter's default
+ * is right.
  */
 export function correlationHeaders(spec: LanesSpec): string[] | undefined {
   if (spec.correlation?.headers) return spec.correlation.headers;
-  if (!spec.otel?.propagators?.includes("b3")) return undefined;
-  return [...FILTER_TRACE_HEADERS.slice(0, 2), "b3", ...FILTER_TRACE_HEADERS.slice(2)];
+  const p = spec.otel?.propagators ?? [];
+  const own = [...(p.includes("b3") ? ["b3"] : []), ...(p.includes("xray") ? ["x-amzn-trace-id"] : [])];
+  if (own.length === 0) return undefined;
+  return [...FILTER_TRACE_HEADERS.slice(0, 2), ...own, ...FILTER_TRACE_HEADERS.slice(2)];
 }
 
 const labelToLane = (spec: LanesSpec) => Object.fromEntries(spec.lanes.map((l) => [l.label, l.name]));

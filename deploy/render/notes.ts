@@ -32,13 +32,16 @@ export function laneMetricsNotes(spec: LanesSpec): string[] {
  * Where the apps' propagators carry no baggage at all (b3, b3multi, xray: the spec requires correlation), the
  * lane follows the trace id, which the first app keeps only if it extracts the trace the gateway started.
  */
-function correlationOnlyNotes(propagators: string[]): string[] {
+function correlationOnlyNotes(propagators: string[], headers: string[] | undefined): string[] {
   const b3 = propagators.filter((p) => p === "b3" || p === "b3multi");
   const lines = [`trace correlation: the apps' propagators (${propagators.join(", ")}) carry no baggage, so the lane follows the trace id; the first app keeps it only when the ingress gateway starts traces in a format the apps extract:`,
     `  B3 (x-b3-traceid/spanid/sampled): Istio's Zipkin tracing provider (meshConfig.extensionProviders[].zipkin, or the classic meshConfig.defaultConfig.tracing.zipkin) and a Telemetry resource enabling it at the gateway`,
     `  W3C (traceparent): the OpenTelemetry provider (meshConfig.extensionProviders[].opentelemetry), for apps that list tracecontext`];
-  if (b3.length) lines.push(`  ${b3.join(" and ")} extract${b3.length === 1 ? "s" : ""} B3 only: start B3 traces (a W3C trace is not continued, and each app starts a trace of its own)`);
-  if (propagators.includes("xray")) lines.push(`  xray cannot be correlated: its X-Amzn-Trace-Id changes on every hop (Parent=), so no header of it keys the lane${b3.length ? "; the lane follows the B3 headers the same apps send" : ": with xray alone the lane is lost after the first service; list baggage, tracecontext, b3 or b3multi too"}`);
+  const xray = propagators.includes("xray");
+  if (xray) lines.push(`  X-Ray (X-Amzn-Trace-Id: Root=...;Parent=...;Sampled=...): Envoy's X-Ray tracer (envoy.tracers.xray in the gateway's HTTP connection manager, by an EnvoyFilter: Istio has no X-Ray provider); the lane keys on its Root= field, which every hop keeps while Parent= changes`);
+  if (b3.length) lines.push(`  ${b3.join(" and ")} extract${b3.length === 1 ? "s" : ""} B3 only: start B3 traces (a W3C trace is not continued, and each app starts a trace of its own)${xray ? "; or X-Ray traces, which xray extracts" : ""}`);
+  else if (xray) lines.push(`  xray extracts X-Ray only: start X-Ray traces (a W3C or B3 trace is not continued, and each app starts a trace of its own); an AWS load balancer's X-Amzn-Trace-Id (Root= without Parent= and Sampled=) is not continued either`);
+  if (xray && headers && !headers.includes("x-amzn-trace-id")) lines.push(`  correlation.headers (${headers.join(", ")}) has no x-amzn-trace-id: the X-Ray trace id is not read, so no lane follows it; add it`);
   return lines;
 }
 
@@ -50,7 +53,7 @@ function correlationOnlyNotes(propagators: string[]): string[] {
  */
 export function traceContextNotes(spec: LanesSpec): string[] {
   const propagators = spec.otel?.propagators;
-  if (propagators?.length && !propagators.some(carriesLane)) return correlationOnlyNotes(propagators);
+  if (propagators?.length && !propagators.some(carriesLane)) return correlationOnlyNotes(propagators, spec.correlation?.headers);
   const carriers = carriersFor(propagators) ?? ["baggage"];
   if (spec.correlation || carriers.includes("baggage") || carriers.includes("jaeger")) return [];
   const lines: string[] = [];
