@@ -29,6 +29,12 @@ it("the table: baggage and jaeger carry the lane on any request; tracestate and 
   assert.equal(laneOutcome(["b3multi"], { correlation: true }), "lost", "a W3C trace, which b3multi does not extract");
   assert.equal(laneOutcome(["b3multi"], { correlation: true, trace: "b3" }), "kept");
   assert.equal(laneOutcome(["xray"], { correlation: true, trace: "b3" }), "lost");
+  assert.equal(laneOutcome(["xray"], { correlation: true, trace: "xray" }), "kept", "an X-Ray trace: correlation keys on its Root=");
+  assert.equal(laneOutcome(["xray"], { correlation: true }), "lost", "a W3C trace, which xray does not extract");
+  assert.equal(laneOutcome(["b3multi"], { correlation: true, trace: "xray" }), "lost");
+  // xray's extract keeps the tracestate tracecontext took before it: the entry holds at the later apps too.
+  assert.equal(laneOutcome(["tracecontext", "xray"], { trace: "w3c" }), "kept");
+  assert.equal(laneOutcome(["tracecontext", "xray", "b3"], { trace: "w3c" }), "drifts");
   // The first app forwards the tracestate entry; the next sidecar also writes ot baggage, which the second
   // app's ot extract (replacing the trace context and its tracestate) keeps.
   assert.equal(laneOutcome(["tracecontext", "ottrace"], { correlation: true }), "kept");

@@ -75,8 +75,9 @@ describe("--apps otel: the seeds' services instrumented by the OpenTelemetry SDK
       [["--gateway-trace", "w3c", "--mode", "websocket"], /^--gateway-trace applies to the HTTP chain, not --mode websocket/],
       // The trace's format is required: a flag alone is refused, naming the option.
       [["--apps", "otel", "--gateway-trace"], /^--gateway-trace needs a value/],
-      [["--gateway-trace", "zipkin"], /^--gateway-trace needs one of w3c, b3, got "zipkin"/],
+      [["--gateway-trace", "zipkin"], /^--gateway-trace needs one of w3c, b3, xray, got "zipkin"/],
       [["--mode", "correlation", "--gateway-trace", "b3"], /^--gateway-trace b3 with --mode correlation needs --apps otel: the mock apps forward only W3C traceparent/],
+      [["--drop", "mockb", "--gateway-trace", "xray"], /^--gateway-trace xray with --drop needs --apps otel: the mock apps forward only W3C traceparent, so an X-Ray trace would not reach the next hop/],
     ];
     for (const [args, message] of cases) {
       const r = demo(...args);

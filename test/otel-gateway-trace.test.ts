@@ -1,8 +1,9 @@
 // The trace the demo's gateway starts (--gateway-trace): W3C as an OpenTelemetry tracer starts it, B3 as
-// Envoy's Zipkin tracer does; only on a request without one of its own format, with ids that follow the seed.
+// Envoy's Zipkin tracer does, X-Ray as its X-Ray tracer does; only on a request without one of its own
+// format, with ids that follow the seed.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { traceStarter, traceparents } from "../deploy/local/gateway-trace.ts";
+import { traceStarter, traceparents, SEEDED_XRAY_EPOCH } from "../deploy/local/gateway-trace.ts";
 import { startsTrace } from "../deploy/local/mesh.ts";
 
 const take = <T>(n: number, next: () => T) => Array.from({ length: n }, next);
@@ -37,9 +38,34 @@ describe("the gateway's trace", () => {
     assert.equal(start({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }).length, 3);
   });
 
+  it("xray: X-Amzn-Trace-Id Root=1-<epoch>-<24 hex>;Parent=<16 hex>;Sampled=1, seeded like the W3C ids", () => {
+    const [[h]] = take(1, () => traceStarter("xray", 49)({}));
+    assert.equal(h[0], "x-amzn-trace-id");
+    const m = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=1$/.exec(h[1]);
+    assert.ok(m, h[1]);
+    // A seeded run's epoch is fixed, so the same seed gives the same headers; the ids are the W3C trace's.
+    assert.equal(parseInt(m[1], 16), SEEDED_XRAY_EPOCH);
+    const [, tid, sid] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(traceparents(49)())!;
+    assert.deepEqual([m[2], m[3]], [tid.slice(8), sid]);
+    assert.deepEqual(take(3, () => traceStarter("xray", 49)({})), take(3, () => traceStarter("xray", 49)({})));
+    // Without a seed: random ids, the epoch now.
+    const random = traceStarter("xray");
+    const [a, b] = [random({}), random({})];
+    assert.notDeepEqual(a, b);
+    const epoch = parseInt(/^Root=1-([0-9a-f]{8})-/.exec(a[0][1])![1], 16);
+    assert.ok(Math.abs(epoch - Date.now() / 1000) < 60, `epoch ${epoch}`);
+  });
+
+  it("xray: a request with an X-Amzn-Trace-Id keeps it; a W3C or B3 one is not an X-Ray trace", () => {
+    const start = traceStarter("xray", 1);
+    assert.deepEqual(start({ "x-amzn-trace-id": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1" }), []);
+    assert.equal(start({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "x-b3-traceid": "4bf92f3577b34da6a3ce929d0e0e4736" }).length, 1);
+  });
+
   it("which trace the mesh starts: the one asked for, else w3c where correlation needs one, else none", () => {
     assert.equal(startsTrace({ mode: "correlation" }), "w3c");
     assert.equal(startsTrace({ mode: "correlation", gatewayTrace: "b3" }), "b3");
+    assert.equal(startsTrace({ mode: "correlation", gatewayTrace: "xray" }), "xray");
     assert.equal(startsTrace({ mode: "baggage", drop: "mockb" }), "w3c");
     assert.equal(startsTrace({ mode: "baggage", gatewayTrace: "b3" }), "b3");
     assert.equal(startsTrace({ mode: "baggage" }), undefined);

@@ -12,9 +12,10 @@ export function traceparentFor(lane: string): string {
 }
 
 /** The headers the gateway's tracer adds for a request in `lane`: a traceparent (w3c), B3 multi-headers as
- *  Envoy's Zipkin tracer sends them (b3), or nothing. */
+ *  Envoy's Zipkin tracer sends them (b3), an X-Amzn-Trace-Id as its X-Ray tracer does (xray), or nothing. */
 export function gatewayTraceFor(lane: string, trace: StartedTrace): Header[] {
   if (trace === "w3c") return [["traceparent", traceparentFor(lane)]];
   if (trace === "b3") return [["x-b3-traceid", traceIdFor(lane)], ["x-b3-spanid", "00f067aa0ba902b7"], ["x-b3-sampled", "1"]];
+  if (trace === "xray") return [["x-amzn-trace-id", `Root=1-${traceIdFor(lane).slice(0, 8)}-${traceIdFor(lane).slice(8)};Parent=00f067aa0ba902b7;Sampled=1`]];
   return [];
 }

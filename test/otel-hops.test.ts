@@ -20,6 +20,8 @@ import { ROOT, wasmBytes, values } from "./helpers.ts";
 /** Sets beside PROPAGATOR_SETS where a B3 trace meets another propagator: a later 64-bit ot id, a W3C or an
  *  X-Ray context beside B3, and xray before b3multi. */
 const B3_SETS: string[][] = [["b3", "ottrace"], ["b3multi", "ottrace"], ["ottrace", "b3"], ["tracecontext", "b3"], ["b3multi", "tracecontext"], ["xray", "b3multi"], ["b3", "xray"]];
+/** Sets where an X-Ray trace meets another propagator: W3C before or after it, a later 64-bit ot id, jaeger. */
+const XRAY_SETS: string[][] = [["xray", "tracecontext"], ["tracecontext", "xray"], ["xray", "ottrace"], ["ottrace", "xray"], ["xray", "jaeger"], ["xray", "baggage"]];
 
 const base = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
 const tracer = new tracing.BasicTracerProvider().getTracer("otel-hops");
@@ -86,7 +88,7 @@ describe("the built module between hops of apps running the real OpenTelemetry p
   const meshFor = (mode: Mode, set: string[]) => meshes.get(`${mode} ${set.join(",")}`)!;
   before(async () => {
     for (const mode of ["baggage", "correlation"] as Mode[]) {
-      for (const set of [...PROPAGATOR_SETS, ...B3_SETS, ["jaeger"], ["b3multi"]]) {
+      for (const set of [...PROPAGATOR_SETS, ...B3_SETS, ...XRAY_SETS, ["jaeger"], ["b3multi"]]) {
         const spec = meshSpec(base, mode, { propagators: set });
         meshes.set(`${mode} ${set.join(",")}`, { spec, mesh: await sidecars(spec) });
       }
@@ -121,10 +123,22 @@ describe("the built module between hops of apps running the real OpenTelemetry p
     assert.deepEqual(Object.keys(walk(spec, mesh, propagatorFor(["b3multi"]), "s2", "correlation").sent[0]).sort(), ["x-b3-sampled", "x-b3-spanid", "x-b3-traceid"]);
   });
 
-  // baggage, baggage with the gateway starting a trace (no correlation), correlation with either trace.
-  const runs: [Mode, StartedTrace][] = [["baggage", "none"], ["baggage", "w3c"], ["baggage", "b3"], ["correlation", "w3c"], ["correlation", "b3"]];
+  it("xray: every call keeps the gateway's Root= and sends a Parent= of its own, the lane restored by the Root", () => {
+    const { spec, mesh } = meshFor("correlation", ["xray"]);
+    const x = /^Root=(1-[0-9a-f]{8}-[0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=1$/;
+    const { versions, sent } = walk(spec, mesh, propagatorFor(["xray"]), "s2", "correlation", "xray");
+    const [a, b] = sent.map((c) => x.exec(c["x-amzn-trace-id"])!);
+    assert.deepEqual(Object.keys(sent[0]), ["x-amzn-trace-id"]);
+    assert.equal(a[1], b[1]);
+    assert.equal(a[1], /Root=([^;]+)/.exec(gatewayTraceFor("s2", "xray")[0][1])![1]);
+    assert.notEqual(a[2], b[2]);
+    assert.deepEqual(versions, outcomeChain(spec, "s2", "kept"));
+  });
+
+  // baggage, baggage with the gateway starting a trace (no correlation), correlation with each trace.
+  const runs: [Mode, StartedTrace][] = [["baggage", "none"], ["baggage", "w3c"], ["baggage", "b3"], ["baggage", "xray"], ["correlation", "w3c"], ["correlation", "b3"], ["correlation", "xray"]];
   for (const [mode, trace] of runs) {
-    for (const set of [...PROPAGATOR_SETS, ...B3_SETS]) {
+    for (const set of [...PROPAGATOR_SETS, ...B3_SETS, ...XRAY_SETS]) {
       const want = laneOutcome(set, { correlation: mode === "correlation", trace });
       it(`mode ${mode}, the gateway starting ${trace === "none" ? "no trace" : `a ${trace} trace`}, OTEL_PROPAGATORS=${set.join(",")}: lanes ${want}`, () => {
         const { spec, mesh } = meshFor(mode, set);

@@ -27,7 +27,7 @@ import { sendGrpcRequests } from "./grpc/client.ts";
 import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
 import { formatChains, fallbackText } from "./stacked/spec.ts";
 import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
-import { laneOutcome, checkOutcome, type Outcome } from "./otel/expectations.ts";
+import { laneOutcome, checkOutcome, KEEPS_TRACESTATE, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
 import { ROUTE_SETS, type RouteSet } from "./router.ts";
 import { startAmbientMesh } from "./ambient-mesh.ts";
@@ -125,7 +125,7 @@ const demoCommand = () => ({
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
     `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--manifests DIR] [--no-filter] [--requests N] ...`,
-    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace w3c|b3] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
+    `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace w3c|b3|xray] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running
 build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weight; every chain checked.
@@ -143,9 +143,10 @@ build/lane-tag.wasm (built first when stale), a gateway assigning lanes by weigh
   --status           per-lane counters on; after the run, the table of npm run lanes -- status for every proxy
   --drop SERVICE     that service's app forwards only traceparent (it drops baggage); trace correlation is on
   --gateway-trace F  the gateway starts a trace on each request without one, in format F: w3c (traceparent), as a
-                     gateway with an OpenTelemetry tracer does, or b3 (x-b3-traceid, x-b3-spanid, x-b3-sampled), as
-                     Envoy's Zipkin tracer does; --mode correlation and --drop, which need the trace id, start a w3c
-                     one unless it says b3 (b3 there needs --apps otel: the mock apps forward only traceparent)
+                     gateway with an OpenTelemetry tracer does, b3 (x-b3-traceid, x-b3-spanid, x-b3-sampled), as
+                     Envoy's Zipkin tracer does, or xray (X-Amzn-Trace-Id: Root=1-<epoch>-<id>;Parent=..;Sampled=1),
+                     as its X-Ray tracer does; --mode correlation and --drop, which need the trace id, start a w3c
+                     one unless it says b3 or xray (which need --apps otel there: the mock apps forward only traceparent)
   --apps otel        apps with no propagation code, each a process instrumented by the OpenTelemetry Node.js SDK as
                      the Operator injects it (--require preload, OTEL_* env); mock (the default): apps forward by hand
   --routes R         the generated routes every hop is routed by: istio (istio/: VirtualServices naming each lane's
@@ -178,8 +179,8 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     gatewayTrace: oneOf("gateway-trace", v["gateway-trace"], GATEWAY_TRACES),
   };
   if (o.gatewayTrace && ["grpc", "websocket"].includes(o.mode ?? "")) throw new UsageError(`--gateway-trace applies to the HTTP chain, not --mode ${o.mode}`);
-  if (o.gatewayTrace === "b3" && o.apps !== "otel" && (o.mode === "correlation" || o.drop !== undefined)) {
-    throw new UsageError(`--gateway-trace b3 with ${o.drop !== undefined ? "--drop" : "--mode correlation"} needs --apps otel: the mock apps forward only W3C traceparent, so a B3 trace would not reach the next hop`);
+  if (o.gatewayTrace && o.gatewayTrace !== "w3c" && o.apps !== "otel" && (o.mode === "correlation" || o.drop !== undefined)) {
+    throw new UsageError(`--gateway-trace ${o.gatewayTrace} with ${o.drop !== undefined ? "--drop" : "--mode correlation"} needs --apps otel: the mock apps forward only W3C traceparent, so ${o.gatewayTrace === "b3" ? "a B3" : "an X-Ray"} trace would not reach the next hop`);
   }
   checkAmbientOptions(o);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
@@ -238,7 +239,7 @@ async function main() {
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
   const w = weights.map((x) => `${x.lane}=${x.weight}`).join(" ");
   const otel = opts.apps === "otel" ? (opts.propagators ?? DEFAULT_PROPAGATORS).join(",") : undefined;
-  const started = opts.gatewayTrace ? `; the gateway starts ${opts.gatewayTrace === "b3" ? "B3" : "W3C"} traces` : "";
+  const started = opts.gatewayTrace ? `; the gateway starts ${TRACE_NAMES[opts.gatewayTrace]} traces` : "";
   const how = `${otel ? `apps instrumented by the OpenTelemetry SDK, OTEL_PROPAGATORS=${otel}${mode === "correlation" ? "; lanes restored by trace id" : ""}` : MODE_TEXT[mode]}${started}`;
   const on = opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "";
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}${on}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
@@ -272,23 +273,28 @@ async function main() {
     : `\nwithout lane-tag every lane falls back to ${ran.baseline} after the first hop: the applications ${otel ? `forward only what OTEL_PROPAGATORS=${otel} injects` : mode === "strict" ? "forward nothing" : mode === "correlation" ? "forward only traceparent" : "forward only baggage"}`);
 }
 
+const TRACE_NAMES: Record<GatewayTrace, string> = { w3c: "W3C", b3: "B3", xray: "X-Ray" };
+
 /** Why the otel apps lost the lane, and what would keep it. */
 function lostText(propagators: string[], mode: Mode, gatewayTrace: GatewayTrace | undefined): string {
   const started = gatewayTrace ?? (mode === "correlation" ? "w3c" : undefined);
   const why = `the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or a trace id it continues for correlation" : ""})`;
   if (propagators.includes("tracecontext") && started !== "w3c") return `${why}; the first app got no traceparent to keep the tracestate entry in: --gateway-trace w3c has the gateway start the trace, as one with an OpenTelemetry tracer does`;
   if (propagators.includes("ottrace")) return `${why}; ot-baggage-* needs an ot trace context (ot-tracer-*) on the request the first app receives, and the clients here send none: list baggage or tracecontext too`;
-  const b3 = propagators.some((p) => p === "b3" || p === "b3multi");
-  const xray = propagators.includes("xray") ? "; xray cannot be correlated: its X-Amzn-Trace-Id header changes on every hop (Parent=), and it extracts neither W3C nor B3" : "";
-  if (mode !== "correlation") return `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext; b3 and b3multi with --gateway-trace b3)${xray}`;
-  if (b3 && started !== "b3") return `${why}; the gateway started a W3C trace, which ${propagators.join(",")} does not extract, so each app starts a trace of its own: --gateway-trace b3 starts a B3 trace, as Envoy's Zipkin tracer does${xray}`;
-  return `${why}${xray}`;
+  if (mode !== "correlation") return `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext; b3 and b3multi with --gateway-trace b3; xray with --gateway-trace xray)`;
+  // The formats these apps extract, where the gateway started another: each app starts a trace of its own.
+  const extracted = [...(propagators.some((p) => p === "b3" || p === "b3multi") ? ["b3" as const] : []), ...(propagators.includes("xray") ? ["xray" as const] : [])];
+  if (extracted.length && !extracted.some((f) => f === started)) {
+    const fix = extracted.map((f) => f === "b3" ? "--gateway-trace b3 starts a B3 trace, as Envoy's Zipkin tracer does" : "--gateway-trace xray starts an X-Ray trace, as Envoy's X-Ray tracer does");
+    return `${why}; the gateway started ${started === "xray" ? "an" : "a"} ${TRACE_NAMES[started!]} trace, which ${propagators.join(",")} does not extract, so each app starts a trace of its own: ${fix.join("; ")}`;
+  }
+  return why;
 }
 
 /** Why the lane held through the first app but not the second (the one way expectations.ts drifts): the
  *  tracestate entry is gone there. */
 function driftText(propagators: string[]): string {
-  const later = propagators.slice(propagators.indexOf("tracecontext") + 1).filter((p) => p !== "baggage");
+  const later = propagators.slice(propagators.indexOf("tracecontext") + 1).filter((p) => p !== "baggage" && !KEEPS_TRACESTATE.has(p));
   return `the second app's ${later.join(",")} extract, after tracecontext's, replaces the W3C context and the tracestate entry the lane rides in (the first app had only the gateway's traceparent)`;
 }
 

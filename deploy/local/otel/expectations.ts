@@ -1,7 +1,7 @@
 // What lane-tag does for apps whose only propagation is an OpenTelemetry SDK, per OTEL_PROPAGATORS: the
 // lane survives a hop when one of the app's propagators forwards a carrier the filter reads and writes,
 // or (with correlation) when the app's call keeps the trace id of the request it got, in a header the filter
-// keys on; the first app does so only when it extracts the trace the gateway started (W3C or B3). A carrier the filter learns is one entry in
+// keys on; the first app does so only when it extracts the trace the gateway started (W3C, B3 or X-Ray). A carrier the filter learns is one entry in
 // FILTER_CARRIERS, and every expectation built on this table flips with it.
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, resolve } from "../topology.ts";
@@ -20,18 +20,21 @@ export const LANE_CARRIER: Readonly<Record<string, string | null>> = {
 /** The carriers lane-tag reads the lane from and writes it to. */
 export const FILTER_CARRIERS: ReadonlySet<string> = new Set(["baggage", "uberctx", "ot-baggage", "tracestate"]);
 
-/** The trace the gateway starts on each request (Envoy's OpenTelemetry tracer: w3c; its Zipkin tracer: b3), or none. */
-export type StartedTrace = "w3c" | "b3" | "none";
+/** The trace the gateway starts on each request (Envoy's OpenTelemetry tracer: w3c; its Zipkin tracer: b3;
+ *  its X-Ray tracer: xray), or none. */
+export type StartedTrace = "w3c" | "b3" | "xray" | "none";
 
 /** The propagators that extract the gateway's trace, per format: with one of them the first app continues it. */
 const CONTINUES: Readonly<Record<StartedTrace, ReadonlySet<string>>> = {
   w3c: new Set(["tracecontext"]),
   b3: new Set(["b3", "b3multi"]),
+  xray: new Set(["xray"]),
   none: new Set(),
 };
-/** The propagators whose headers correlation keys on: traceparent, x-b3-traceid, and b3 (the generated
- *  correlation.headers list it where otel.propagators list b3). Not xray: X-Amzn-Trace-Id changes every hop. */
-const KEYED = new Set(["tracecontext", "b3", "b3multi"]);
+/** The propagators whose headers correlation keys on: traceparent, x-b3-traceid, and b3 and x-amzn-trace-id
+ *  (its Root= field, the same every hop), which the generated correlation.headers list where otel.propagators
+ *  list b3 or xray. */
+const KEYED = new Set(["tracecontext", "b3", "b3multi", "xray"]);
 /** Propagators whose trace ids are 64-bit: extracted last, they replace the 128-bit trace id with a
  *  zero-padded one, so the next hop's trace headers name another trace. */
 const SHORT_TRACE_IDS = new Set(["ottrace"]);
@@ -43,14 +46,24 @@ const TRACE_CONTEXT = new Set(["tracecontext", "b3", "b3multi", "jaeger", "xray"
 export type Outcome = "kept" | "lost" | "drifts";
 export const OUTCOMES: readonly Outcome[] = ["kept", "lost", "drifts"];
 
+/** Propagators whose extract keeps the tracestate an earlier one took (the X-Ray propagator copies it over). */
+export const KEEPS_TRACESTATE: ReadonlySet<string> = new Set(["xray"]);
+
 /** The set's trace-context propagator extracted last: a composite's later propagator wins where several extract. */
 const lastTraceContext = (propagators: string[]) => [...new Set(propagators)].filter((p) => TRACE_CONTEXT.has(p)).pop();
+
+/** Whether the tracestate tracecontext extracts survives the set's later extracts (none, or only keepers). */
+const tracestateSurvives = (propagators: string[]) => {
+  const order = [...new Set(propagators)].filter((p) => TRACE_CONTEXT.has(p));
+  const at = order.lastIndexOf("tracecontext");
+  return at >= 0 && order.slice(at + 1).every((p) => KEEPS_TRACESTATE.has(p));
+};
 
 /**
  * Whether a carrier the filters write keeps the lane through an app's call. `first`: the first app, which
  * gets the gateway's trace alone; the later apps get every trace header of the set (the app before injected
  * them all), so every propagator extracts there. The SDKs take tracestate only with the traceparent it rides
- * with, and drop it when a later propagator replaces that context; ot baggage only with an ot trace context,
+ * with, and drop it when a later propagator replaces that context (but xray, which keeps it); ot baggage only with an ot trace context,
  * which the first app never gets (clients here send none) and every later one does.
  */
 function carried(propagators: string[], trace: StartedTrace, first: boolean): boolean {
@@ -58,7 +71,7 @@ function carried(propagators: string[], trace: StartedTrace, first: boolean): bo
   return propagators.some((p) => {
     const c = LANE_CARRIER[p];
     if (c == null || !FILTER_CARRIERS.has(c)) return false;
-    if (c === "tracestate") return configured.has("tracestate") && (first ? trace === "w3c" : lastTraceContext(propagators) === "tracecontext");
+    if (c === "tracestate") return configured.has("tracestate") && (first ? trace === "w3c" : tracestateSurvives(propagators));
     if (c === "ot-baggage") return !first;
     return true;
   });
