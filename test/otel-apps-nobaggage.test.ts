@@ -12,4 +12,5 @@ describeSets("--apps otel: propagators without baggage end as the expectations t
   ...[["b3"], ["b3multi"], ["xray"], ["b3", "ottrace"]].map((propagators) => ({ propagators, mode: "correlation" as const, gatewayTrace: "b3" as const })),
   { propagators: ["xray"], mode: "correlation", gatewayTrace: "xray" },
   { propagators: ["xray"], mode: "correlation" },
+  { propagators: ["xray", "b3multi"], mode: "correlation", gatewayTrace: "xray" },
 ]);

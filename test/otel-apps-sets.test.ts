@@ -13,6 +13,8 @@ describeSets("--apps otel: carrier-bearing propagator sets end as the expectatio
   { propagators: ["tracecontext"], mode: "correlation" },
   // ottrace extracted last replaces the trace context (tracestate with it): the lane rides on in ot baggage.
   { propagators: ["tracecontext", "ottrace"], mode: "correlation" },
+  // xray extracted after tracecontext keeps its tracestate: the entry rides on through every app.
+  { propagators: ["tracecontext", "xray"], mode: "baggage", gatewayTrace: "w3c" },
 ]);
 
 it("the table: baggage and jaeger carry the lane on any request; tracestate and ot baggage only with their trace context", () => {
