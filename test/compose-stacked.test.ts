@@ -32,7 +32,7 @@ const e2eStacked = (mesh: Mesh, requests: number, readyMs = 20_000) =>
   variants({ http: "", websocket: "", grpc: "", stacked: mesh.gatewayUrl }, { requests, readyMs, settleMs: 0, print: () => {} }).stacked;
 
 describe("the stacked compose variant's apps: app.cjs under the OpenTelemetry SDK, as the Operator injects it", () => {
-  it("each of the five versions the lanes list runs app.cjs with NODE_OPTIONS=--require the preload, otel/ and node_modules mounted read-only", () => {
+  it("each of the six versions the lanes list runs app.cjs with NODE_OPTIONS=--require the preload, otel/ and node_modules mounted read-only", () => {
     const apps = appServices();
     assert.deepEqual(apps.map(([name]) => name), deployments(stacked).map((w) => `${w.name}-app`));
     assert.deepEqual(composePropagators(), stacked.otel?.propagators ?? DEFAULT_PROPAGATORS);
