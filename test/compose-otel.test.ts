@@ -1,87 +1,31 @@
-// The HTTP docker-compose variant's apps, run here without Docker: each app service's command and environment
-// read from the generated deploy/local/docker-compose.yml (app.cjs under the OpenTelemetry SDK, injected as the
-// Operator does), started as child processes on 127.0.0.1 behind the Docker-less mesh (the emulator running
-// the built module). Only what exists in a container alone is mapped: the mounted paths to the folders they
-// mount, the app's port (any), and the sidecar's outbound listener (HTTP_PROXY) to the emulated sidecar's.
+// The HTTP docker-compose variant's apps, run here without Docker (compose-run.ts): each app service's command
+// and environment read from the generated deploy/local/docker-compose.yml (app.cjs under the OpenTelemetry SDK,
+// injected as the Operator does), started as child processes behind the Docker-less mesh.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve as resolvePath } from "node:path";
+import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { HERE, OTEL_APP_DIR, OTEL_NODE_MODULES, localFiles } from "../deploy/local/generate.ts";
-import { LOCAL_OBSERVE, OUTBOUND_PORT, APP_PORT } from "../deploy/local/builders.ts";
-import { startMesh, type Mesh } from "../deploy/local/demo.ts";
+import { OUTBOUND_PORT } from "../deploy/local/builders.ts";
+import type { Mesh } from "../deploy/local/demo.ts";
 import type { AppRunner } from "../deploy/local/mesh.ts";
-import { sendRequests, type Result } from "../deploy/local/client.ts";
+import { sendRequests } from "../deploy/local/client.ts";
 import { workloads, upstreamOf, SERVICE_PORT } from "../deploy/local/topology.ts";
-import { spawnApp, settled, liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
+import { liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { laneOutcome, checkOutcome, type Outcome } from "../deploy/local/otel/expectations.ts";
-import { parseNames } from "../deploy/local/otel/propagators.cjs";
 import { variants, otelComposeProblems } from "../deploy/local/e2e-envoy.ts";
 import { ROOT } from "./helpers.ts";
+import { composeVariant, chains, withComposeMesh } from "./compose-run.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
-const compose = parse(readFileSync(join(HERE, "docker-compose.yml"), "utf8"));
-const appServices = () => Object.entries<any>(compose.services).filter(([name]) => name.endsWith("-app"));
+const { compose, appServices, mount, onHost, composeApps, composePropagators } = composeVariant(HERE);
 const T = { timeout: 120_000 };
 
-/** "HOST:CONTAINER[:ro]" -> [host path (absolute), container path]. */
-function mount(volume: string): [string, string] {
-  const [host, container] = volume.split(":");
-  return [resolvePath(HERE, host), container];
-}
-
-/** A compose app's command and environment with its container paths replaced by the host folders they mount. */
-function onHost(service: any): { args: string[]; env: Record<string, string> } {
-  const mounts = (service.volumes as string[]).map(mount);
-  const local = (s: string) => mounts.reduce((t, [host, container]) => t.replaceAll(`${container}/`, `${host}/`), s);
-  assert.equal(service.command[0], "node");
-  return { args: service.command.slice(1).map(local), env: Object.fromEntries(Object.entries<string>(service.environment).map(([k, v]) => [k, local(String(v))])) };
-}
-
-/**
- * An AppRunner that starts every workload's compose app (as compose starts all of them) with the compose
- * environment, `change` applied (to break it on purpose); any port, HTTP_PROXY the emulated sidecar's.
- */
-function composeApps(change: (env: Record<string, string>) => void = () => {}): AppRunner {
-  return async (all) => {
-    const started = await Promise.allSettled(all.map((a) => {
-      const { args, env } = onHost(compose.services[`${a.workload}-app`]);
-      // The container's app listens on APP_PORT and calls out through 127.0.0.1:OUTBOUND_PORT in its sidecar's namespace.
-      assert.equal(env.PORT, String(APP_PORT));
-      if (env.HTTP_PROXY !== undefined) {
-        assert.equal(env.HTTP_PROXY, `http://127.0.0.1:${OUTBOUND_PORT}`);
-        assert.equal(env.upstream_url, a.upstreamUrl, `${a.workload}: the mesh's apps call the same upstream`);
-        env.HTTP_PROXY = a.proxy;
-      }
-      change(env);
-      // EXIT_WITH_STDIN: a child leaves with this process, however it ends (a container has no parent to leave with).
-      return spawnApp(`the compose app ${a.workload}`, args, { ...env, PORT: "0", EXIT_WITH_STDIN: "1" }, 30_000);
-    }));
-    return settled(all, started);
-  };
-}
-
-/** The compose apps' OTEL_PROPAGATORS, which must be one value for all. */
-function composePropagators(): string[] {
-  const values = new Set(appServices().map(([, s]) => s.environment.OTEL_PROPAGATORS));
-  assert.equal(values.size, 1, [...values].join(" | "));
-  return parseNames([...values][0]);
-}
-
-async function withMesh<T>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<T>): Promise<T> {
-  // The filters as the compose file's Envoy configs configure them: the spec's, with the local observe switches.
-  const mesh = await startMesh(spec, { withFilter, observe: LOCAL_OBSERVE, apps });
-  try {
-    return await body(mesh);
-  } finally {
-    await mesh.close();
-  }
-}
-
-const chains = (results: Result[], lane: string) => [...new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => `${h.app} ${h.version}`).join(" → ")))];
+/** The mesh with the filters as the compose file's Envoy configs configure them, `apps` as its apps. */
+const withMesh = <R>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<R>) => withComposeMesh(spec, { withFilter, apps }, body);
 
 describe("the HTTP compose variant's apps: app.cjs under the OpenTelemetry SDK, as the Operator injects it", () => {
   it("each of the nine runs app.cjs with NODE_OPTIONS=--require the preload, the spec's propagators, otel/ and node_modules mounted read-only", () => {

@@ -201,7 +201,7 @@ describe("stacked lanes: the local Envoy configs (deploy/local/stacked/)", () =>
     assert.deepEqual(endpointsOf(config, "mockc|feat-x|fallback"), ["mockc-v2:8000"]);
   });
 
-  it("lane-tag on every listener with the manifests' configuration; the compose file runs the mock apps on their sidecars", () => {
+  it("lane-tag on every listener with the manifests' configuration; the compose file runs the SDK-instrumented apps on their sidecars", () => {
     for (const f of readdirSync(join(STACKED_DIR, "envoy"))) {
       for (const l of load(`envoy/${f}`).static_resources.listeners) {
         const filters = hcmOf(l).http_filters;
@@ -215,8 +215,10 @@ describe("stacked lanes: the local Envoy configs (deploy/local/stacked/)", () =>
     for (const w of ws) {
       const app = compose.services[`${w.name}-app`];
       assert.equal(app.network_mode, `service:${w.name}`);
-      assert.deepEqual(app.volumes, ["../mock:/app:ro"]);
-      assert.ok(existsSync(join(STACKED_DIR, "../mock/server.mjs")));
+      // As the HTTP variant's (test/compose-stacked.test.ts runs them): otel/app.cjs, the SDK preloaded.
+      assert.deepEqual(app.volumes, ["../otel:/app:ro", "../../../node_modules:/node_modules:ro"]);
+      assert.deepEqual(app.command, ["node", "/app/app.cjs"]);
+      assert.ok(existsSync(join(STACKED_DIR, "../otel/app.cjs")));
       assert.equal(app.environment.version, w.version);
       assert.equal(app.environment.upstream_url, upstreamOf(stacked, w.service) && `http://${upstreamOf(stacked, w.service)}:8000/`);
       assert.equal(join(STACKED_DIR, compose.services[w.name].volumes[1].split(":")[0]), join(ROOT, "build/lane-tag.wasm"));

@@ -2,9 +2,10 @@
 // proxy in envoy/ and envoy-nofilter/: the HTTP demo here (deploy/local, from deploy/lanes.example.yaml), the
 // WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml), the gRPC chain in grpc/ (from
 // deploy/lanes.example.yaml), stacked lanes in stacked/ (from deploy/lanes.stacked.yaml) and Istio ambient
-// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The HTTP demo's apps are
-// otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it; stacked/ runs the mock apps. The files
-// are committed; tests regenerate them and check they are current and valid for Envoy and Compose.
+// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The HTTP demo's and stacked/'s
+// apps are otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it; ambient/ runs the mock apps
+// (ambient/generate.ts says why). The files are committed; tests regenerate them and check they are current
+// and valid for Envoy and Compose.
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../lib/spec.ts";
@@ -23,9 +24,8 @@ export const SPEC = join(HERE, "../lanes.example.yaml");
 const HTTP: Proxies = { port: SERVICE_PORT };
 
 /** Where a compose file goes: its project name, the gateway's host port, the path from its folder to
- *  deploy/local ("." here, ".." for stacked/), the workloads it runs, and their apps: the OpenTelemetry-
- *  instrumented app.cjs (otel), or the mock service that copies baggage by hand (mock). */
-export interface ComposeLayout { name: string; hostPort: number; local: string; workloads: Workload[]; apps: "otel" | "mock" }
+ *  deploy/local ("." here, ".." for stacked/), and the workloads it runs (each app.cjs behind its sidecar). */
+export interface ComposeLayout { name: string; hostPort: number; local: string; workloads: Workload[] }
 
 /** Where the compose apps find the instrumentation: otel/ at /app; the clone's node_modules (npm install's,
  *  pure JavaScript) at /node_modules, where Node's resolution from /app/preload.cjs ends. */
@@ -37,14 +37,11 @@ function composeApp(spec: LanesSpec, w: Workload, layout: ComposeLayout): object
   const up = upstreamOf(spec, w.service);
   // The Docker-less mesh gives its apps the same two: the upstream by service name, sent through the sidecar.
   const upstream = up ? { upstream_url: `http://${up}:${SERVICE_PORT}/`, HTTP_PROXY: `http://127.0.0.1:${OUTBOUND_PORT}` } : {};
-  const base = { image: NODE_IMAGE, network_mode: `service:${w.name}` };
-  if (layout.apps === "mock") {
-    return { ...base, volumes: [`${layout.local}/mock:/app:ro`], command: ["node", "/app/server.mjs"], environment: { app: w.service, version: w.version, ...upstream, PORT: String(APP_PORT) } };
-  }
   // As the Operator injects a Node.js container: NODE_OPTIONS=--require of the preload, the OTEL_* it sets,
   // with the propagators of the spec's Instrumentation (the filters' carriers follow the same list).
   return {
-    ...base,
+    image: NODE_IMAGE,
+    network_mode: `service:${w.name}`,
     volumes: [`${layout.local}/otel:${OTEL_APP_DIR}:ro`, `${posix.join(layout.local, "../../node_modules")}:${OTEL_NODE_MODULES}:ro`],
     command: ["node", `${OTEL_APP_DIR}/app.cjs`],
     environment: {
@@ -55,7 +52,7 @@ function composeApp(spec: LanesSpec, w: Workload, layout: ComposeLayout): object
   };
 }
 
-const HTTP_LAYOUT = (spec: LanesSpec): ComposeLayout => ({ name: "lane-tag-demo", hostPort: GATEWAY_PORT, local: ".", workloads: workloads(spec), apps: "otel" });
+const HTTP_LAYOUT = (spec: LanesSpec): ComposeLayout => ({ name: "lane-tag-demo", hostPort: GATEWAY_PORT, local: ".", workloads: workloads(spec) });
 
 export function composeFile(spec: LanesSpec, layout: ComposeLayout = HTTP_LAYOUT(spec)): object {
   const envoy = (file: string) => envoyService(file, posix.join(layout.local, "../../build/lane-tag.wasm"));
@@ -78,12 +75,12 @@ export function localFiles(spec: LanesSpec): Record<string, string> {
 
 /**
  * Every file of the stacked variant (stacked/, from deploy/lanes.stacked.yaml): the HTTP variant's proxies, with
- * the mock apps, for the versions the lanes list (feat-x's aggregates list feat-x's, release-2's and s1's clusters).
+ * the same SDK-instrumented apps, for the versions the lanes list (feat-x's aggregates list feat-x's, release-2's and s1's clusters).
  */
 export function stackedFiles(spec: LanesSpec): Record<string, string> {
   const ws = deployments(spec);
   const plan = localPlan(spec);
-  return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws, apps: "mock" }), [
+  return variantFiles("deploy/lanes.stacked.yaml", composeFile(spec, { name: "lane-tag-stacked", hostPort: STACKED_GATEWAY_PORT, local: "..", workloads: ws }), [
     ["gateway.yaml", gatewayConfig(plan, HTTP)],
     ...ws.map((w): [string, object] => [`${w.name}.yaml`, sidecarConfig(plan, w, HTTP)]),
   ]);

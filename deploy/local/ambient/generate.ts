@@ -93,7 +93,11 @@ export function ambientGatewayConfig(plan: RoutingPlan): object {
   };
 }
 
-/** The compose file: the gateway, the waypoint, and per version an app on its own (no sidecar, no shared network namespace). */
+/**
+ * The compose file: the gateway, the waypoint, and per version an app on its own (no sidecar, no shared network
+ * namespace). The mock apps, not otel/app.cjs: app.cjs listens on 127.0.0.1, which a sidecar reaches in its
+ * pod's namespace but the waypoint, in a container of its own, cannot (it calls `<service>-<version>:<port>`).
+ */
 export function ambientCompose(plan: RoutingPlan): object {
   const { spec } = plan;
   const wp = waypointName(plan);

@@ -1,0 +1,89 @@
+// Runs a sidecar compose variant's apps without Docker: each app service's command and environment read from
+// its generated docker-compose.yml, started as child processes on 127.0.0.1 behind a Docker-less mesh (the
+// emulator running the built module). Only what exists in a container alone is mapped: the mounted paths to
+// the folders they mount, the app's port (any), and the sidecar's outbound listener (HTTP_PROXY) to the
+// emulated sidecar's. Shared by the HTTP and the stacked variants' tests.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join, resolve as resolvePath } from "node:path";
+import { parse } from "yaml";
+import type { LanesSpec } from "../deploy/lib/spec.ts";
+import { OUTBOUND_PORT, APP_PORT, LOCAL_OBSERVE } from "../deploy/local/builders.ts";
+import { startMesh, type AppRunner, type Mesh, type MeshOptions } from "../deploy/local/mesh.ts";
+import type { Result } from "../deploy/local/client.ts";
+import { spawnApp, settled } from "../deploy/local/otel/apps.ts";
+import { parseNames } from "../deploy/local/otel/propagators.cjs";
+
+export type EnvChange = (env: Record<string, string>) => void;
+
+/** A compose variant's app services, read from `dir`/docker-compose.yml. */
+export function composeVariant(dir: string) {
+  const compose = parse(readFileSync(join(dir, "docker-compose.yml"), "utf8"));
+  const appServices = (): [string, any][] => Object.entries<any>(compose.services).filter(([name]) => name.endsWith("-app"));
+
+  /** "HOST:CONTAINER[:ro]" -> [host path (absolute), container path]. */
+  const mount = (volume: string): [string, string] => {
+    const [host, container] = volume.split(":");
+    return [resolvePath(dir, host), container];
+  };
+
+  /** A compose app's command and environment with its container paths replaced by the host folders they mount. */
+  const onHost = (service: any): { args: string[]; env: Record<string, string> } => {
+    const mounts = (service.volumes as string[]).map(mount);
+    const local = (s: string) => mounts.reduce((t, [host, container]) => t.replaceAll(`${container}/`, `${host}/`), s);
+    assert.equal(service.command[0], "node");
+    return { args: service.command.slice(1).map(local), env: Object.fromEntries(Object.entries<string>(service.environment).map(([k, v]) => [k, local(String(v))])) };
+  };
+
+  /**
+   * An AppRunner that starts every compose app the mesh routes to (as compose starts all of them) with the
+   * compose environment, `change` applied (to break it on purpose); any port, HTTP_PROXY the emulated
+   * sidecar's. A workload the compose file does not run must be one no lane reaches.
+   */
+  const composeApps = (change: EnvChange = () => {}): AppRunner => async (all) => {
+    const apps = all.filter((a) => {
+      const runs = `${a.workload}-app` in compose.services;
+      assert.ok(runs || !a.routed, `${a.workload}: the mesh routes to it, the compose file runs no app for it`);
+      return runs;
+    });
+    const started = await Promise.allSettled(apps.map((a) => {
+      const { args, env } = onHost(compose.services[`${a.workload}-app`]);
+      // The container's app listens on APP_PORT and calls out through 127.0.0.1:OUTBOUND_PORT in its sidecar's namespace.
+      assert.equal(env.PORT, String(APP_PORT));
+      if (env.HTTP_PROXY !== undefined) {
+        assert.equal(env.HTTP_PROXY, `http://127.0.0.1:${OUTBOUND_PORT}`);
+        assert.equal(env.upstream_url, a.upstreamUrl, `${a.workload}: the mesh's apps call the same upstream`);
+        env.HTTP_PROXY = a.proxy;
+      }
+      change(env);
+      // EXIT_WITH_STDIN: a child leaves with this process, however it ends (a container has no parent to leave with).
+      return spawnApp(`the compose app ${a.workload}`, args, { ...env, PORT: "0", EXIT_WITH_STDIN: "1" }, 30_000);
+    }));
+    return settled(apps, started);
+  };
+
+  /** The compose apps' OTEL_PROPAGATORS, which must be one value for all. */
+  const composePropagators = (): string[] => {
+    const values = new Set(appServices().map(([, s]) => s.environment.OTEL_PROPAGATORS));
+    assert.equal(values.size, 1, [...values].join(" | "));
+    return parseNames([...values][0]);
+  };
+
+  return { compose, appServices, mount, onHost, composeApps, composePropagators };
+}
+
+/** The distinct chains (app and version per hop) of the requests in `lane`. */
+export const chains = (results: Result[], lane: string) => [...new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => `${h.app} ${h.version}`).join(" → ")))];
+
+/**
+ * Runs `body` against the Docker-less mesh (its `mode`: the HTTP chain, or "stacked") with the filters as the
+ * compose files' Envoy configs configure them: the spec's, with the local observe switches; closed after.
+ */
+export async function withComposeMesh<R>(spec: LanesSpec, opts: Pick<MeshOptions, "withFilter" | "apps" | "mode">, body: (m: Mesh) => Promise<R>): Promise<R> {
+  const mesh = await startMesh(spec, { ...opts, observe: LOCAL_OBSERVE });
+  try {
+    return await body(mesh);
+  } finally {
+    await mesh.close();
+  }
+}
