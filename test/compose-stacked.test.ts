@@ -55,6 +55,7 @@ describe("the stacked compose variant's apps: app.cjs under the OpenTelemetry SD
     assert.equal(laneOutcome(composePropagators()), "kept");
     // What e2e:envoy's http variant checks before Docker holds for this file too.
     assert.deepEqual(otelComposeProblems(join(STACKED_DIR, "docker-compose.yml")), []);
+    assert.deepEqual(variants().stacked.precheck?.(), [], "e2e:envoy checks the stacked apps' SDK before Docker runs them");
   });
 
   it("behind the Docker-less stacked mesh with lane-tag: feat-x reaches mocka v1, mockb v2 (release-2), mockc v3; e2e:envoy's stacked check passes", T, async () => {

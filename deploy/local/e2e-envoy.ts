@@ -126,7 +126,8 @@ export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): R
       const client = new grpc.Client(g.grpc, grpc.credentials.createInsecure(), { "grpc.max_reconnect_backoff_ms": 2000 });
       return { call: grpcCall(client), close: () => client.close() };
     }, tuning),
-    stacked: chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC, true),
+    stacked: { ...chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC, true),
+      precheck: () => otelComposeProblems(join(STACKED_DIR, "docker-compose.yml")) },
     // No hop trace: it names each hop by its sidecar's lane label, and a waypoint has none.
     ambient: chainVariant(join(AMBIENT_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.ambient ?? g.http), close: () => {} }), tuning),
   };
