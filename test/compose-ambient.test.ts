@@ -1,11 +1,13 @@
 // The ambient docker-compose variant (deploy/local/ambient/): committed as generated; the waypoint's Envoy routes
 // agree with the generated HTTPRoutes (deploy/generated/ambient/, read with Gateway API's precedence) for every
 // service x lane; the gateway splits as the entry route does, through the waypoint; the apps call through the
-// waypoint; and the chain, hop by hop through the built module in the waypoint role, is the plan's.
-// (Envoy and Compose validation: compose-variants.test.ts.)
+// waypoint; and the chain, hop by hop through the built module in the waypoint role, is the plan's. The apps
+// are otel/app.cjs under the OpenTelemetry SDK, run here without Docker (compose-run.ts) with their exact
+// command and environment behind the Docker-less ambient mesh. (Envoy and Compose validation:
+// compose-variants.test.ts.)
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { parse } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
@@ -15,6 +17,14 @@ import { routeHttp } from "../deploy/lib/routes/gateway-api.ts";
 import { observed } from "../deploy/local/builders.ts";
 import { chain, deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf } from "../deploy/local/topology.ts";
 import { ambientFiles, AMBIENT_DIR, WAYPOINT_PORT } from "../deploy/local/ambient/generate.ts";
+import { OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
+import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
+import type { AppRunner, Mesh } from "../deploy/local/mesh.ts";
+import { sendRequests } from "../deploy/local/client.ts";
+import { liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
+import { checkOutcome, laneOutcome } from "../deploy/local/otel/expectations.ts";
+import { variants } from "../deploy/local/e2e-envoy.ts";
+import { composeVariant, chains, withComposeMesh, type AppLayout } from "./compose-run.ts";
 import type { Plugin } from "../deploy/emulator/index.ts";
 import { filter, send, UNSET, ROOT } from "./helpers.ts";
 
@@ -119,8 +129,9 @@ describe("the ambient docker-compose variant", () => {
     for (const w of deployments(example)) {
       const s = compose.services[w.name];
       assert.equal(s.network_mode, undefined, `${w.name} has its own network namespace`);
-      assert.deepEqual([s.command, s.volumes], [["node", "/app/server.mjs"], ["../mock:/app:ro"]]);
       assert.deepEqual([s.environment.app, s.environment.version, s.environment.PORT], [w.service, w.version, "8000"]);
+      // What the waypoint dials: this service's name, at the port its cluster names.
+      assert.ok(wp.static_resources.clusters.some((c: any) => endpointOf(wp, c.name) === `${w.name}:${s.environment.PORT}`), w.name);
       const up = upstreamOf(example, w.service);
       assert.equal(s.environment.HTTP_PROXY, up ? `http://waypoint:${listen}` : undefined, w.name);
       if (up) assert.ok(hcmOf(wp).route_config.virtual_hosts.find((v: any) => v.name === up).domains.includes(new URL(s.environment.upstream_url).host));
@@ -149,7 +160,7 @@ describe("the ambient variant's chain, hop by hop: its Envoy routes and the buil
       versions.push(app.slice(app.lastIndexOf("-") + 1));
       const up = upstreamOf(example, app.slice(0, app.lastIndexOf("-")));
       if (!up) break;
-      // The mock app passes on baggage only, and calls its upstream by name through the waypoint.
+      // The app's SDK passes on the baggage it got (the carrier walked here), calling its upstream by name through the waypoint.
       headers = [[":authority", `${up}:8000`], [":path", "/"], [":method", "GET"], ...r.baggage.map((b): [string, string] => ["baggage", b])];
     }
     return versions;
@@ -161,4 +172,62 @@ describe("the ambient variant's chain, hop by hop: its Envoy routes and the buil
       assert.deepEqual(walk(lane, false), chainWithoutFilter(example, lane));
     });
   }
+});
+
+/** The ambient variant's apps: `<service>-<version>` on its own network, dialled by the waypoint; calls through it. */
+const AMBIENT_APPS: AppLayout = { service: (w) => w, isApp: (n) => !["gateway", "waypoint"].includes(n), proxy: `http://waypoint:${WAYPOINT_PORT}`, port: 8000, host: "0.0.0.0" };
+const { appServices, mount, onHost, composeApps, composePropagators } = composeVariant(AMBIENT_DIR, AMBIENT_APPS);
+const T = { timeout: 120_000 };
+const withMesh = <R>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<R>) => withComposeMesh(example, { withFilter, apps }, body, startAmbientMesh);
+/** e2e:envoy's ambient variant's own checks (lane shares and chains) against the mesh. */
+const e2eAmbient = (mesh: Mesh, requests: number, readyMs = 20_000) =>
+  variants({ http: "", websocket: "", grpc: "", stacked: "", ambient: mesh.gatewayUrl }, { requests, readyMs, settleMs: 0, print: () => {} }).ambient;
+
+describe("the ambient compose variant's apps: app.cjs under the OpenTelemetry SDK, as the Operator injects it", () => {
+  it("each version runs app.cjs with NODE_OPTIONS=--require the preload, otel/ and node_modules mounted read-only, on HOST 0.0.0.0", () => {
+    const apps = appServices();
+    assert.deepEqual(apps.map(([name]) => name), deployments(example).map((w) => w.name));
+    assert.deepEqual(composePropagators(), example.otel?.propagators ?? DEFAULT_PROPAGATORS);
+    for (const [name, s] of apps) {
+      const w = deployments(example).find((x) => x.name === name)!;
+      assert.deepEqual(s.volumes.map(mount), [[join(ROOT, "deploy/local/otel"), OTEL_APP_DIR], [join(ROOT, "node_modules"), OTEL_NODE_MODULES]], name);
+      assert.ok(s.volumes.every((v: string) => v.endsWith(":ro")), name);
+      assert.deepEqual(s.command, ["node", `${OTEL_APP_DIR}/app.cjs`]);
+      assert.equal(s.environment.NODE_OPTIONS, `--require "${OTEL_APP_DIR}/preload.cjs"`);
+      const { args, env } = onHost(s);
+      for (const f of [args[0], JSON.parse(env.NODE_OPTIONS.slice("--require ".length))]) assert.ok(existsSync(f), f);
+      assert.deepEqual([s.environment.OTEL_SERVICE_NAME, s.environment.OTEL_RESOURCE_ATTRIBUTES], [w.service, `service.version=${w.version}`]);
+      assert.equal(s.environment.HOST, "0.0.0.0", `${name}: the waypoint dials it from its own container`);
+    }
+    assert.equal(laneOutcome(composePropagators()), "kept");
+  });
+
+  it("behind the Docker-less ambient mesh with lane-tag: every lane keeps its chain; e2e:envoy's ambient check passes", T, async () => {
+    await withMesh(true, composeApps(), async (mesh) => {
+      const results = await sendRequests(mesh.gatewayUrl, 60, { seed: 1, concurrency: 8 });
+      assert.deepEqual(checkOutcome(example, results, "kept"), []);
+      assert.deepEqual(chains(results, "s2"), ["mocka v2 → mockb v1 → mockc v2"]);
+      assert.deepEqual(chains(results, "s3"), ["mocka v1 → mockb v3 → mockc v1"]);
+      assert.deepEqual(await e2eAmbient(mesh, 200).check("envoy"), []);
+    });
+    assert.equal(liveApps(), 0, "every app process stopped with the mesh");
+  });
+
+  it("without lane-tag (envoy-nofilter) the same apps reach only the baseline after mocka, as e2e:envoy expects", T, async () => {
+    await withMesh(false, composeApps(), async (mesh) => {
+      const results = await sendRequests(mesh.gatewayUrl, 40, { seed: 1, concurrency: 8 });
+      assert.deepEqual(checkOutcome(example, results, "lost"), []);
+      assert.deepEqual(await e2eAmbient(mesh, 60).check("envoy-nofilter"), []);
+    });
+  });
+
+  it("the lanes hold only through the SDK: the compose apps without NODE_OPTIONS forward nothing, and the checks fail", T, async () => {
+    await withMesh(true, composeApps((env) => { delete env.NODE_OPTIONS; }), async (mesh) => {
+      const results = await sendRequests(mesh.gatewayUrl, 40, { seed: 1, concurrency: 8 });
+      assert.notDeepEqual(checkOutcome(example, results, "kept"), []);
+      assert.deepEqual(checkOutcome(example, results, "lost"), []);
+      assert.deepEqual(chains(results, "s3"), ["mocka v1 → mockb v1 → mockc v1"]);
+      await assert.rejects(e2eAmbient(mesh, 60, 2000).check("envoy"), /did not answer their expected chain/);
+    });
+  });
 });

@@ -1,8 +1,9 @@
-// Runs a sidecar compose variant's apps without Docker: each app service's command and environment read from
-// its generated docker-compose.yml, started as child processes on 127.0.0.1 behind a Docker-less mesh (the
+// Runs a compose variant's apps without Docker: each app service's command and environment read from its
+// generated docker-compose.yml, started as child processes on 127.0.0.1 behind a Docker-less mesh (the
 // emulator running the built module). Only what exists in a container alone is mapped: the mounted paths to
-// the folders they mount, the app's port (any), and the sidecar's outbound listener (HTTP_PROXY) to the
-// emulated sidecar's. Shared by the HTTP and the stacked variants' tests.
+// the folders they mount, the app's port (any), its HOST (the container's own network: 127.0.0.1 here), and
+// where it calls out (HTTP_PROXY: the sidecar's outbound listener, or the waypoint) to the emulated mesh's.
+// Shared by the HTTP, the stacked and the ambient variants' tests.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
@@ -16,10 +17,23 @@ import { parseNames } from "../deploy/local/otel/propagators.cjs";
 
 export type EnvChange = (env: Record<string, string>) => void;
 
+/** How a variant runs its apps: the compose service of a workload's app, and what its app is given there. */
+export interface AppLayout {
+  /** The compose service that runs workload `w`'s app. */
+  service(w: string): string;
+  /** Whether compose service `name` is an app. */
+  isApp(name: string): boolean;
+  /** The HTTP_PROXY the compose file gives an app with an upstream, its PORT, and its HOST (none: app.cjs's default). */
+  proxy: string; port: number; host?: string;
+}
+
+/** The sidecar variants': `<workload>-app` in its sidecar's network namespace, calling out through 127.0.0.1:15001. */
+export const SIDECAR_APPS: AppLayout = { service: (w) => `${w}-app`, isApp: (n) => n.endsWith("-app"), proxy: `http://127.0.0.1:${OUTBOUND_PORT}`, port: APP_PORT };
+
 /** A compose variant's app services, read from `dir`/docker-compose.yml. */
-export function composeVariant(dir: string) {
+export function composeVariant(dir: string, layout: AppLayout = SIDECAR_APPS) {
   const compose = parse(readFileSync(join(dir, "docker-compose.yml"), "utf8"));
-  const appServices = (): [string, any][] => Object.entries<any>(compose.services).filter(([name]) => name.endsWith("-app"));
+  const appServices = (): [string, any][] => Object.entries<any>(compose.services).filter(([name]) => layout.isApp(name));
 
   /** "HOST:CONTAINER[:ro]" -> [host path (absolute), container path]. */
   const mount = (volume: string): [string, string] => {
@@ -37,21 +51,24 @@ export function composeVariant(dir: string) {
 
   /**
    * An AppRunner that starts every compose app the mesh routes to (as compose starts all of them) with the
-   * compose environment, `change` applied (to break it on purpose); any port, HTTP_PROXY the emulated
-   * sidecar's. A workload the compose file does not run must be one no lane reaches.
+   * compose environment, `change` applied (to break it on purpose); any port, HTTP_PROXY the emulated mesh's
+   * (sidecar or ztunnel). A workload the compose file does not run must be one no lane reaches.
    */
   const composeApps = (change: EnvChange = () => {}): AppRunner => async (all) => {
     const apps = all.filter((a) => {
-      const runs = `${a.workload}-app` in compose.services;
+      const runs = layout.service(a.workload) in compose.services;
       assert.ok(runs || !a.routed, `${a.workload}: the mesh routes to it, the compose file runs no app for it`);
       return runs;
     });
     const started = await Promise.allSettled(apps.map((a) => {
-      const { args, env } = onHost(compose.services[`${a.workload}-app`]);
-      // The container's app listens on APP_PORT and calls out through 127.0.0.1:OUTBOUND_PORT in its sidecar's namespace.
-      assert.equal(env.PORT, String(APP_PORT));
+      const { args, env } = onHost(compose.services[layout.service(a.workload)]);
+      // The container's app listens on the layout's port and host and calls out through its proxy.
+      assert.equal(env.PORT, String(layout.port));
+      assert.equal(env.HOST, layout.host, `${a.workload}: HOST`);
+      // A container's network is its own; here 0.0.0.0 would listen on the machine's.
+      if (env.HOST !== undefined) env.HOST = "127.0.0.1";
       if (env.HTTP_PROXY !== undefined) {
-        assert.equal(env.HTTP_PROXY, `http://127.0.0.1:${OUTBOUND_PORT}`);
+        assert.equal(env.HTTP_PROXY, layout.proxy);
         assert.equal(env.upstream_url, a.upstreamUrl, `${a.workload}: the mesh's apps call the same upstream`);
         env.HTTP_PROXY = a.proxy;
       }
@@ -76,11 +93,12 @@ export function composeVariant(dir: string) {
 export const chains = (results: Result[], lane: string) => [...new Set(results.filter((r) => r.lane === lane).map((r) => r.hops.map((h) => `${h.app} ${h.version}`).join(" → ")))];
 
 /**
- * Runs `body` against the Docker-less mesh (its `mode`: the HTTP chain, or "stacked") with the filters as the
- * compose files' Envoy configs configure them: the spec's, with the local observe switches; closed after.
+ * Runs `body` against the Docker-less mesh (its `mode`: the HTTP chain, or "stacked"; `start`: the sidecar
+ * mesh, or the ambient one) with the filters as the compose files' Envoy configs configure them: the spec's,
+ * with the local observe switches; closed after.
  */
-export async function withComposeMesh<R>(spec: LanesSpec, opts: Pick<MeshOptions, "withFilter" | "apps" | "mode">, body: (m: Mesh) => Promise<R>): Promise<R> {
-  const mesh = await startMesh(spec, { ...opts, observe: LOCAL_OBSERVE });
+export async function withComposeMesh<R>(spec: LanesSpec, opts: Pick<MeshOptions, "withFilter" | "apps" | "mode">, body: (m: Mesh) => Promise<R>, start: (s: LanesSpec, o: MeshOptions) => Promise<Mesh> = startMesh): Promise<R> {
+  const mesh = await start(spec, { ...opts, observe: LOCAL_OBSERVE });
   try {
     return await body(mesh);
   } finally {

@@ -1,6 +1,7 @@
 // The Docker-less mesh of `npm run demo -- --mesh ambient`: Istio's ambient mode, with no sidecars. The apps
-// are the mock apps; their calls go through a ztunnel (L4: it changes nothing in the request) to the
-// waypoint of the Service called, one per namespace (or per service, ambient.scope: service). A waypoint is
+// are the mock apps by default; their calls go through a ztunnel (L4: it changes nothing in the request) to the
+// waypoint of the Service called, one per namespace (or per service, ambient.scope: service). With
+// `apps` (--apps otel) they are the SDK-instrumented app processes instead, dialling ztunnel as HTTP_PROXY. A waypoint is
 // one proxy that runs the built filter once, then routes by the HTTPRoutes attached to the Service and
 // delivers to the pod. Everything is read from the ambient/ folder as `npm run manifests` writes it: the
 // waypoint Gateways, the filter configurations of their WasmPlugins (targetRefs), the per-version Services
@@ -11,7 +12,7 @@ import type { Plugin } from "../emulator/index.ts";
 import type { LanesSpec } from "../lib/spec.ts";
 import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
-import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { chain, workloads, deployments, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
 import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
 import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./router-http.ts";
 import { pairs, outgoing, forward, listen, filterStream, meshSpec, gatewayTracer, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
@@ -154,15 +155,20 @@ function startZtunnel(m: Ambient): Promise<number> {
   }));
 }
 
-/** The mock apps, each calling its upstream through ztunnel; a failed start closes what already listens. */
+/**
+ * The apps (opts.apps, else the mock apps), each calling its upstream through ztunnel; a failed start closes
+ * what already listens.
+ */
 async function startApps(m: Ambient, ztunnel: number) {
   const { spec, drop } = m;
+  // A kind may skip a workload no lane routes to (otel: a process each); the mock apps start every one.
+  const routed = new Set(deployments(spec).map((w) => w.name));
   const apps: AppSpec[] = workloads(spec).map((w) => {
     const up = upstreamOf(spec, w.service);
     const propagate = drop === w.service ? "traceparent" : drop ? "baggage,traceparent" : PROPAGATE[m.mode];
-    return { workload: w.name, service: w.service, version: w.version, upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${ztunnel}`, propagate, routed: true };
+    return { workload: w.name, service: w.service, version: w.version, upstreamUrl: up ? `http://${up}:${SERVICE_PORT}/` : undefined, proxy: `http://127.0.0.1:${ztunnel}`, propagate, routed: routed.has(w.name) };
   });
-  const running = await mockApps(m.serve)(apps).catch(async (e) => { await m.closeServers(); throw e; });
+  const running = await (m.opts.apps ?? mockApps(m.serve))(apps).catch(async (e) => { await m.closeServers(); throw e; });
   for (const [w, port] of running.ports) m.appPort.set(w, port);
   return running;
 }

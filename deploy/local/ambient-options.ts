@@ -5,7 +5,7 @@ import { UsageError } from "../lib/cli.ts";
 export const MESHES = ["sidecar", "ambient"] as const;
 export type MeshKind = (typeof MESHES)[number];
 
-/** The modes the ambient mesh runs: the HTTP chain of the mock apps. */
+/** The modes the ambient mesh runs: the HTTP chain (with --apps otel, baggage and correlation: demo.ts checkOtelOptions). */
 export const AMBIENT_MODES = ["baggage", "stacked", "correlation", "sticky"] as const;
 
 const REFUSED: Record<string, string> = {
@@ -24,7 +24,7 @@ export function ambientRefusal(mode: string): string | undefined {
 }
 
 interface Options {
-  mesh?: MeshKind; mode?: string; routes?: string; trace?: boolean; status?: boolean; apps?: string;
+  mesh?: MeshKind; mode?: string; routes?: string; trace?: boolean; status?: boolean;
 }
 
 /** The command line's checks for --mesh ambient; a UsageError names what does not apply. */
@@ -36,5 +36,4 @@ export function checkAmbientOptions(o: Options): void {
   if (o.routes !== undefined) throw new UsageError("--routes picks the sidecar routes (istio/ or asm/): --mesh ambient routes by ambient/'s HTTPRoutes");
   if (o.trace) throw new UsageError("--trace does not apply to --mesh ambient: the hop trace names each hop by its sidecar's lane label, and a waypoint has none");
   if (o.status) throw new UsageError("--status does not apply to --mesh ambient: the demo's waypoints serve no admin endpoints");
-  if (o.apps !== undefined && o.apps !== "mock") throw new UsageError("--apps otel does not apply to --mesh ambient: its apps run with the mock apps only");
 }

@@ -1,11 +1,11 @@
-// The ambient docker-compose variant (ambient/, from deploy/lanes.example.yaml): no sidecars. The mock apps
-// run on their own; ONE Envoy stands for the namespace waypoint: it runs lane-tag in the waypoint role and
+// The ambient docker-compose variant (ambient/, from deploy/lanes.example.yaml): no sidecars. The apps
+// (otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it) run on their own; ONE Envoy stands for the namespace waypoint: it runs lane-tag in the waypoint role and
 // routes by the HTTPRoutes the ambient output generates (rendered here from the same resources, in Gateway
 // API's precedence order). Apps call their upstream through it, as ztunnel sends a call to a service that
 // uses a waypoint: app -> waypoint, Host = the service. The ingress gateway runs the gateway filter and routes
 // by the generated entry route to the per-version Services, also through the waypoint (their
 // istio.io/ingress-use-waypoint), so that the waypoint writes the lane into baggage there too.
-import { dirname } from "node:path";
+import { dirname, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { servicePlan, type RoutingPlan } from "../../lib/plan.ts";
@@ -14,6 +14,7 @@ import { ingressRoute, serviceRoutes, versionService } from "../../render/ambien
 import { chain, deployments, upstreamOf, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
 import { admin, endpoint, envoyService, hcm, listener, localPlan, variantFiles, wasmFilter, STATS_CONFIG, NODE_IMAGE, GATEWAY_PORT, type Proxies } from "../builders.ts";
 import { envoyRoutes, headersSet } from "./httproute-envoy.ts";
+import { instrumentationEnv, DEFAULT_PROPAGATORS } from "../otel/env.ts";
 
 export const AMBIENT_DIR = dirname(fileURLToPath(import.meta.url));
 /** The ambient variant's gateway on the host (HTTP 8080, WebSocket 8081, gRPC 8082, stacked 8083). */
@@ -93,10 +94,15 @@ export function ambientGatewayConfig(plan: RoutingPlan): object {
   };
 }
 
+/** Where the ambient apps find the instrumentation, as the sidecar variants' (generate.ts): otel/ at /app,
+ *  the clone's node_modules at /node_modules. (Not imported from there: generate.ts imports this module.) */
+const APP_DIR = "/app";
+const NODE_MODULES = "/node_modules";
+
 /**
- * The compose file: the gateway, the waypoint, and per version an app on its own (no sidecar, no shared network
- * namespace). The mock apps, not otel/app.cjs: app.cjs listens on 127.0.0.1, which a sidecar reaches in its
- * pod's namespace but the waypoint, in a container of its own, cannot (it calls `<service>-<version>:<port>`).
+ * The compose file: the gateway, the waypoint, and per version an app on its own (no sidecar, no shared
+ * network namespace): otel/app.cjs with the Operator's env, listening on HOST 0.0.0.0 (the waypoint dials it
+ * across the network at `<service>-<version>:<port>`), calling out through the waypoint (HTTP_PROXY).
  */
 export function ambientCompose(plan: RoutingPlan): object {
   const { spec } = plan;
@@ -106,17 +112,18 @@ export function ambientCompose(plan: RoutingPlan): object {
     gateway: { ...envoy("gateway.yaml"), ports: [`127.0.0.1:${AMBIENT_GATEWAY_PORT}:${GATEWAY_PORT}`] },
     [wp]: envoy("waypoint.yaml"),
   };
+  const propagators = spec.otel?.propagators ?? DEFAULT_PROPAGATORS;
   for (const w of deployments(spec)) {
     const up = upstreamOf(spec, w.service);
     services[w.name] = {
       image: NODE_IMAGE,
-      volumes: ["../mock:/app:ro"],
-      command: ["node", "/app/server.mjs"],
+      volumes: [`../otel:${APP_DIR}:ro`, `../../../node_modules:${NODE_MODULES}:ro`],
+      command: ["node", `${APP_DIR}/app.cjs`],
       environment: {
-        app: w.service,
-        version: w.version,
+        ...instrumentationEnv({ service: w.service, version: w.version, propagators, preload: posix.join(APP_DIR, "preload.cjs") }),
         // The call goes to the waypoint, naming the service (Host), as ztunnel would deliver it.
         ...(up ? { upstream_url: `http://${up}:${portOf(plan, up)}/`, HTTP_PROXY: `http://${wp}:${WAYPOINT_PORT}` } : {}),
+        HOST: "0.0.0.0",
         PORT: String(portOf(plan, w.service)),
       },
     };

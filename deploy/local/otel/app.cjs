@@ -4,6 +4,7 @@
 // OpenTelemetry SDK (preload.cjs) adds.
 // Env: app, version, upstream_url (e.g. http://mockb:8000/), HTTP_PROXY (the sidecar's outbound listener,
 // the stand-in for traffic capture), PORT (0: any; the port is printed as "listening <port>"),
+// HOST (127.0.0.1: only its sidecar reaches it; 0.0.0.0 where a waypoint dials it over the network),
 // EXIT_WITH_STDIN=1 (exit when stdin closes).
 "use strict";
 const http = require("node:http");
@@ -33,6 +34,6 @@ const server = http.createServer((req, res) => {
   if (!upstreamUrl) return answer(200, line);
   callUpstream((status, body) => answer(status, line + body));
 });
-server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => console.log(`listening ${server.address().port}`));
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST || "127.0.0.1", () => console.log(`listening ${server.address().port}`));
 // The demo's children (EXIT_WITH_STDIN=1, stdin a pipe from the parent) leave when the parent does, however it ended.
 if (process.env.EXIT_WITH_STDIN === "1") process.stdin.on("end", () => process.exit(0)).resume();
