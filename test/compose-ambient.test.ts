@@ -200,6 +200,8 @@ describe("the ambient compose variant's apps: app.cjs under the OpenTelemetry SD
       assert.equal(s.environment.HOST, "0.0.0.0", `${name}: the waypoint dials it from its own container`);
     }
     assert.equal(laneOutcome(composePropagators()), "kept");
+    // e2e:envoy checks the mounted SDK and the propagators before Docker runs them.
+    assert.deepEqual(variants().ambient.precheck?.(), []);
   });
 
   it("behind the Docker-less ambient mesh with lane-tag: every lane keeps its chain; e2e:envoy's ambient check passes", T, async () => {

@@ -124,7 +124,7 @@ const demoCommand = () => ({
     `npm run demo -- [--mode baggage|stacked] [--trace] [--status] [--drop SERVICE] [--requests N] ...`,
     `npm run demo -- --mode websocket [--lane-from ${LANE_SOURCES.join("|")}] [--messages N] [--no-filter] [--quiet]`,
     `npm run demo -- [--routes ${ROUTE_SETS.join("|")}] [--manifests DIR] [--mode M] ...`,
-    `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--manifests DIR] [--no-filter] [--requests N] ...`,
+    `npm run demo -- --mesh ambient [--mode baggage|stacked|correlation|sticky|grpc|websocket] [--apps otel [--propagators P] [--gateway-trace F]] [--manifests DIR] [--no-filter] [--requests N] ...`,
     `npm run demo -- --apps otel [--propagators tracecontext,baggage] [--gateway-trace w3c|b3|xray] [--mode baggage|correlation] [--requests N] [--no-filter] ...`,
   ],
   description: `The seeds' three-lane demo in one Node process, no Docker: nine workloads behind emulated sidecars running

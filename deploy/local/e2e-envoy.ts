@@ -104,10 +104,10 @@ function websocketVariant(compose: string, url: string, { readyMs = 120_000, pri
  * mount, and propagators that carry the lane without trace correlation (the checks expect every lane kept).
  */
 export function otelComposeProblems(file = join(HERE, "docker-compose.yml")): string[] {
-  const apps = Object.entries<any>(parse(readFileSync(file, "utf8")).services).filter(([n]) => n.endsWith("-app"));
+  // The instrumented apps: the services the Operator's injection is set on (the proxies have no NODE_OPTIONS).
+  const apps = Object.entries<any>(parse(readFileSync(file, "utf8")).services).filter(([, s]) => s.environment?.NODE_OPTIONS);
   const out: string[] = [];
   for (const [name, s] of apps) {
-    if (!s.environment?.NODE_OPTIONS) continue; // not an instrumented app
     const modules = (s.volumes as string[]).find((v) => v.split(":")[1] === OTEL_NODE_MODULES);
     if (!modules || !existsSync(join(dirname(file), modules.split(":")[0], "@opentelemetry/sdk-node"))) out.push(`${name}: no @opentelemetry/sdk-node in the node_modules it mounts (${modules ?? "none"}): run npm install`);
     const outcome = laneOutcome(parseNames(s.environment.OTEL_PROPAGATORS));
@@ -129,7 +129,8 @@ export function variants(g: Gateways = COMPOSE_GATEWAYS, tuning: Tuning = {}): R
     stacked: { ...chainVariant(join(STACKED_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.stacked), close: () => {} }), tuning, STACKED_SPEC, true),
       precheck: () => otelComposeProblems(join(STACKED_DIR, "docker-compose.yml")) },
     // No hop trace: it names each hop by its sidecar's lane label, and a waypoint has none.
-    ambient: chainVariant(join(AMBIENT_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.ambient ?? g.http), close: () => {} }), tuning),
+    ambient: { ...chainVariant(join(AMBIENT_DIR, "docker-compose.yml"), () => ({ call: httpCall(g.ambient ?? g.http), close: () => {} }), tuning),
+      precheck: () => otelComposeProblems(join(AMBIENT_DIR, "docker-compose.yml")) },
   };
 }
 const VARIANTS = variants();

@@ -2,9 +2,8 @@
 // proxy in envoy/ and envoy-nofilter/: the HTTP demo here (deploy/local, from deploy/lanes.example.yaml), the
 // WebSocket seed in websocket/ (from deploy/lanes.websocket.yaml), the gRPC chain in grpc/ (from
 // deploy/lanes.example.yaml), stacked lanes in stacked/ (from deploy/lanes.stacked.yaml) and Istio ambient
-// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The HTTP demo's and stacked/'s
-// apps are otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it; ambient/ runs the mock apps
-// (ambient/generate.ts says why). The files are committed; tests regenerate them and check they are current
+// mode in ambient/ (from deploy/lanes.example.yaml: one waypoint, no sidecars). The HTTP, stacked and ambient
+// variants' apps are otel/app.cjs under the OpenTelemetry SDK, as the Operator injects it. The files are committed; tests regenerate them and check they are current
 // and valid for Envoy and Compose.
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
