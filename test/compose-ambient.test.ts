@@ -7,7 +7,7 @@
 // compose-variants.test.ts.)
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { parse } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
@@ -17,7 +17,6 @@ import { routeHttp } from "../deploy/lib/routes/gateway-api.ts";
 import { observed } from "../deploy/local/builders.ts";
 import { chain, deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf } from "../deploy/local/topology.ts";
 import { ambientFiles, AMBIENT_DIR, WAYPOINT_PORT } from "../deploy/local/ambient/generate.ts";
-import { OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
 import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
 import type { AppRunner, Mesh } from "../deploy/local/mesh.ts";
 import { sendRequests } from "../deploy/local/client.ts";
@@ -176,7 +175,7 @@ describe("the ambient variant's chain, hop by hop: its Envoy routes and the buil
 
 /** The ambient variant's apps: `<service>-<version>` on its own network, dialled by the waypoint; calls through it. */
 const AMBIENT_APPS: AppLayout = { service: (w) => w, isApp: (n) => !["gateway", "waypoint"].includes(n), proxy: `http://waypoint:${WAYPOINT_PORT}`, port: 8000, host: "0.0.0.0" };
-const { appServices, mount, onHost, composeApps, composePropagators } = composeVariant(AMBIENT_DIR, AMBIENT_APPS);
+const { appServices, composeApps, composePropagators, assertInstrumented } = composeVariant(AMBIENT_DIR, AMBIENT_APPS);
 const T = { timeout: 120_000 };
 const withMesh = <R>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<R>) => withComposeMesh(example, { withFilter, apps }, body, startAmbientMesh);
 /** e2e:envoy's ambient variant's own checks (lane shares and chains) against the mesh. */
@@ -190,12 +189,7 @@ describe("the ambient compose variant's apps: app.cjs under the OpenTelemetry SD
     assert.deepEqual(composePropagators(), example.otel?.propagators ?? DEFAULT_PROPAGATORS);
     for (const [name, s] of apps) {
       const w = deployments(example).find((x) => x.name === name)!;
-      assert.deepEqual(s.volumes.map(mount), [[join(ROOT, "deploy/local/otel"), OTEL_APP_DIR], [join(ROOT, "node_modules"), OTEL_NODE_MODULES]], name);
-      assert.ok(s.volumes.every((v: string) => v.endsWith(":ro")), name);
-      assert.deepEqual(s.command, ["node", `${OTEL_APP_DIR}/app.cjs`]);
-      assert.equal(s.environment.NODE_OPTIONS, `--require "${OTEL_APP_DIR}/preload.cjs"`);
-      const { args, env } = onHost(s);
-      for (const f of [args[0], JSON.parse(env.NODE_OPTIONS.slice("--require ".length))]) assert.ok(existsSync(f), f);
+      assertInstrumented(name, s);
       assert.deepEqual([s.environment.OTEL_SERVICE_NAME, s.environment.OTEL_RESOURCE_ATTRIBUTES], [w.service, `service.version=${w.version}`]);
       assert.equal(s.environment.HOST, "0.0.0.0", `${name}: the waypoint dials it from its own container`);
     }

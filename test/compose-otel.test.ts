@@ -3,12 +3,12 @@
 // injected as the Operator does), started as child processes behind the Docker-less mesh.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { HERE, OTEL_APP_DIR, OTEL_NODE_MODULES, localFiles } from "../deploy/local/generate.ts";
+import { HERE, localFiles } from "../deploy/local/generate.ts";
 import { OUTBOUND_PORT } from "../deploy/local/builders.ts";
 import type { Mesh } from "../deploy/local/demo.ts";
 import type { AppRunner } from "../deploy/local/mesh.ts";
@@ -21,7 +21,7 @@ import { ROOT } from "./helpers.ts";
 import { composeVariant, chains, withComposeMesh } from "./compose-run.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
-const { compose, appServices, mount, onHost, composeApps, composePropagators } = composeVariant(HERE);
+const { compose, appServices, composeApps, composePropagators, assertInstrumented } = composeVariant(HERE);
 const T = { timeout: 120_000 };
 
 /** The mesh with the filters as the compose file's Envoy configs configure them, `apps` as its apps. */
@@ -36,12 +36,7 @@ describe("the HTTP compose variant's apps: app.cjs under the OpenTelemetry SDK, 
       const w = workloads(spec).find((x) => `${x.name}-app` === name)!;
       assert.ok(w, name);
       assert.equal(s.image, "node:24-alpine");
-      assert.deepEqual(s.volumes.map(mount), [[join(ROOT, "deploy/local/otel"), OTEL_APP_DIR], [join(ROOT, "node_modules"), OTEL_NODE_MODULES]], name);
-      assert.ok(s.volumes.every((v: string) => v.endsWith(":ro")), name);
-      assert.deepEqual(s.command, ["node", `${OTEL_APP_DIR}/app.cjs`]);
-      assert.equal(s.environment.NODE_OPTIONS, `--require "${OTEL_APP_DIR}/preload.cjs"`);
-      const { args, env } = onHost(s);
-      for (const f of [args[0], JSON.parse(env.NODE_OPTIONS.slice("--require ".length))]) assert.ok(existsSync(f), f);
+      assertInstrumented(name, s);
       assert.equal(s.environment.OTEL_SERVICE_NAME, w.service);
       assert.deepEqual([s.environment.app, s.environment.version], [w.service, w.version]);
       assert.equal(s.environment.EXIT_WITH_STDIN, undefined, "a container's stdin is closed: the app would exit at once");

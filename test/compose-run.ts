@@ -5,7 +5,7 @@
 // where it calls out (HTTP_PROXY: the sidecar's outbound listener, or the waypoint) to the emulated mesh's.
 // Shared by the HTTP, the stacked and the ambient variants' tests.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { parse } from "yaml";
 import type { LanesSpec } from "../deploy/lib/spec.ts";
@@ -14,6 +14,8 @@ import { startMesh, type AppRunner, type Mesh, type MeshOptions } from "../deplo
 import type { Result } from "../deploy/local/client.ts";
 import { spawnApp, settled } from "../deploy/local/otel/apps.ts";
 import { parseNames } from "../deploy/local/otel/propagators.cjs";
+import { OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
+import { ROOT as ROOT_DIR } from "./helpers.ts";
 
 export type EnvChange = (env: Record<string, string>) => void;
 
@@ -86,7 +88,20 @@ export function composeVariant(dir: string, layout: AppLayout = SIDECAR_APPS) {
     return parseNames([...values][0]);
   };
 
-  return { compose, appServices, mount, onHost, composeApps, composePropagators };
+  /**
+   * Compose app service `s` (`name`) runs app.cjs as the Operator's injection runs it: otel/ and the clone's
+   * node_modules mounted read-only, NODE_OPTIONS requiring the preload, both files there on the host.
+   */
+  const assertInstrumented = (name: string, s: any) => {
+    assert.deepEqual(s.volumes.map(mount), [[join(ROOT_DIR, "deploy/local/otel"), OTEL_APP_DIR], [join(ROOT_DIR, "node_modules"), OTEL_NODE_MODULES]], name);
+    assert.ok(s.volumes.every((v: string) => v.endsWith(":ro")), name);
+    assert.deepEqual(s.command, ["node", `${OTEL_APP_DIR}/app.cjs`], name);
+    assert.equal(s.environment.NODE_OPTIONS, `--require "${OTEL_APP_DIR}/preload.cjs"`, name);
+    const { args, env } = onHost(s);
+    for (const f of [args[0], JSON.parse(env.NODE_OPTIONS.slice("--require ".length))]) assert.ok(existsSync(f), f);
+  };
+
+  return { compose, appServices, mount, onHost, composeApps, composePropagators, assertInstrumented };
 }
 
 /** The distinct chains (app and version per hop) of the requests in `lane`. */

@@ -4,10 +4,8 @@
 // the lane's baggage from each app's request to its call.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { OTEL_APP_DIR, OTEL_NODE_MODULES } from "../deploy/local/generate.ts";
 import { OUTBOUND_PORT, APP_PORT } from "../deploy/local/builders.ts";
 import type { AppRunner, Mesh } from "../deploy/local/mesh.ts";
 import { sendRequests } from "../deploy/local/client.ts";
@@ -21,7 +19,7 @@ import { composeVariant, chains, withComposeMesh } from "./compose-run.ts";
 
 const stacked = loadSpec(STACKED_SPEC);
 const example = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
-const { appServices, mount, onHost, composeApps, composePropagators } = composeVariant(STACKED_DIR);
+const { appServices, composeApps, composePropagators, assertInstrumented } = composeVariant(STACKED_DIR);
 const T = { timeout: 120_000 };
 
 /** The Docker-less stacked mesh (the mode loads deploy/lanes.stacked.yaml) with the compose apps. */
@@ -39,12 +37,7 @@ describe("the stacked compose variant's apps: app.cjs under the OpenTelemetry SD
     for (const [name, s] of apps) {
       const w = deployments(stacked).find((x) => `${x.name}-app` === name)!;
       assert.equal(s.network_mode, `service:${w.name}`);
-      assert.deepEqual(s.volumes.map(mount), [[join(ROOT, "deploy/local/otel"), OTEL_APP_DIR], [join(ROOT, "node_modules"), OTEL_NODE_MODULES]], name);
-      assert.ok(s.volumes.every((v: string) => v.endsWith(":ro")), name);
-      assert.deepEqual(s.command, ["node", `${OTEL_APP_DIR}/app.cjs`]);
-      assert.equal(s.environment.NODE_OPTIONS, `--require "${OTEL_APP_DIR}/preload.cjs"`);
-      const { args, env } = onHost(s);
-      for (const f of [args[0], JSON.parse(env.NODE_OPTIONS.slice("--require ".length))]) assert.ok(existsSync(f), f);
+      assertInstrumented(name, s);
       assert.deepEqual([s.environment.OTEL_SERVICE_NAME, s.environment.app, s.environment.version], [w.service, w.service, w.version]);
       assert.match(s.environment.OTEL_RESOURCE_ATTRIBUTES, new RegExp(`service\\.version=${w.version}`));
       assert.equal(s.environment.PORT, String(APP_PORT));
