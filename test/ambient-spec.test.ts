@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
+import { generate } from "../deploy/render/generate.ts";
 import { Validator } from "../deploy/lib/validate.ts";
 import { routingPlan } from "../deploy/lib/plan.ts";
 import { EXAMPLE } from "./manifests-shared.ts";

@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { parse } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { filterConfig, type FilterRole } from "../deploy/lib/generate.ts";
+import { filterConfig, type FilterRole } from "../deploy/render/generate.ts";
 import { loadResources } from "../deploy/lib/routes/load.ts";
 import { routeHttp } from "../deploy/lib/routes/gateway-api.ts";
 import { observed } from "../deploy/local/builders.ts";

@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
-import { filterConfig, type FilterRole } from "../deploy/lib/generate.ts";
+import { filterConfig, type FilterRole } from "../deploy/render/generate.ts";
 import { observed } from "../deploy/local/builders.ts";
 import { chain, deployments, workloads, upstreamOf, resolve, type Workload } from "../deploy/local/topology.ts";
 import { HERE } from "../deploy/local/generate.ts";

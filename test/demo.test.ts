@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
-import { ROOT_ID } from "../deploy/lib/generate.ts";
+import { ROOT_ID } from "../deploy/render/generate.ts";
 import { runDemo, startMesh, checkSticky } from "../deploy/local/demo.ts";
 import { check, waitForLanes, type Result } from "../deploy/local/client.ts";
 import { gatewayWeights, expectedChain, chainWithoutFilter, chain } from "../deploy/local/topology.ts";

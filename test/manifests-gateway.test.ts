@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
+import { generate } from "../deploy/render/generate.ts";
 import { Host, ProcExit, type Header } from "../deploy/emulator/index.ts";
 import { ROOT, wasmBytes } from "./helpers.ts";
 import { EXAMPLE } from "./manifests-shared.ts";

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate, filterConfig } from "../deploy/lib/generate.ts";
+import { generate, filterConfig } from "../deploy/render/generate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { wasmBytes } from "./helpers.ts";
 import { EXAMPLE, spec, manifests, assertValidAndAccepted } from "./manifests-shared.ts";

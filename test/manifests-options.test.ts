@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { generate, filterConfig, OTEL_LANGUAGES } from "../deploy/lib/generate.ts";
+import { generate, filterConfig, OTEL_LANGUAGES } from "../deploy/render/generate.ts";
 import { Validator, OTEL_CRDS, otelPropagators } from "../deploy/lib/validate.ts";
 import { loadDigests, pinSpec } from "../deploy/lib/digests.ts";
 import { Host } from "../deploy/emulator/index.ts";

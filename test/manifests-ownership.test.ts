@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
+import { generate } from "../deploy/render/generate.ts";
 import { ISTIO_CRDS, OTEL_CRDS } from "../deploy/lib/validate.ts";
 import { ROOT } from "./helpers.ts";
 import { EXAMPLE, manifests, tree } from "./manifests-shared.ts";

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
+import { generate } from "../deploy/render/generate.ts";
 import { Validator } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT } from "./helpers.ts";

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSpec } from "../deploy/lib/spec.ts";
-import { traceContextNotes } from "../deploy/lib/generate.ts";
+import { traceContextNotes } from "../deploy/render/generate.ts";
 import { FILTER_TRACE_HEADERS } from "../deploy/lib/filter-config.ts";
 import { routingPlan } from "../deploy/lib/plan.ts";
 import { EXAMPLE, spec, manifests } from "./manifests-shared.ts";

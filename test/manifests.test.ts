@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { filterConfig, ROOT_ID } from "../deploy/lib/generate.ts";
+import { filterConfig, ROOT_ID } from "../deploy/render/generate.ts";
 import { Validator, ISTIO_CRDS } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";

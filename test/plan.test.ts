@@ -10,6 +10,7 @@ import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
 import { routingPlan, routeFor, servicePlan, planLane, isStacked, type RoutingPlan } from "../deploy/lib/plan.ts";
 import { renderAsm } from "../deploy/render/asm.ts";
 import { renderIstio } from "../deploy/render/istio.ts";
+import { renderAmbient } from "../deploy/render/ambient.ts";
 import { sidecarConfig, localPlan } from "../deploy/local/builders.ts";
 import { serving } from "../deploy/local/topology.ts";
 import { ROOT } from "./helpers.ts";
@@ -147,6 +148,11 @@ for (const t of [EXAMPLE, WEBSOCKET, STACKED]) {
       assert.deepEqual({ entry: g.entry, decidesLane: g.decidesLane, weights: g.weights.map((w) => [w.lane, w.weight]), routed: g.routed.map((w) => w.lane) }, t.gateway);
     });
 
+    it("the lane whose version of the entry service serves each of the gateway's lanes", () => {
+      const g = plan.gateway!;
+      for (const w of [...g.weights, ...g.routed]) assert.equal(w.serving, routeFor(plan, g.entry, w.lane).lane, w.lane);
+    });
+
     it("the spec is left as it was", () => {
       const before = structuredClone(s);
       routingPlan(s);
@@ -187,6 +193,17 @@ describe("the outputs render the plan they are given", () => {
   it("Istio: mockb's VirtualService sends s2 where the plan says", () => {
     const vs = renderIstio(plan).find((o) => o.path === "istio/virtualservice-mockb.yaml")!.resource;
     assert.equal(rule(vs, "s2").route[0].destination.subset, "s3");
+  });
+
+  it("the gateway's routes (sidecar and ambient) send a lane to the version the plan says serves it", () => {
+    const p = structuredClone(routingPlan(s));
+    p.gateway!.routed.find((w) => w.lane === "s2")!.serving = "s3";
+    const vs = renderIstio(p).find((o) => o.path === "istio/virtualservice-gateway.yaml")!.resource;
+    const to = vs.spec.http[0].route.find((r: any) => r.headers.request.set[s.routingHeader] === "s2");
+    assert.equal(to.destination.subset, "s3");
+    const route = renderAmbient(p).find((o) => o.path === "ambient/httproute-gateway.yaml")!.resource;
+    const ref = route.spec.rules[0].backendRefs.find((b: any) => b.filters[0].requestHeaderModifier.set[0].value === "s2");
+    assert.equal(ref.name, `${s.group}-mocka-s3`);
   });
 
   it("ASM: mockb's VirtualService names the plan's lane, with ASM's fallback to the baseline", () => {

@@ -2,7 +2,7 @@
 // configured in the BUILT module.
 import assert from "node:assert/strict";
 import { parseSpec, SpecError, type LanesSpec } from "../deploy/lib/spec.ts";
-import { generate } from "../deploy/lib/generate.ts";
+import { generate } from "../deploy/render/generate.ts";
 import { Host } from "../deploy/emulator/index.ts";
 import { wasmBytes } from "./helpers.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { loadSpec, parseSpec, laneChain, laneFor, SpecError, type LanesSpec } from "../deploy/lib/spec.ts";
-import { generate, filterConfig, type FilterRole } from "../deploy/lib/generate.ts";
+import { generate, filterConfig, type FilterRole } from "../deploy/render/generate.ts";
 import { observed } from "../deploy/local/builders.ts";
 import { Validator } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";

@@ -61,6 +61,8 @@ export interface PlanLane {
 export interface GatewayLane {
   lane: string;
   weight: number;
+  /** The lane whose version of the entry service serves it: the subset, or per-version Service, its route names. */
+  serving: string;
 }
 
 export interface GatewayPlan {
@@ -117,7 +119,7 @@ export function routingPlan(spec: LanesSpec): RoutingPlan {
 
 function gatewayPlan(spec: LanesSpec): GatewayPlan {
   const g = spec.gateway!;
-  const weights = spec.lanes.map((l) => ({ lane: l.name, weight: g.weights[l.name] ?? 0 }));
+  const weights = spec.lanes.map((l) => ({ lane: l.name, weight: g.weights[l.name] ?? 0, serving: laneFor(spec, g.entry.service, l.name) }));
   return { entry: g.entry.service, decidesLane: gatewayDecidesLane(spec), weights, routed: weights.filter((w) => g.laneFrom || w.weight > 0) };
 }
 

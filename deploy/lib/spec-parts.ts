@@ -2,6 +2,7 @@
 import { otelPropagators } from "./validate.ts";
 import { DNS_LABEL, FILTER_LIMITS, K8S, TOKEN, LABEL_VALUE, isObject, describe, number, shown, type SpecContext, type Path } from "./spec-check.ts";
 import { carriesLane } from "./carriers.ts";
+import { defaultInstrumentationName } from "./names.ts";
 import { OTEL_REQUIRED_PROPAGATORS, type CorrelationSpec, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec } from "./spec-types.ts";
 
 /** `gateway`: the ingress gateway, its entry, weights, sticky header and the lanes clients may name. */
@@ -113,7 +114,7 @@ function parseLaneFrom(ctx: SpecContext, raw: unknown, lanes: Lane[]): LaneFromS
 export function parseOtel(ctx: SpecContext, raw: unknown, group: string, correlation = false): OtelSpec | undefined {
   const { fail, str, check } = ctx;
   let otel: OtelSpec | undefined;
-  const otelName = `lane-tag-${group}`;
+  const otelName = defaultInstrumentationName(group);
   if (raw === true) otel = { name: otelName, propagators: [...OTEL_REQUIRED_PROPAGATORS] };
   else if (raw !== undefined && raw !== false) {
     if (!isObject(raw)) fail(["otel"], `must be true, false or a mapping {name, propagators, endpoint}, got ${describe(raw)}`);

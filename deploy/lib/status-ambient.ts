@@ -3,7 +3,7 @@
 // ztunnel directly: no HTTPRoute applies and the lane silently reaches the baseline. The sign of it here is
 // that no scraped proxy is the service's waypoint with lane requests counted.
 import type { RoutingPlan } from "./plan.ts";
-import { waypoints } from "../render/ambient.ts";
+import { waypoints } from "./names.ts";
 import type { Signal, StatusSource } from "./status.ts";
 
 /** Whether a workload's samples count any request (lane metrics, or the older per-direction counters). */

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
-import type { Resource } from "../render/common.ts";
+import type { Resource } from "./resource.ts";
 
 export const ISTIO_CRDS = fileURLToPath(new URL("../schemas/istio-crds.yaml", import.meta.url));
 export const OTEL_CRDS = fileURLToPath(new URL("../schemas/otel-instrumentation-crd.yaml", import.meta.url));

@@ -1,22 +1,17 @@
 // The resources a user applies for the demo's spec: its manifests written to a temporary folder exactly as
 // `npm run manifests` writes them (same renderers, same YAML), then read back as `kubectl apply -f` would read
 // them. The demo routes by these, so it checks the files, not only the plan they come from.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { LanesSpec } from "../lib/spec.ts";
-import { generate } from "../lib/generate.ts";
-import { fileText, HEADER_START } from "../manifests.ts";
+import { generate } from "../render/generate.ts";
+import { writeOutputs } from "../lib/output-files.ts";
 import { loadResources } from "../lib/routes/load.ts";
 
 /** Writes the spec's manifests under `out` (asm/, istio/, ...) as `npm run manifests -- <spec> --out <out>`. */
 export function writeManifests(spec: LanesSpec, out: string, specName = "the demo's spec") {
-  const header = `${HEADER_START}${specName}\`. Do not edit; change the spec and regenerate.\n`;
-  for (const o of generate(spec)) {
-    const file = join(out, o.path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, fileText(o, header));
-  }
+  writeOutputs(generate(spec), out, specName);
 }
 
 /** The resources of one output folder (istio, asm) for `spec`: generated, written, read back; nothing left behind. */

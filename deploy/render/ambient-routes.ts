@@ -3,24 +3,14 @@
 // it serves, and a catch-all to the baseline; at ingress, a route on the entry path from the Gateway.
 // HTTPRoute has no DestinationRule subsets, so every backend is a per-version Service: <group>-<service>-<lane>.
 import { servicePlan, type RoutingPlan } from "../lib/plan.ts";
-import { ownLabels, type Resource } from "./common.ts";
+import { gatewayName, gatewayRouteName, serviceRouteName, versionService } from "../lib/names.ts";
+import type { Resource } from "../lib/resource.ts";
+import { ownLabels } from "./common.ts";
+
+// The demo's code (deploy/local/) takes these from here.
+export { serviceName, versionService } from "../lib/names.ts";
 
 export const GATEWAY_API = "gateway.networking.k8s.io/v1";
-
-/**
- * A Service name (a DNS-1035 label, at most 63 characters) for `full`: itself when it is one, else cut and
- * given a hash of the whole, so that long service and lane names still give distinct, valid names.
- */
-export function serviceName(full: string): string {
-  if (full.length <= 63 && /^[a-z]/.test(full)) return full;
-  let h = 0x811c9dc5;
-  for (const ch of full) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  const head = (/^[a-z]/.test(full) ? full : `v${full}`).slice(0, 54).replace(/-+$/, "");
-  return `${head}-${h.toString(16).padStart(8, "0")}`;
-}
-
-/** The per-version Service of a service's version in `lane`: the group in it, so that two groups never share one. */
-export const versionService = (plan: RoutingPlan, svc: string, lane: string) => serviceName(`${plan.spec.group}-${svc}-${lane}`);
 
 // The HTTPRoute CRD's limits: rules per route, matches per rule.
 const MAX_RULES = 16;
@@ -58,7 +48,7 @@ export function serviceRoutes(plan: RoutingPlan, svc: string): Resource[] {
   return chunks(rules, MAX_RULES).map((part, i) => ({
     apiVersion: GATEWAY_API,
     kind: "HTTPRoute",
-    metadata: { name: `lane-tag-${spec.group}-${svc}${i === 0 ? "" : `-${i + 1}`}`, namespace: spec.namespace, labels: ownLabels(spec) },
+    metadata: { name: serviceRouteName(spec, svc, i), namespace: spec.namespace, labels: ownLabels(spec) },
     spec: { parentRefs: [{ group: "", kind: "Service", name: svc }], rules: part },
   }));
 }
@@ -93,22 +83,21 @@ export function ingressRoute(plan: RoutingPlan): Resource[] {
   const gp = plan.gateway!;
   const entry = servicePlan(plan, gp.entry);
   const port = spec.ambient!.ports[gp.entry];
-  const serving = (lane: string) => entry.routes.find((r) => r.requested === lane)!.lane;
   // The route lives beside its Gateway; its backends are in the group's namespace (a ReferenceGrant there).
   const to = (lane: string) => ({ name: versionService(plan, gp.entry, lane), ...(g.namespace !== spec.namespace ? { namespace: spec.namespace } : {}), port });
   const prefix = { path: { type: "PathPrefix", value: g.entry.prefix } };
   const rules: object[] = [];
   if (gp.decidesLane) {
     for (const v of entry.versions) {
-      const lanes = gp.routed.filter((r) => serving(r.lane) === v.lane).map((r) => r.lane);
+      const lanes = gp.routed.filter((r) => r.serving === v.lane).map((r) => r.lane);
       for (const part of chunks(lanes, MAX_MATCHES)) rules.push({ matches: part.map((l) => headerMatch(plan, g.entry.prefix, l)), backendRefs: [to(v.lane)] });
     }
     rules.push({ matches: [prefix], backendRefs: [to(entry.noLane.lane)] });
   } else {
     rules.push({
       matches: [prefix],
-      backendRefs: gp.routed.map(({ lane, weight }) => ({
-        ...to(serving(lane)),
+      backendRefs: gp.routed.map(({ lane, weight, serving }) => ({
+        ...to(serving),
         weight,
         filters: [{ type: "RequestHeaderModifier", requestHeaderModifier: { set: [{ name: spec.routingHeader, value: lane }] } }],
       })),
@@ -117,7 +106,7 @@ export function ingressRoute(plan: RoutingPlan): Resource[] {
   return chunks(rules, MAX_RULES).map((part, i) => ({
     apiVersion: GATEWAY_API,
     kind: "HTTPRoute",
-    metadata: { name: `lane-tag-${spec.group}-gateway${i === 0 ? "" : `-${i + 1}`}`, namespace: g.namespace, labels: ownLabels(spec) },
+    metadata: { name: gatewayRouteName(spec, i), namespace: g.namespace, labels: ownLabels(spec) },
     spec: {
       parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: g.name }],
       ...(g.hosts.includes("*") ? {} : { hostnames: g.hosts }),
@@ -132,7 +121,7 @@ export function referenceGrant(plan: RoutingPlan): Resource {
   return {
     apiVersion: "gateway.networking.k8s.io/v1beta1",
     kind: "ReferenceGrant",
-    metadata: { name: `lane-tag-${spec.group}-gateway`, namespace: spec.namespace, labels: ownLabels(spec) },
+    metadata: { name: gatewayName(spec), namespace: spec.namespace, labels: ownLabels(spec) },
     spec: {
       from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: spec.gateway!.namespace }],
       to: [{ group: "", kind: "Service" }],

@@ -4,18 +4,14 @@
 // route and the gateway filter. Enrolment (namespace labels) is printed as kubectl steps, not applied as a
 // Namespace: `kubectl delete -f` or `apply --prune` on the folder would otherwise delete the namespace.
 import type { RoutingPlan } from "../lib/plan.ts";
-import { ROOT_ID, instrumentation, ownLabels, type Output, type Resource } from "./common.ts";
-import { GATEWAY_API, ingressGateway, ingressRoute, referenceGrant, serviceName, serviceRoutes, versionService } from "./ambient-routes.ts";
+import { gatewayName, versionService, waypointFilterName, waypointOf, waypoints } from "../lib/names.ts";
+import type { Output, Resource } from "../lib/resource.ts";
+import { instrumentation, ownLabels } from "./common.ts";
+import { GATEWAY_API, ingressGateway, ingressRoute, referenceGrant, serviceRoutes } from "./ambient-routes.ts";
+import { wasmPlugin } from "./wasm-plugin.ts";
 
-/** The waypoints: one for the namespace, or one per service (`<service>-waypoint`), with the services each serves. */
-export function waypoints(plan: RoutingPlan): { name: string; services: string[] }[] {
-  const a = plan.spec.ambient!;
-  const all = plan.services.map((s) => s.name);
-  return a.scope === "namespace" ? [{ name: a.waypoint, services: all }] : all.map((s) => ({ name: serviceName(`${s}-waypoint`), services: [s] }));
-}
-
-/** The service's waypoint's name. */
-export const waypointOf = (plan: RoutingPlan, svc: string) => waypoints(plan).find((w) => w.services.includes(svc))!.name;
+// The demo's code (deploy/local/) takes these from here.
+export { waypointOf, waypoints } from "../lib/names.ts";
 
 function waypoint(plan: RoutingPlan, name: string): Resource {
   return {
@@ -31,24 +27,9 @@ function waypoint(plan: RoutingPlan, name: string): Resource {
  * reliable in current Istio). The waypoint's filter fails open, as a sidecar's; the ingress one, which does
  * not trust the client's lane, fails closed.
  */
-function wasmPlugin(plan: RoutingPlan, role: "waypoint" | "gateway", name: string, namespace: string, gateway: string): Resource {
-  const { spec } = plan;
-  const config = structuredClone(plan.filters[role]);
-  return {
-    apiVersion: "extensions.istio.io/v1alpha1",
-    kind: "WasmPlugin",
-    metadata: { name, namespace, labels: ownLabels(spec) },
-    spec: {
-      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gateway }],
-      url: `oci://${spec.istioImage}`,
-      ...(spec.istioSha256 ? { sha256: spec.istioSha256 } : {}),
-      imagePullPolicy: spec.imagePullPolicy,
-      pluginName: ROOT_ID,
-      pluginConfig: config,
-      failStrategy: config.trust_client_lane === false ? "FAIL_CLOSE" : "FAIL_OPEN",
-      type: "HTTP",
-    },
-  };
+function gatewayPlugin(plan: RoutingPlan, role: "waypoint" | "gateway", name: string, namespace: string, gateway: string): Resource {
+  const targetRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gateway }];
+  return wasmPlugin(plan, role, { name, namespace, labels: ownLabels(plan.spec) }, { targetRefs });
 }
 
 /**
@@ -91,10 +72,9 @@ export function renderAmbient(plan: RoutingPlan): Output[] {
   const out: Output[] = [];
   const enrol = ["Enrol the namespace before applying (a Namespace resource here would be deleted with the folder):", ...enrolmentSteps(plan).map((s) => `  ${s}`)];
   for (const w of waypoints(plan)) {
-    const suffix = spec.ambient!.scope === "namespace" ? "" : `-${w.services[0]}`;
-    out.push({ path: `ambient/waypoint${suffix}.yaml`, resource: waypoint(plan, w.name), notes: enrol });
-    const name = `lane-tag-${spec.group}${suffix}-waypoint`;
-    out.push({ path: `ambient/filter-waypoint${suffix}.yaml`, resource: wasmPlugin(plan, "waypoint", name, spec.namespace, w.name), ...(spec.correlation ? { notes: CORRELATION_AMBIENT } : {}) });
+    out.push({ path: `ambient/waypoint${w.suffix}.yaml`, resource: waypoint(plan, w.name), notes: enrol });
+    const filter = gatewayPlugin(plan, "waypoint", waypointFilterName(spec, w), spec.namespace, w.name);
+    out.push({ path: `ambient/filter-waypoint${w.suffix}.yaml`, resource: filter, ...(spec.correlation ? { notes: CORRELATION_AMBIENT } : {}) });
   }
   for (const s of plan.services) {
     for (const v of s.versions) out.push({ path: `ambient/service-${versionService(plan, s.name, v.lane)}.yaml`, resource: versionServiceResource(plan, s.name, v.lane, v.label, s.workload) });
@@ -103,7 +83,7 @@ export function renderAmbient(plan: RoutingPlan): Output[] {
   if (spec.gateway) {
     const g = spec.gateway;
     out.push({ path: "ambient/gateway.yaml", resource: ingressGateway(plan) });
-    out.push({ path: "ambient/filter-gateway.yaml", resource: wasmPlugin(plan, "gateway", `lane-tag-${spec.group}-gateway`, g.namespace, g.name) });
+    out.push({ path: "ambient/filter-gateway.yaml", resource: gatewayPlugin(plan, "gateway", gatewayName(spec), g.namespace, g.name) });
     ingressRoute(plan).forEach((r, i) => out.push({ path: `ambient/httproute-gateway${i === 0 ? "" : `-${i + 1}`}.yaml`, resource: r }));
     if (g.namespace !== spec.namespace) out.push({ path: "ambient/referencegrant-gateway.yaml", resource: referenceGrant(plan) });
   }

@@ -1,16 +1,19 @@
 // The ASM target (asm/): ASMFilterDeployment per filter role, and lane routing the way ASM itself writes
 // it, in istio-system with ASM's names and labels: each lane to its own subset, ASM's `fallback` taking a
 // lane without a version to the baseline. Everything is read from the routing plan.
-import { routeFor, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
-import { CORRELATION_NOTE, ROOT_ID, destinationRule, filterMeta, filterName, fqdn, gatewayVirtualService, instrumentation, ownLabels, workloadLabels, type Output, type Resource } from "./common.ts";
+import { routeFor, type RoutingPlan } from "../lib/plan.ts";
+import { ROOT_ID, asmRoutingName, filterName, fqdn } from "../lib/names.ts";
+import type { Output, Resource } from "../lib/resource.ts";
+import { filterMeta, ownLabels, workloadLabels } from "./common.ts";
+import { renderSidecars, type SidecarRole } from "./sidecars.ts";
 
-const PATCH_CONTEXT: Record<Exclude<FilterRole, "waypoint">, string> = { gateway: "GATEWAY", outbound: "SIDECAR_OUTBOUND", inbound: "SIDECAR_INBOUND" };
+const PATCH_CONTEXT: Record<SidecarRole, string> = { gateway: "GATEWAY", outbound: "SIDECAR_OUTBOUND", inbound: "SIDECAR_INBOUND" };
 
 /** ASM's names and labels for a service's routing resource; ours too, so that the group's resources are found by ours. */
 function routingMeta(plan: RoutingPlan, svc: string, kind: "dr" | "vs") {
   const { spec } = plan;
   const asmLabels = { "asm-system": "true", provider: "asm", "swimlane-group": spec.group };
-  return { labels: { ...asmLabels, ...ownLabels(spec) }, name: `trafficlabel-${kind}-${spec.group}-${spec.namespace}-${svc}`, namespace: "istio-system" };
+  return { labels: { ...asmLabels, ...ownLabels(spec) }, name: asmRoutingName(spec, kind, svc), namespace: "istio-system" };
 }
 
 /**
@@ -40,7 +43,7 @@ function virtualService(plan: RoutingPlan, svc: string): Resource {
   };
 }
 
-function asmFilter(plan: RoutingPlan, role: Exclude<FilterRole, "waypoint">, svc?: string): Resource {
+function asmFilter(plan: RoutingPlan, role: SidecarRole, svc?: string): Resource {
   const metadata = filterMeta(plan.spec, role, svc);
   return {
     apiVersion: "istio.alibabacloud.com/v1beta1",
@@ -76,19 +79,12 @@ const VM_NOTE = "ASMFilterDeployment has no vm_id field: check that ASM gives bo
 
 /** The asm/ files, in the order manifests writes them. */
 export function renderAsm(plan: RoutingPlan): Output[] {
-  const { spec } = plan;
-  const out: Output[] = [];
-  for (const { name: svc } of plan.services) {
-    for (const role of ["outbound", "inbound"] as const) {
-      out.push({ path: `asm/filter-${svc}-${role}.yaml`, resource: asmFilter(plan, role, svc), ...(spec.correlation ? { notes: [...CORRELATION_NOTE, VM_NOTE] } : {}) });
-    }
-  }
-  if (spec.gateway) out.push({ path: "asm/filter-gateway.yaml", resource: asmFilter(plan, "gateway"), notes: gatewayNote(plan) });
-  for (const { name: svc } of plan.services) {
-    out.push({ path: `asm/destinationrule-${svc}.yaml`, resource: destinationRule(plan, svc, routingMeta(plan, svc, "dr")) });
-    out.push({ path: `asm/virtualservice-${svc}.yaml`, resource: virtualService(plan, svc) });
-  }
-  if (spec.gateway) out.push({ path: "asm/virtualservice-gateway.yaml", resource: gatewayVirtualService(plan) });
-  if (spec.otel) out.push({ path: "asm/instrumentation.yaml", resource: instrumentation(spec) });
-  return out;
+  return renderSidecars(plan, {
+    folder: "asm",
+    filter: (role, svc) => asmFilter(plan, role, svc),
+    vmNote: VM_NOTE,
+    gatewayNotes: plan.spec.gateway ? gatewayNote(plan) : undefined,
+    routingMeta: (svc) => routingMeta(plan, svc, "dr"),
+    virtualService: (svc) => virtualService(plan, svc),
+  });
 }

@@ -1,30 +1,18 @@
-// What the renderers (asm.ts, istio.ts) share: the resource shape, the names and labels every generated
-// resource carries, and the pieces both targets write alike. Each reads the routing plan (lib/plan.ts).
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// What the renderers share: the labels every generated resource carries, and the pieces the targets write
+// alike. Each reads the routing plan (lib/plan.ts); names come from lib/names.ts.
 import type { LanesSpec } from "../lib/spec-types.ts";
 import { servicePlan, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
+import { filterName, fqdn, gatewayName } from "../lib/names.ts";
+import type { Resource } from "../lib/resource.ts";
 
-const runtimeConfig = JSON.parse(readFileSync(fileURLToPath(new URL("../../runtime-config.json", import.meta.url)), "utf8"));
-/** The root id the module serves, as runtime-config.json declares it (a test keeps the two equal). */
-export const ROOT_ID: string = runtimeConfig.config.rootIds[0];
-
-export type Resource = Record<string, any> & {
-  apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-};
-
-/** A generated file: its path under the output folder, the resource it holds, and comment lines for it. */
-export interface Output { path: string; resource: Resource; notes?: string[] }
+// The demo's code (deploy/local/) takes these from here.
+export { ROOT_ID } from "../lib/names.ts";
+export type { Output, Resource } from "../lib/resource.ts";
 
 /** The labels every generated resource carries: `kubectl delete -l` and `apply --prune -l` select by them. */
 export function ownLabels(spec: LanesSpec): Record<string, string> {
   return { "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": spec.group };
 }
-
-export const fqdn = (spec: LanesSpec, svc: string) => `${svc}.${spec.namespace}.svc.cluster.local`;
-
-/** A filter resource's name: the group in it, so that two lane groups in one namespace never collide. */
-export const filterName = (spec: LanesSpec, role: FilterRole, svc?: string) => role === "gateway" ? `lane-tag-${spec.group}-gateway` : `lane-tag-${spec.group}-${svc}-${role}`;
 
 /**
  * A filter resource's metadata. The gateway's goes where the gateway's pods run, which need not be the
@@ -66,8 +54,7 @@ export function gatewayVirtualService(plan: RoutingPlan): Resource {
   const gp = plan.gateway!;
   const host = fqdn(spec, g.entry.service);
   const port = g.entry.port ? { port: { number: g.entry.port } } : {};
-  const subset = (lane: string) => servicePlan(plan, gp.entry).routes.find((r) => r.requested === lane)!.lane;
-  const metadata = { labels: ownLabels(spec), name: `lane-tag-${spec.group}-gateway`, namespace: g.namespace };
+  const metadata = { labels: ownLabels(spec), name: gatewayName(spec), namespace: g.namespace };
   const vs = (http: object[]): Resource => ({
     apiVersion: "networking.istio.io/v1beta1",
     kind: "VirtualService",
@@ -78,16 +65,16 @@ export function gatewayVirtualService(plan: RoutingPlan): Resource {
     // lane-tag has set the lane (sticky by weight, or named by the client) before routing: route on it,
     // as a service's routes do; requests without one go to the baseline.
     return vs([
-      ...gp.routed.map(({ lane }) => ({
+      ...gp.routed.map(({ lane, serving }) => ({
         match: [{ uri: { prefix: g.entry.prefix }, headers: { [spec.routingHeader]: { exact: lane } } }],
-        route: [{ destination: { host, subset: subset(lane), ...port } }],
+        route: [{ destination: { host, subset: serving, ...port } }],
       })),
       { match: [{ uri: { prefix: g.entry.prefix } }], route: [{ destination: { host, subset: plan.baseline, ...port } }] },
     ]);
   }
   // The weighted lane assignment: each lane's share goes to the entry service with its header set.
-  const route = gp.routed.map(({ lane, weight }) => ({
-    destination: { host, subset: subset(lane), ...port },
+  const route = gp.routed.map(({ lane, weight, serving }) => ({
+    destination: { host, subset: serving, ...port },
     weight,
     headers: { request: { set: { [spec.routingHeader]: lane } } },
   }));
