@@ -5,7 +5,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { parseSpec, SpecError } from "../deploy/lib/spec.ts";
-import { carriersFor } from "../deploy/lib/carriers.ts";
+import { CARRIERS, DEFAULT_CARRIER, LANE_PROPAGATORS, carriersFor, carriesLane } from "../deploy/lib/carriers.ts";
+import { otelPropagators } from "../deploy/lib/validate.ts";
+import { laneOutcome } from "../deploy/local/otel/expectations.ts";
 import { filterConfigs, refusals, accepted } from "./spec-configs.ts";
 import { baseSpec, str } from "./spec-random.ts";
 
@@ -95,5 +97,34 @@ describe("spec: otel.propagators as the Operator's Instrumentation takes them", 
   it("a propagator listed twice is refused, and one the Operator does not know", () => {
     refuse(["tracecontext", "baggage", "tracecontext"], /otel\.propagators\[2\]: "tracecontext" is listed twice/);
     refuse(["baggage", "w3c"], /otel\.propagators\[1\]: "w3c" is not a propagator the operator knows \(tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none\)/);
+  });
+});
+
+describe("the carrier table (deploy/lib/carriers.ts): what the spec, the notes and the demo's expectations read", () => {
+  it("every carrier is one the built filter configures, together and each alone", async () => {
+    const names = CARRIERS.map((c) => c.name);
+    assert.ok(names.includes(DEFAULT_CARRIER));
+    assert.deepEqual(await refusals([names, ...names.map((n) => [n])].map((carriers) => JSON.stringify({ carriers }))), []);
+  });
+
+  it("every carrier's propagator is one the Operator knows, each the propagator of one carrier", () => {
+    const known = otelPropagators();
+    const propagators = CARRIERS.map((c) => c.propagator);
+    assert.deepEqual(propagators.filter((p) => !known.includes(p)), []);
+    assert.equal(new Set(propagators).size, propagators.length);
+    assert.deepEqual(known.filter(carriesLane), known.filter((p) => propagators.includes(p)));
+    assert.equal(LANE_PROPAGATORS, `${propagators.slice(0, -1).join(", ")} or ${propagators.at(-1)}`);
+  });
+
+  it("a carrier's propagator alone configures it (the default where it is the default's), a fallback only without one that rides on any request", () => {
+    for (const c of CARRIERS) assert.deepEqual(carriersFor([c.propagator]) ?? [DEFAULT_CARRIER], [c.name], c.name);
+    for (const f of CARRIERS.filter((c) => c.fallback)) {
+      for (const any of CARRIERS.filter((c) => c.needs === "nothing")) assert.ok(!carriersFor([f.propagator, any.propagator])?.includes(f.name), `${f.name} beside ${any.name}`);
+    }
+  });
+
+  it("the demo's expectations follow the table: a carrier that needs nothing keeps the lane, a propagator with no carrier loses it", () => {
+    for (const c of CARRIERS) assert.equal(laneOutcome([c.propagator]), c.needs === "nothing" ? "kept" : "lost", c.name);
+    for (const p of otelPropagators().filter((x) => !carriesLane(x))) assert.equal(laneOutcome([p]), "lost", p);
   });
 });

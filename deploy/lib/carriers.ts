@@ -1,44 +1,85 @@
-// Which lane carriers the filter reads and writes, from the propagators the apps run (the lanes spec's
-// otel.propagators, the Operator's names): each carrier one of them forwards.
-const BAGGAGE_CARRIER: Readonly<Record<string, string>> = { baggage: "baggage", jaeger: "jaeger", ottrace: "ottrace" };
+// The lane carriers the filter reads and writes, as the TypeScript side knows them: one table, read by the
+// spec (which carriers the apps' propagators choose, which baggage keys ride in them), the notes `manifests`
+// prints and the demo's expectations (deploy/local/otel/expectations.ts). A carrier the filter learns is one
+// row here (and its side in assembly/).
+
+/** What the apps' SDKs need beside a carrier to take it from a request: nothing, or a trace context. */
+export type CarrierNeeds = "nothing" | "traceparent" | "ot-trace-context";
+
+export interface Carrier {
+  /** The filter's name for it (configuration `carriers`). */
+  name: string;
+  /** The propagator (otel.propagators, the Operator's name) whose apps forward it. */
+  propagator: string;
+  /** Where it rides, as the spec's messages name it. */
+  header: string;
+  needs: CarrierNeeds;
+  /** Configured only where no listed carrier rides on any request (needs nothing): those carry the lane on
+   *  every request, so this one is left alone. */
+  fallback?: boolean;
+  /** Why a baggage key cannot ride in it, or undefined: what the filter's configure refuses. */
+  keyProblem?: (c: Carrier, key: string) => string | undefined;
+}
+
+// Header names: Envoy lowercases them.
+const lowercase = (c: Carrier, key: string) => /[A-Z]/.test(key)
+  ? `must be lowercase: the ${c.propagator} propagator (otel.propagators) sends baggage as ${c.header} headers, whose names Envoy lowercases`
+  : undefined;
+// A W3C tracestate simple key; its multi-tenant form needs "@", which no baggage key (a token) holds.
+const TRACESTATE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
+const tracestateKey = (_: Carrier, key: string) => TRACESTATE_KEY.test(key)
+  ? undefined
+  : "is not a W3C tracestate key (a lowercase letter, then lowercase letters, digits and _-*): with tracecontext and neither baggage nor jaeger in otel.propagators, the lane rides in a tracestate entry under this key";
+
+/** Every carrier, in the order the filter's configuration lists them when several apply. */
+export const CARRIERS: readonly Carrier[] = [
+  { name: "baggage", propagator: "baggage", header: "baggage", needs: "nothing" },
+  { name: "jaeger", propagator: "jaeger", header: "uberctx-<key>", needs: "nothing", keyProblem: lowercase },
+  { name: "ottrace", propagator: "ottrace", header: "ot-baggage-<key>", needs: "ot-trace-context", keyProblem: lowercase },
+  { name: "tracestate", propagator: "tracecontext", header: "tracestate", needs: "traceparent", fallback: true, keyProblem: tracestateKey },
+];
+
+/** The filter's carriers where the configuration names none. */
+export const DEFAULT_CARRIER = "baggage";
+
+/** A carrier by its filter name (undefined for none). */
+export const carrier = (name: string) => CARRIERS.find((c) => c.name === name);
+
+/** The carrier a propagator forwards, or undefined (b3, b3multi, xray and none forward no baggage). */
+export const carrierOf = (propagator: string) => CARRIERS.find((c) => c.propagator === propagator);
+
+/** Whether a propagator carries a lane the filter can read. */
+export const carriesLane = (p: string) => carrierOf(p) !== undefined;
+
+/** The propagators that carry a lane, for messages: "baggage, jaeger, ottrace or tracecontext". */
+export const LANE_PROPAGATORS = CARRIERS.map((c) => c.propagator).join(", ").replace(/, ([^,]*)$/, " or $1");
 
 /**
- * The filter's `carriers` for apps running `propagators`, in their order; undefined for the filter's default
- * (["baggage"]). tracecontext adds the tracestate entry only when neither baggage nor jaeger is listed: those
- * carry the lane on any request, so the trace state is left alone; ot baggage, like tracestate, rides only
- * with a trace context (ot-tracer-*), which a request from outside seldom has.
+ * The filter's `carriers` for apps running `propagators`, in their order, fallbacks last; undefined for the
+ * filter's default (baggage alone). A fallback (tracestate) rides only with a trace context, as ot baggage
+ * does, which a request from outside seldom has.
  */
 export function carriersFor(propagators: readonly string[] | undefined): string[] | undefined {
   if (!propagators) return undefined;
+  const listed = CARRIERS.filter((c) => propagators.includes(c.propagator));
   const out: string[] = [];
-  for (const p of propagators) if (BAGGAGE_CARRIER[p] && !out.includes(BAGGAGE_CARRIER[p])) out.push(BAGGAGE_CARRIER[p]);
-  if (!out.includes("baggage") && !out.includes("jaeger") && propagators.includes("tracecontext")) out.push("tracestate");
-  return out.length === 0 || (out.length === 1 && out[0] === "baggage") ? undefined : out;
+  for (const p of propagators) {
+    const c = carrierOf(p);
+    if (c && !c.fallback && !out.includes(c.name)) out.push(c.name);
+  }
+  if (!listed.some((c) => !c.fallback && c.needs === "nothing")) for (const c of listed) if (c.fallback) out.push(c.name);
+  return out.length === 0 || (out.length === 1 && out[0] === DEFAULT_CARRIER) ? undefined : out;
 }
-
-/** Whether a propagator carries a lane the filter can read (b3, b3multi, xray and none carry no baggage). */
-export const carriesLane = (p: string) => p in BAGGAGE_CARRIER || p === "tracecontext";
-
-/** The propagator that makes each carrier (carriersFor), named in the spec's messages. */
-const PROPAGATOR_OF: Readonly<Record<string, string>> = { jaeger: "jaeger", ottrace: "ottrace", tracestate: "tracecontext" };
-const HEADER_OF: Readonly<Record<string, string>> = { jaeger: "uberctx-<key>", ottrace: "ot-baggage-<key>" };
-// A W3C tracestate simple key; its multi-tenant form needs "@", which no baggage key (a token) holds.
-const TRACESTATE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
 
 /**
  * Why the baggage key `key` cannot ride in a carrier that `propagators` choose, or undefined: what the
- * filter's configure refuses (assembly/config/config-carriers.ts), said in the spec's terms. jaeger and
- * ottrace put the key in a header name, which Envoy lowercases; the tracestate entry needs a tracestate key.
+ * filter's configure refuses (assembly/config/config-carriers.ts), said in the spec's terms.
  */
 export function carrierKeyProblem(key: string, propagators: readonly string[] | undefined): string | undefined {
-  for (const c of carriersFor(propagators) ?? []) {
-    const p = PROPAGATOR_OF[c];
-    if (HEADER_OF[c] && /[A-Z]/.test(key)) {
-      return `must be lowercase: the ${p} propagator (otel.propagators) sends baggage as ${HEADER_OF[c]} headers, whose names Envoy lowercases`;
-    }
-    if (c === "tracestate" && !TRACESTATE_KEY.test(key)) {
-      return "is not a W3C tracestate key (a lowercase letter, then lowercase letters, digits and _-*): with tracecontext and neither baggage nor jaeger in otel.propagators, the lane rides in a tracestate entry under this key";
-    }
+  for (const name of carriersFor(propagators) ?? []) {
+    const c = carrier(name)!;
+    const problem = c.keyProblem?.(c, key);
+    if (problem) return problem;
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 // The lanes spec's larger optional parts, parsed with the checks parseSpec hands over (spec.ts).
 import { otelPropagators } from "./validate.ts";
 import { DNS_LABEL, FILTER_LIMITS, K8S, TOKEN, LABEL_VALUE, isObject, describe, number, shown, type SpecContext, type Path } from "./spec-check.ts";
-import { carriesLane } from "./carriers.ts";
+import { LANE_PROPAGATORS, carriesLane } from "./carriers.ts";
 import { defaultInstrumentationName } from "./names.ts";
 import { OTEL_REQUIRED_PROPAGATORS, type CorrelationSpec, type Lane, type GatewaySpec, type LaneFromSpec, type OtelSpec, type ObserveSpec } from "./spec-types.ts";
 
@@ -142,7 +142,7 @@ export function parseOtel(ctx: SpecContext, raw: unknown, group: string, correla
           });
           // b3, b3multi and xray carry no baggage: with only those the lane rides on trace correlation alone.
           if (list.length && !list.some(carriesLane) && !correlation) {
-            fail(["otel", "propagators"], `${list.join(", ")} carry no lane (b3, b3multi and xray forward no baggage): list baggage, jaeger, ottrace or tracecontext, or set correlation so the lane follows the trace id`);
+            fail(["otel", "propagators"], `${list.join(", ")} carry no lane (b3, b3multi and xray forward no baggage): list ${LANE_PROPAGATORS}, or set correlation so the lane follows the trace id`);
           }
           otel.propagators = list;
         }

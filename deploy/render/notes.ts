@@ -1,7 +1,7 @@
 // What `manifests` prints beside the files: the steps a spec's features need outside the generated resources.
 import type { LanesSpec } from "../lib/spec-types.ts";
 import { LANE_TAGS, LANE_REQUESTS_METRIC } from "../lib/observe.ts";
-import { carriersFor, carriesLane } from "../lib/carriers.ts";
+import { DEFAULT_CARRIER, carrier, carriersFor, carriesLane } from "../lib/carriers.ts";
 
 /** The languages the operator injects, each by its own pod annotation. */
 export const OTEL_LANGUAGES = ["java", "nodejs", "python", "dotnet", "go"] as const;
@@ -54,14 +54,15 @@ function correlationOnlyNotes(propagators: string[], headers: string[] | undefin
 export function traceContextNotes(spec: LanesSpec): string[] {
   const propagators = spec.otel?.propagators;
   if (propagators?.length && !propagators.some(carriesLane)) return correlationOnlyNotes(propagators, spec.correlation?.headers);
-  const carriers = carriersFor(propagators) ?? ["baggage"];
-  if (spec.correlation || carriers.includes("baggage") || carriers.includes("jaeger")) return [];
+  // What the configured carriers need beside them (lib/carriers.ts): one that needs nothing carries the lane on any request.
+  const needs = new Set((carriersFor(propagators) ?? [DEFAULT_CARRIER]).map((c) => carrier(c)!.needs));
+  if (spec.correlation || needs.has("nothing")) return [];
   const lines: string[] = [];
-  if (carriers.includes("tracestate")) {
+  if (needs.has("traceparent")) {
     lines.push(`trace context: the apps forward the lane in a tracestate entry, which their SDKs keep only beside a traceparent; the request the first app receives needs one:`,
       `  start traces at the ingress gateway: an OpenTelemetry tracing provider (meshConfig.extensionProviders[].opentelemetry) and a Telemetry resource enabling it, or clients that send traceparent`);
   }
-  if (carriers.includes("ottrace") && !carriers.includes("tracestate")) {
+  if (needs.has("ot-trace-context") && !needs.has("traceparent")) {
     lines.push(`trace context: the apps forward the lane only in ot-baggage-* headers, which their SDKs keep only beside an ot trace context (ot-tracer-traceid/spanid) that only clients send; list baggage or tracecontext in otel.propagators too, or set correlation`);
   }
   return lines;

@@ -1,24 +1,13 @@
 // What lane-tag does for apps whose only propagation is an OpenTelemetry SDK, per OTEL_PROPAGATORS: the
 // lane survives a hop when one of the app's propagators forwards a carrier the filter reads and writes,
 // or (with correlation) when the app's call keeps the trace id of the request it got, in a header the filter
-// keys on; the first app does so only when it extracts the trace the gateway started (W3C, B3 or X-Ray). A carrier the filter learns is one entry in
-// FILTER_CARRIERS, and every expectation built on this table flips with it.
+// keys on; the first app does so only when it extracts the trace the gateway started (W3C, B3 or X-Ray). The
+// carriers are lib/carriers.ts's table: a carrier the filter learns is a row there, and every expectation
+// built on it flips with it.
 import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, resolve } from "../topology.ts";
 import type { Result } from "../client.ts";
-import { carriersFor } from "../../lib/carriers.ts";
-
-/** Where each propagator forwards baggage (the lane's carrier); null: trace context only, no baggage. */
-export const LANE_CARRIER: Readonly<Record<string, string | null>> = {
-  baggage: "baggage", // W3C baggage header
-  jaeger: "uberctx", // uberctx-<key> headers
-  ottrace: "ot-baggage", // ot-baggage-<key> headers
-  tracecontext: "tracestate", // a tracestate entry
-  b3: null, b3multi: null, xray: null, none: null,
-};
-
-/** The carriers lane-tag reads the lane from and writes it to. */
-export const FILTER_CARRIERS: ReadonlySet<string> = new Set(["baggage", "uberctx", "ot-baggage", "tracestate"]);
+import { DEFAULT_CARRIER, carrierOf, carriersFor } from "../../lib/carriers.ts";
 
 /** The trace the gateway starts on each request (Envoy's OpenTelemetry tracer: w3c; its Zipkin tracer: b3;
  *  its X-Ray tracer: xray), or none. */
@@ -67,12 +56,13 @@ const tracestateSurvives = (propagators: string[]) => {
  * which the first app never gets (clients here send none) and every later one does.
  */
 function carried(propagators: string[], trace: StartedTrace, first: boolean): boolean {
-  const configured = new Set(carriersFor(propagators) ?? ["baggage"]);
+  const configured = new Set(carriersFor(propagators) ?? [DEFAULT_CARRIER]);
   return propagators.some((p) => {
-    const c = LANE_CARRIER[p];
-    if (c == null || !FILTER_CARRIERS.has(c)) return false;
-    if (c === "tracestate") return configured.has("tracestate") && (first ? trace === "w3c" : tracestateSurvives(propagators));
-    if (c === "ot-baggage") return !first;
+    // The carrier the propagator forwards, if the filter reads it and the generated configuration has it.
+    const c = carrierOf(p);
+    if (!c || !configured.has(c.name)) return false;
+    if (c.needs === "traceparent") return first ? trace === "w3c" : tracestateSurvives(propagators);
+    if (c.needs === "ot-trace-context") return !first;
     return true;
   });
 }
