@@ -5,7 +5,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { loadSpec, specWarnings, SpecError } from "./lib/spec.ts";
-import { generate, enrolmentSteps, otelAnnotations, laneMetricsNotes, traceContextNotes } from "./render/generate.ts";
+import { generate, enrolmentSteps, otelAnnotations, laneMetricsNotes, traceContextNotes, type Output } from "./render/generate.ts";
+import type { LanesSpec } from "./lib/spec-types.ts";
 import { HEADER_START, writeOutputs } from "./lib/output-files.ts";
 import { DigestError, isPinned, loadDigests, pinSpec } from "./lib/digests.ts";
 import { readCommand, UsageError } from "./lib/cli.ts";
@@ -55,62 +56,44 @@ function foreignEntries(out: string): string[] {
   return foreign;
 }
 
-export function main(argv: string[]): number {
-  const { values: { out, digests }, positionals: [specFile] } = readCommand(MANIFESTS, argv, (args) => {
-    if (!args.values.out) throw new UsageError("--out needs a folder");
-    if (args.values.digests === "") throw new UsageError("--digests needs a file");
-    return args;
-  });
-
-  let spec;
+/** The spec, pinned by the digest file when one is given; a SpecError or DigestError's message otherwise. */
+function pinnedSpec(specFile: string, digests: string | undefined): LanesSpec | string {
   try {
-    spec = loadSpec(specFile);
+    const spec = loadSpec(specFile);
     const digestFile = digests ?? spec.digests;
-    if (digestFile) spec = pinSpec(spec, loadDigests(digestFile, spec));
+    return digestFile ? pinSpec(spec, loadDigests(digestFile, spec)) : spec;
   } catch (e) {
     if (!(e instanceof SpecError) && !(e instanceof DigestError)) throw e;
-    console.error(e.message);
-    console.error("nothing was written");
-    return 1;
+    return e.message;
   }
-  const outputs = generate(spec);
+}
+
+/** Why the outputs cannot be written: a CRD file missing, or resources that fail validation against theirs. */
+function validationProblem(spec: LanesSpec, outputs: Output[]): string | undefined {
   const validator = new Validator();
-  if (!validator.hasIstio) {
-    console.error(`${ISTIO_CRDS} is missing: the Istio resources cannot be checked against their CRDs (the file is part of the project; restore it with git)\nnothing was written`);
-    return 1;
-  }
-  if (spec.ambient && !validator.hasGatewayApi) {
-    console.error(`${GATEWAY_API_CRDS} is missing: the ambient resources cannot be checked against the Gateway API CRDs (the file is part of the project; restore it with git)\nnothing was written`);
-    return 1;
-  }
-  if (spec.otel && !validator.hasOtel) {
-    console.error(`${OTEL_CRDS} is missing: the Instrumentation cannot be checked against its CRD (the file is part of the project; restore it with git)\nnothing was written`);
-    return 1;
-  }
+  if (!validator.hasIstio) return `${ISTIO_CRDS} is missing: the Istio resources cannot be checked against their CRDs (the file is part of the project; restore it with git)`;
+  if (spec.ambient && !validator.hasGatewayApi) return `${GATEWAY_API_CRDS} is missing: the ambient resources cannot be checked against the Gateway API CRDs (the file is part of the project; restore it with git)`;
+  if (spec.otel && !validator.hasOtel) return `${OTEL_CRDS} is missing: the Instrumentation cannot be checked against its CRD (the file is part of the project; restore it with git)`;
   const problems: string[] = [];
   for (const o of outputs) for (const p of validator.check(o.resource)) problems.push(`${o.path}: ${p}`);
-  if (problems.length) {
-    console.error(`generated resources failed validation:\n${problems.join("\n")}\nnothing was written`);
-    return 1;
-  }
+  return problems.length ? `generated resources failed validation:\n${problems.join("\n")}` : undefined;
+}
 
-  const target = resolve(out);
-  if (existsSync(target) && !statSync(target).isDirectory()) {
-    console.error(`--out ${out} is not a folder\nnothing was written`);
-    return 1;
-  }
-  if (existsSync(target)) {
-    const foreign = foreignEntries(target);
-    if (foreign.length) {
-      const more = foreign.length > 5 ? ` and ${foreign.length - 5} more` : "";
-      console.error(`refusing to replace ${out}: it holds files this tool did not write (${foreign.slice(0, 5).join(", ")}${more}); move them out of it or choose another --out\nnothing was written`);
-      return 1;
-    }
-  }
+/** Why --out cannot be replaced: not a folder, or holding files this tool did not write. */
+function outProblem(target: string, out: string): string | undefined {
+  if (!existsSync(target)) return undefined;
+  if (!statSync(target).isDirectory()) return `--out ${out} is not a folder`;
+  const foreign = foreignEntries(target);
+  if (!foreign.length) return undefined;
+  const more = foreign.length > 5 ? ` and ${foreign.length - 5} more` : "";
+  return `refusing to replace ${out}: it holds files this tool did not write (${foreign.slice(0, 5).join(", ")}${more}); move them out of it or choose another --out`;
+}
+
+/** Writes the outputs beside `target`, then swaps the folders: a failure at any point leaves either the old output or the new one. */
+function replaceFolder(target: string, outputs: Output[], source: string): void {
   const stage = `${target}.tmp-${process.pid}`;
   rmSync(stage, { recursive: true, force: true });
-  writeOutputs(outputs, stage, relative(process.cwd(), resolve(specFile)));
-  // Swap the folders so that a failure at any point leaves either the old output or the new one.
+  writeOutputs(outputs, stage, source);
   mkdirSync(dirname(target), { recursive: true });
   const old = `${target}.old-${process.pid}`;
   const hadOld = existsSync(target);
@@ -122,6 +105,10 @@ export function main(argv: string[]): number {
     throw e;
   }
   if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
+/** What was written, and the steps outside the files the spec's features need. */
+function printSummary(spec: LanesSpec, outputs: Output[], out: string): void {
   const count = (d: string) => outputs.filter((o) => o.path.startsWith(`${d}/`)).length;
   for (const w of specWarnings(spec)) console.error(`warning: ${w}`);
   if (!isPinned(spec)) {
@@ -144,6 +131,23 @@ export function main(argv: string[]): number {
   if (spec.otel) for (const line of otelAnnotations(spec)) console.log(line);
   for (const line of traceContextNotes(spec)) console.log(line);
   if (spec.observe.laneMetrics) for (const line of laneMetricsNotes(spec)) console.log(line);
+}
+
+export function main(argv: string[]): number {
+  const { values: { out, digests }, positionals: [specFile] } = readCommand(MANIFESTS, argv, (args) => {
+    if (!args.values.out) throw new UsageError("--out needs a folder");
+    if (args.values.digests === "") throw new UsageError("--digests needs a file");
+    return args;
+  });
+  const refuse = (why: string) => (console.error(`${why}\nnothing was written`), 1);
+  const spec = pinnedSpec(specFile, digests);
+  if (typeof spec === "string") return refuse(spec);
+  const outputs = generate(spec);
+  const target = resolve(out);
+  const problem = validationProblem(spec, outputs) ?? outProblem(target, out);
+  if (problem) return refuse(problem);
+  replaceFolder(target, outputs, relative(process.cwd(), resolve(specFile)));
+  printSummary(spec, outputs, out);
   return 0;
 }
 
