@@ -3,9 +3,9 @@
 // way a sidecar would. Checked against Envoy's source/extensions/common/wasm/context.cc and
 // filters/common/expr/context.cc of the 1.38-era main branch ("1.38" in the notes) with the
 // proxy-wasm-cpp-host it pins, and against Envoy ≤ 1.32 for the legacy property names ("≤1.32"). Each
-// file notes the quirks it emulates: host-functions.ts (what the module links against, buffers),
-// memory.ts (malloc, out-pointers), headers.ts, properties.ts, metrics.ts, shared-data.ts; the public types
-// are in types.ts.
+// file notes the quirks it emulates: host-functions.ts (what the module links against) and the host-*.ts
+// it composes (host-headers.ts has the buffers), memory.ts (malloc, out-pointers), headers.ts,
+// properties.ts, metrics.ts, shared-data.ts; the public types are in types.ts.
 // This file is the public API and the lifecycles. A trap or proc_exit marks the VM failed: from then on
 // every request fails closed (503), or passes untouched when the plugin is fail-open; a plugin whose
 // on_configure returned false does the same.

@@ -1,5 +1,5 @@
 // The emulator's public types, in a module of their own: index.ts (the API) and the modules it is built
-// from (headers.ts, host-functions.ts, properties.ts) all use them, and none of those may import index.ts.
+// from (headers.ts, host-context.ts, properties.ts) all use them, and none of those may import index.ts.
 import type { LogLevel } from "./abi.ts";
 import type { SharedData } from "./shared-data.ts";
 
