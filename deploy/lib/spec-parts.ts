@@ -7,69 +7,92 @@ import { OTEL_REQUIRED_PROPAGATORS, type CorrelationSpec, type Lane, type Gatewa
 
 /** `gateway`: the ingress gateway, its entry, weights, sticky header and the lanes clients may name. */
 export function parseGateway(ctx: SpecContext, raw: unknown, lanes: Lane[], services: string[]): GatewaySpec | undefined {
-  const { fail, str, check, headerName } = ctx;
-  let gateway: GatewaySpec | undefined;
-  if (!isObject(raw)) fail(["gateway"], `must be a mapping, got ${describe(raw)}`);
-  else {
-    const g = ctx.fields(["gateway"], raw, ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom", "baggageLimits"]);
-    const name = str(["gateway", "name"], g.name, true);
-    check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name", K8S.label);
-    const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
-    check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
-    const workloadNamespace = str(["gateway", "workloadNamespace"], g.workloadNamespace, false, "istio-system");
-    check(["gateway", "workloadNamespace"], workloadNamespace, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
-    const labels: Record<string, string> = {};
-    if (!isObject(g.labels) || Object.keys(g.labels).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
-    else for (const [k, v] of Object.entries(g.labels)) {
-      ctx.labelKey(["gateway", "labels", k], k);
-      if (typeof v !== "string" || v === "") fail(["gateway", "labels", k], `must be a non-empty label value, got ${describe(v)}`);
-      else check(["gateway", "labels", k], v, LABEL_VALUE, "a Kubernetes label value", K8S.labelValue);
-      labels[k] = String(v);
-    }
-    const hosts: string[] = [];
-    const rawHosts = g.hosts ?? ["*"];
-    if (!Array.isArray(rawHosts) || rawHosts.length === 0) fail(["gateway", "hosts"], "must be a non-empty list of host names");
-    else rawHosts.forEach((h: unknown, i: number) => {
-      if (typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.test(h)) fail(["gateway", "hosts", i], `${typeof h === "string" ? shown(h) : describe(h)} is not a host name or "*"`);
-      else hosts.push(h);
-    });
-    let entry: GatewaySpec["entry"] = { service: "", prefix: "/" };
-    if (!isObject(g.entry)) fail(["gateway", "entry"], "must be a mapping {service, port, prefix}");
-    else {
-      const e = ctx.fields(["gateway", "entry"], g.entry, ["service", "port", "prefix"]);
-      const service = str(["gateway", "entry", "service"], e.service, true);
-      if (service && !services.includes(service)) fail(["gateway", "entry", "service"], `${shown(service)} is not a service of any lane`);
-      const port = e.port;
-      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) fail(["gateway", "entry", "port"], `must be a port number 1-65535, got ${number(port)}`);
-      const prefix = str(["gateway", "entry", "prefix"], e.prefix, false, "/");
-      if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${shown(prefix)} must start with "/"`);
-      entry = { service, prefix, ...(port !== undefined ? { port } : {}) };
-    }
-    const laneFrom = g.laneFrom === undefined ? undefined : parseLaneFrom(ctx, g.laneFrom, lanes);
-    const weights: Record<string, number> = {};
-    if (g.weights === undefined && laneFrom) {
-      // Clients name their lanes; requests that name none go to the baseline.
-    } else if (!isObject(g.weights) || Object.keys(g.weights).length === 0) fail(["gateway", "weights"], "must be a mapping of lane name to weight");
-    else {
-      for (const [lane, w] of Object.entries(g.weights)) {
-        if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${shown(lane)} is not one of the lanes`);
-        if (!(Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 100)) fail(["gateway", "weights", lane], `must be an integer 0-100, got ${number(w)}`);
-        else weights[lane] = w as number;
-      }
-      const sum = Object.values(weights).reduce((a, b) => a + b, 0);
-      if (Object.keys(weights).length === Object.keys(g.weights).length && sum !== 100) fail(["gateway", "weights"], `weights must add up to 100, they add up to ${sum}`);
-    }
-    let stickyHeader: string | undefined;
-    if (g.stickyHeader !== undefined) {
-      stickyHeader = str(["gateway", "stickyHeader"], g.stickyHeader, true);
-      if (stickyHeader) headerName(["gateway", "stickyHeader"], stickyHeader);
-      if (g.weights === undefined) fail(["gateway", "stickyHeader"], "needs gateway.weights: it assigns lanes by them");
-    }
-    const baggageLimits = g.baggageLimits ?? false;
-    if (typeof baggageLimits !== "boolean") fail(["gateway", "baggageLimits"], `must be true or false, got ${describe(baggageLimits)}`);
-    gateway = { name, namespace: gns, workloadNamespace, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}), ...(baggageLimits === true ? { baggageLimits: true } : {}) };
+  const { fail, str, check } = ctx;
+  if (!isObject(raw)) { fail(["gateway"], `must be a mapping, got ${describe(raw)}`); return undefined; }
+  const g = ctx.fields(["gateway"], raw, ["name", "namespace", "workloadNamespace", "labels", "hosts", "entry", "weights", "stickyHeader", "laneFrom", "baggageLimits"]);
+  const name = str(["gateway", "name"], g.name, true);
+  check(["gateway", "name"], name, DNS_LABEL, "a Kubernetes name", K8S.label);
+  const gns = str(["gateway", "namespace"], g.namespace, false, "istio-system");
+  check(["gateway", "namespace"], gns, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
+  const workloadNamespace = str(["gateway", "workloadNamespace"], g.workloadNamespace, false, "istio-system");
+  check(["gateway", "workloadNamespace"], workloadNamespace, DNS_LABEL, "a Kubernetes namespace name", K8S.label);
+  // The steps run in the order of the fields, so problems are reported in that order.
+  const labels = gatewayLabels(ctx, g.labels);
+  const hosts = gatewayHosts(ctx, g.hosts);
+  const entry = gatewayEntry(ctx, g.entry, services);
+  const laneFrom = g.laneFrom === undefined ? undefined : parseLaneFrom(ctx, g.laneFrom, lanes);
+  const weights = gatewayWeights(ctx, g.weights, lanes, laneFrom !== undefined);
+  const stickyHeader = gatewayStickyHeader(ctx, g.stickyHeader, g.weights !== undefined);
+  const baggageLimits = g.baggageLimits ?? false;
+  if (typeof baggageLimits !== "boolean") fail(["gateway", "baggageLimits"], `must be true or false, got ${describe(baggageLimits)}`);
+  return { name, namespace: gns, workloadNamespace, labels, hosts, entry, weights, ...(stickyHeader ? { stickyHeader } : {}), ...(laneFrom ? { laneFrom } : {}), ...(baggageLimits === true ? { baggageLimits: true } : {}) };
+}
+
+/** `gateway.labels`: the gateway workload's labels, which select it. */
+function gatewayLabels(ctx: SpecContext, raw: unknown): Record<string, string> {
+  const { fail, check } = ctx;
+  const labels: Record<string, string> = {};
+  if (!isObject(raw) || Object.keys(raw).length === 0) fail(["gateway", "labels"], "must be a non-empty mapping of the gateway workload's labels");
+  else for (const [k, v] of Object.entries(raw)) {
+    ctx.labelKey(["gateway", "labels", k], k);
+    if (typeof v !== "string" || v === "") fail(["gateway", "labels", k], `must be a non-empty label value, got ${describe(v)}`);
+    else check(["gateway", "labels", k], v, LABEL_VALUE, "a Kubernetes label value", K8S.labelValue);
+    labels[k] = String(v);
   }
-  return gateway;
+  return labels;
+}
+
+/** `gateway.hosts`: the host names it serves, "*" when absent. */
+function gatewayHosts(ctx: SpecContext, raw: unknown): string[] {
+  const hosts: string[] = [];
+  const rawHosts = raw ?? ["*"];
+  if (!Array.isArray(rawHosts) || rawHosts.length === 0) ctx.fail(["gateway", "hosts"], "must be a non-empty list of host names");
+  else rawHosts.forEach((h: unknown, i: number) => {
+    if (typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.test(h)) ctx.fail(["gateway", "hosts", i], `${typeof h === "string" ? shown(h) : describe(h)} is not a host name or "*"`);
+    else hosts.push(h);
+  });
+  return hosts;
+}
+
+/** `gateway.entry`: the lanes' service the gateway routes to, its port and path prefix. */
+function gatewayEntry(ctx: SpecContext, raw: unknown, services: string[]): GatewaySpec["entry"] {
+  const { fail, str } = ctx;
+  if (!isObject(raw)) { fail(["gateway", "entry"], "must be a mapping {service, port, prefix}"); return { service: "", prefix: "/" }; }
+  const e = ctx.fields(["gateway", "entry"], raw, ["service", "port", "prefix"]);
+  const service = str(["gateway", "entry", "service"], e.service, true);
+  if (service && !services.includes(service)) fail(["gateway", "entry", "service"], `${shown(service)} is not a service of any lane`);
+  const port = e.port;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) fail(["gateway", "entry", "port"], `must be a port number 1-65535, got ${number(port)}`);
+  const prefix = str(["gateway", "entry", "prefix"], e.prefix, false, "/");
+  if (!prefix.startsWith("/")) fail(["gateway", "entry", "prefix"], `${shown(prefix)} must start with "/"`);
+  return { service, prefix, ...(port !== undefined ? { port } : {}) };
+}
+
+/** `gateway.weights`: lane -> weight, adding up to 100; optional when clients name their lanes (laneFrom). */
+function gatewayWeights(ctx: SpecContext, raw: unknown, lanes: Lane[], hasLaneFrom: boolean): Record<string, number> {
+  const { fail } = ctx;
+  const weights: Record<string, number> = {};
+  // Clients name their lanes; requests that name none go to the baseline.
+  if (raw === undefined && hasLaneFrom) return weights;
+  if (!isObject(raw) || Object.keys(raw).length === 0) { fail(["gateway", "weights"], "must be a mapping of lane name to weight"); return weights; }
+  for (const [lane, w] of Object.entries(raw)) {
+    if (!lanes.some((l) => l.name === lane)) fail(["gateway", "weights", lane], `${shown(lane)} is not one of the lanes`);
+    if (!(Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 100)) fail(["gateway", "weights", lane], `must be an integer 0-100, got ${number(w)}`);
+    else weights[lane] = w as number;
+  }
+  // Summed only when every weight is an integer 0-100: a sum without the refused ones would mislead.
+  const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+  if (Object.keys(weights).length === Object.keys(raw).length && sum !== 100) fail(["gateway", "weights"], `weights must add up to 100, they add up to ${sum}`);
+  return weights;
+}
+
+/** `gateway.stickyHeader`: the header whose value keeps a client in its weighted lane. */
+function gatewayStickyHeader(ctx: SpecContext, raw: unknown, hasWeights: boolean): string | undefined {
+  if (raw === undefined) return undefined;
+  const stickyHeader = ctx.str(["gateway", "stickyHeader"], raw, true);
+  if (stickyHeader) ctx.headerName(["gateway", "stickyHeader"], stickyHeader);
+  if (!hasWeights) ctx.fail(["gateway", "stickyHeader"], "needs gateway.weights: it assigns lanes by them");
+  return stickyHeader;
 }
 
 /** `gateway.laneFrom`: where clients name their lane, and the values they may use (the filter's lane_from). */
