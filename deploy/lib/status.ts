@@ -123,72 +123,102 @@ export function laneStatus(sources: StatusSource[]): StatusReport {
   const rows: StatusRow[] = [];
   const signals: Signal[] = [];
   for (const [workload, samples] of byWorkload) {
-    // direction -> lane -> source -> requests
-    const counts = new Map<string, Map<string, Map<string, number>>>();
-    const old = new Map<string, number>();
-    let laneSamples = 0, untagged = 0;
-    for (const s of samples) {
-      if (s.name === LANE_REQUESTS_METRIC) {
-        laneSamples++;
-        if (!(s.value > 0)) continue;
-        const { lane = "", lane_direction: dir = "", lane_source: src = "" } = s.labels;
-        let d = counts.get(dir);
-        if (!d) counts.set(dir, d = new Map());
-        let l = d.get(lane);
-        if (!l) d.set(lane, l = new Map());
-        l.set(src, (l.get(src) ?? 0) + s.value);
-      } else if (s.name.startsWith(OLD_PREFIX)) {
-        old.set(s.name, (old.get(s.name) ?? 0) + s.value);
-      } else {
-        untagged++;
-      }
-    }
-
-    for (const [dir, lanes] of counts) {
-      for (const [lane, bySrc] of lanes) {
-        const bySource = [...bySrc].sort(([a, x], [b, y]) => y - x || order(SOURCES, a) - order(SOURCES, b) || byText(a, b));
-        rows.push({ workload, direction: dir, lane, requests: bySource.reduce((t, [, n]) => t + n, 0), bySource });
-      }
-    }
-
+    const tally = tallySamples(samples);
+    rows.push(...workloadRows(workload, tally.counts));
     const say = (kind: SignalKind, text: string) => signals.push({ workload, kind, text: `${workload}: ${text}` });
-    if (laneSamples === 0) {
-      if (untagged > 0) say("untagged-lane-metrics", `lane metrics have no labels: the proxy's bootstrap lacks the stats_tags lane, lane_direction and lane_source (all three are needed; ${METRICS_DOC})`);
-      else if (old.size > 0) say("no-lane-metrics", `no lane metrics: lane_metrics is off in this workload's filter configuration, so there is no per-lane table; set "lane_metrics": true (${METRICS_DOC})`);
-      else say("no-counters", "no lane-tag counters at all: the filter is not running on this proxy, or a stats_matcher leaves wasmcustom stats out");
-    } else if (counts.size === 0) {
-      say("idle", "no requests counted yet");
-    }
-
-    const sum = (dir: string, keep: (lane: string, source: string) => boolean) => {
-      let t = 0;
-      for (const [lane, bySrc] of counts.get(dir) ?? []) for (const [s, n] of bySrc) if (keep(lane, s)) t += n;
-      return t;
-    };
-    const inboundWithLane = sum("inbound", (lane) => lane !== "_none");
-    const outDefault = sum("outbound", (lane, s) => lane !== "_none" && s === "default");
-    const outNone = sum("outbound", (lane) => lane === "_none");
-    if (inboundWithLane > 0 && outDefault + outNone > 0) {
-      const parts = [outDefault > 0 ? `default ${outDefault}` : "", outNone > 0 ? `none ${outNone}` : ""].filter(Boolean).join(", ");
-      say("drops-lane", `drops the lane: ${plural(outDefault + outNone, "outbound request")} had no lane of ${outDefault + outNone === 1 ? "its" : "their"} own (${parts}) while ${plural(inboundWithLane, "inbound request")} carried one`);
-    }
-    const outTrace = sum("outbound", (lane, s) => lane !== "_none" && s === "trace");
-    if (outTrace > 0) {
-      say("restored-by-trace", `its app drops baggage; correlation restored ${plural(outTrace, "lane")} by trace id (${outTrace} of ${plural(sum("outbound", () => true), "outbound request")})`);
-    }
-    for (const dir of DIRECTIONS) {
-      const invalid = old.get(`${OLD_PREFIX}${dir}_invalid_lane`) ?? 0;
-      if (invalid > 0) {
-        say("invalid-lanes", `${plural(invalid, "invalid lane")} seen (${dir}): the routing header or baggage named a lane that is malformed or not among the configured lanes, and it was not used`);
-      }
-    }
+    coverageSignals(tally, say);
+    laneSignals(tally, say);
   }
 
   rows.sort((a, b) => byText(a.workload, b.workload) || order(DIRECTIONS, a.direction) - order(DIRECTIONS, b.direction) ||
     byText(a.direction, b.direction) || compareLanes(a.lane, b.lane));
-  // A stable sort: within a workload the signals keep the order above.
+  // A stable sort: within a workload the signals keep the order they were said in.
   signals.sort((a, b) => byText(a.workload, b.workload));
   return { rows, signals };
+}
+
+/** One workload's samples, summed: the lane counter by direction, lane and source, and the older counters. */
+interface Tally {
+  /** direction -> lane -> source -> requests (samples above 0 only). */
+  counts: Map<string, Map<string, Map<string, number>>>;
+  /** lane_tag_<direction>_<name> -> total. */
+  old: Map<string, number>;
+  /** Lane counter samples, zeros included: any at all means lane_metrics is on and tagged. */
+  laneSamples: number;
+  /** Samples of the lane counter's untagged form. */
+  untagged: number;
+}
+
+function tallySamples(samples: Sample[]): Tally {
+  const t: Tally = { counts: new Map(), old: new Map(), laneSamples: 0, untagged: 0 };
+  for (const s of samples) {
+    if (s.name === LANE_REQUESTS_METRIC) {
+      t.laneSamples++;
+      if (!(s.value > 0)) continue;
+      const { lane = "", lane_direction: dir = "", lane_source: src = "" } = s.labels;
+      let d = t.counts.get(dir);
+      if (!d) t.counts.set(dir, d = new Map());
+      let l = d.get(lane);
+      if (!l) d.set(lane, l = new Map());
+      l.set(src, (l.get(src) ?? 0) + s.value);
+    } else if (s.name.startsWith(OLD_PREFIX)) {
+      t.old.set(s.name, (t.old.get(s.name) ?? 0) + s.value);
+    } else {
+      t.untagged++;
+    }
+  }
+  return t;
+}
+
+/** A table row per direction and lane, its sources most requests first. */
+function workloadRows(workload: string, counts: Tally["counts"]): StatusRow[] {
+  const rows: StatusRow[] = [];
+  for (const [dir, lanes] of counts) {
+    for (const [lane, bySrc] of lanes) {
+      const bySource = [...bySrc].sort(([a, x], [b, y]) => y - x || order(SOURCES, a) - order(SOURCES, b) || byText(a, b));
+      rows.push({ workload, direction: dir, lane, requests: bySource.reduce((t, [, n]) => t + n, 0), bySource });
+    }
+  }
+  return rows;
+}
+
+type Say = (kind: SignalKind, text: string) => void;
+
+/** Whether the proxy counts lanes at all: no table without lane_metrics and its stats_tags. */
+function coverageSignals({ counts, old, laneSamples, untagged }: Tally, say: Say): void {
+  if (laneSamples === 0) {
+    if (untagged > 0) say("untagged-lane-metrics", `lane metrics have no labels: the proxy's bootstrap lacks the stats_tags lane, lane_direction and lane_source (all three are needed; ${METRICS_DOC})`);
+    else if (old.size > 0) say("no-lane-metrics", `no lane metrics: lane_metrics is off in this workload's filter configuration, so there is no per-lane table; set "lane_metrics": true (${METRICS_DOC})`);
+    else say("no-counters", "no lane-tag counters at all: the filter is not running on this proxy, or a stats_matcher leaves wasmcustom stats out");
+  } else if (counts.size === 0) {
+    say("idle", "no requests counted yet");
+  }
+}
+
+/** What the counts say about the workload's lanes: dropped by its app, restored by trace id, invalid. */
+function laneSignals({ counts, old }: Tally, say: Say): void {
+  const sum = (dir: string, keep: (lane: string, source: string) => boolean) => {
+    let t = 0;
+    for (const [lane, bySrc] of counts.get(dir) ?? []) for (const [s, n] of bySrc) if (keep(lane, s)) t += n;
+    return t;
+  };
+  const inboundWithLane = sum("inbound", (lane) => lane !== "_none");
+  const outDefault = sum("outbound", (lane, s) => lane !== "_none" && s === "default");
+  const outNone = sum("outbound", (lane) => lane === "_none");
+  if (inboundWithLane > 0 && outDefault + outNone > 0) {
+    const parts = [outDefault > 0 ? `default ${outDefault}` : "", outNone > 0 ? `none ${outNone}` : ""].filter(Boolean).join(", ");
+    say("drops-lane", `drops the lane: ${plural(outDefault + outNone, "outbound request")} had no lane of ${outDefault + outNone === 1 ? "its" : "their"} own (${parts}) while ${plural(inboundWithLane, "inbound request")} carried one`);
+  }
+  const outTrace = sum("outbound", (lane, s) => lane !== "_none" && s === "trace");
+  if (outTrace > 0) {
+    say("restored-by-trace", `its app drops baggage; correlation restored ${plural(outTrace, "lane")} by trace id (${outTrace} of ${plural(sum("outbound", () => true), "outbound request")})`);
+  }
+  for (const dir of DIRECTIONS) {
+    const invalid = old.get(`${OLD_PREFIX}${dir}_invalid_lane`) ?? 0;
+    if (invalid > 0) {
+      say("invalid-lanes", `${plural(invalid, "invalid lane")} seen (${dir}): the routing header or baggage named a lane that is malformed or not among the configured lanes, and it was not used`);
+    }
+  }
 }
 
 /** The report as operators read it: the table (columns aligned), then the signals. */
