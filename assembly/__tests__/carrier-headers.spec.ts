@@ -1,4 +1,4 @@
-import { CARRIER_OT_BAGGAGE, CARRIER_UBERCTX, laneFromHeaders } from "../carriers/headers";
+import { CARRIER_OT_BAGGAGE, CARRIER_UBERCTX, laneFromHeaders } from "../grammar/headers";
 import { LANE_BUF, laneResult, ptr, raw } from "./carriers-util";
 
 const KEY = raw("x-asm-prefer-tag");

@@ -1,5 +1,5 @@
 // Helpers for the carriers' specs: header bytes in and out as Latin-1 (one char per byte), as Node sees them.
-import { MAX_LANE } from "../lane/lane";
+import { MAX_LANE } from "../bytes/lane";
 
 export function raw(s: string): ArrayBuffer {
   const b = new ArrayBuffer(s.length);

@@ -3,7 +3,7 @@
 import { JValue, Kind, quote } from "./json";
 import { Config, CARRIER_BAGGAGE, CARRIER_JAEGER, CARRIER_OTTRACE, CARRIER_TRACESTATE, CARRIER_NAMES } from "./config";
 import { ConfigResult, fieldErr, typeErr } from "./config-fields";
-import { isTracestateKey } from "../carriers/trace-context";
+import { isTracestateKey } from "../grammar/trace-context";
 
 const KNOWN = "\"baggage\", \"jaeger\", \"ottrace\", \"tracestate\"";
 

@@ -1,8 +1,9 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
 // once per configure by parseConfig (config-parse.ts). Pure: no host calls.
 import { jsonString, joined } from "./json";
-import { bytesEqual, isLaneString } from "../lane/lane";
-import { traceKind, hash64 } from "../lane/trace";
+import { laneAllowed, isLaneString } from "../bytes/lane";
+import { traceKind } from "../grammar/trace-id";
+import { hash64 } from "../bytes/hash";
 
 export const DIR_AUTO: i32 = 0;
 export const DIR_INBOUND: i32 = 1;
@@ -148,13 +149,7 @@ export class Config {
 
   /** Whether a (decoded, syntactically valid) lane is allowed: any lane when `lanes` is empty. */
   allows(ptr: usize, len: i32): bool {
-    const n = this.laneBytes.length;
-    if (n == 0) return true;
-    for (let i = 0; i < n; i++) {
-      const b = unchecked(this.laneBytes[i]);
-      if (bytesEqual(changetype<usize>(b), b.byteLength, ptr, len)) return true;
-    }
-    return false;
+    return laneAllowed(this.laneBytes, ptr, len);
   }
 
   laneFrom(): bool {

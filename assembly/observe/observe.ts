@@ -5,8 +5,8 @@ import { Config, DIR_INBOUND, DIR_OUTBOUND } from "../config/config";
 import { LaneMetrics, sourceName } from "./lane-metrics";
 import { TRACE_KEY, TOKEN_LEN, traceToken, writeHex16 } from "./hop";
 import { startHop, TRACE_HEADER, DEBUG_HEADER, HOP_ENTRY, HOP_COLLECT, HOP_BOTH, HOP_EDGE } from "./hop-trace";
-import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
-import { mix64 } from "../lane/trace";
+import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
+import { mix64 } from "../bytes/hash";
 import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "../abi/host";
 
 // Envoy keeps a property set by the filter as filter state wasm.<path>: %FILTER_STATE(wasm.lane_tag.lane:PLAIN)%.

@@ -2,15 +2,17 @@
 // lane member (untrusted), read the lane member, write it. The grammar is carriers/baggage.ts (pure); this
 // module holds the request's baggage and makes the host calls.
 import { Config, CARRIER_BAGGAGE } from "../config/config";
-import { LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers } from "../carriers/baggage";
-import { bytesEqual } from "../lane/lane";
-import { equalsIgnoreCase } from "../carriers/text";
+import {
+  LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers,
+} from "../grammar/baggage";
+import { bytesEqual } from "../bytes/lane";
+import { equalsIgnoreCase } from "../bytes/text";
 import { BAG_REPLACE } from "../lane/decide";
 import { TRACE_KEY } from "../observe/hop";
-import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
 import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED, M_BAGGAGE_TRIMMED } from "../observe/metrics";
-import { LIMIT_BYTES, Trimmed, trimBaggage } from "../carriers/baggage-limits";
+import { LIMIT_BYTES, Trimmed, trimBaggage } from "../grammar/baggage-limits";
 import { state, decision } from "./request";
 
 // An untrusted gateway's baggage: as the client sent it; to be rewritten without the client's members (the
@@ -89,7 +91,7 @@ export const scan = new LaneScan();
     state.oversize = true;
     scan.reset();
   } else {
-    scan.scan(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config);
+    scan.scan(Bag.ptr, Bag.len, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config.laneBytes);
   }
   state.baggageValid = scan.found;
   state.baggageHasKey = scan.keyMembers > 0;

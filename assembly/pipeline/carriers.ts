@@ -4,12 +4,14 @@
 // lane from every one of them, configured or not (an app may read one the filter does not); the lane is
 // read in the configured order and written where it differs. Grammars are pure in carriers/.
 import { Config, CARRIER_BAGGAGE, CARRIER_JAEGER, CARRIER_OTTRACE, CARRIER_TRACESTATE } from "../config/config";
-import { MAX_LANE } from "../lane/lane";
-import { lower, equalsIgnoreCase } from "../carriers/text";
-import { isUberctxName, isJaegerBaggageName, readUberctxLane, stripJaegerBaggage, JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN } from "../carriers/uberctx";
-import { isOtBaggageName, isOtBaggageNameLoose, readOtBaggageLane, isOtTraceContext } from "../carriers/ot-baggage";
-import { isTraceparent } from "../carriers/trace-context";
-import { findTracestateLane, tracestateWriteBound, writeTracestate, stripTracestate } from "../carriers/tracestate";
+import { MAX_LANE } from "../bytes/lane";
+import { lower, equalsIgnoreCase } from "../bytes/text";
+import {
+  isUberctxName, isJaegerBaggageName, readUberctxLane, stripJaegerBaggage, JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN,
+} from "../grammar/uberctx";
+import { isOtBaggageName, isOtBaggageNameLoose, readOtBaggageLane, isOtTraceContext } from "../grammar/ot-baggage";
+import { isTraceparent } from "../grammar/trace-context";
+import { findTracestateLane, tracestateWriteBound, writeTracestate, stripTracestate } from "../grammar/tracestate";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
 import { count, M_CARRIER_CONFLICT } from "../observe/metrics";
 import { scan, joinHeader } from "./baggage";

@@ -1,13 +1,13 @@
 // The fallback sources of an outbound request without a lane, in order: lane_from, trace correlation, the
 // local lane, the weighted choice (assign), the default lane.
 import { Config } from "../config/config";
-import { isLaneRaw, bytesEqual } from "../lane/lane";
+import { isLaneRaw, bytesEqual } from "../bytes/lane";
 import { SRC_DEFAULT, SRC_NONE, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
 import { cookieValue, queryValue } from "../lane/entry";
-import { hash64, mix64 } from "../lane/trace";
+import { hash64, mix64 } from "../bytes/hash";
 import { pickLane } from "../lane/assign";
-import { traceLane, tracedPtr, tracedLen } from "../lane/correlation";
-import { findHeader, hvPtr, hvLen } from "../carriers/pairs";
+import { traceLane, tracedPtr, tracedLen } from "./correlation";
+import { findHeader, hvPtr, hvLen } from "../abi/pairs";
 import { nowNs } from "../abi/host";
 import { Req } from "./request";
 import { Root } from "./root";

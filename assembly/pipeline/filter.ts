@@ -9,13 +9,15 @@
 // The stages are @inline: compiled, the request path stays one function with no calls between stages; what
 // they share lives in globals (request.ts, baggage.ts), which no stage allocates.
 import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, CARRIER_BAGGAGE } from "../config/config";
-import { bytesEqual } from "../lane/lane";
-import { decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT } from "../lane/decide";
-import { recordTrace } from "../lane/correlation";
+import { bytesEqual } from "../bytes/lane";
+import {
+  decide, SRC_NONE, SRC_BAGGAGE, SRC_HEADER, SRC_DEFAULT, SRC_TRACE, SRC_LOCAL, SRC_ASSIGN, SRC_CLIENT,
+} from "../lane/decide";
+import { recordTrace } from "./correlation";
 import { observeRequest } from "../observe/observe";
 import {
-  count, countInline, M_FROM_BAGGAGE, M_FROM_HEADER, M_FROM_DEFAULT, M_NO_LANE, M_INVALID, M_OVERSIZE, M_CLIENT_LANE_REMOVED,
-  M_FROM_TRACE, M_FROM_LOCAL, M_FROM_ASSIGN, M_HOST_ERROR, M_FROM_CLIENT,
+  count, countInline, M_FROM_BAGGAGE, M_FROM_HEADER, M_FROM_DEFAULT, M_NO_LANE, M_INVALID, M_OVERSIZE,
+  M_CLIENT_LANE_REMOVED, M_FROM_TRACE, M_FROM_LOCAL, M_FROM_ASSIGN, M_HOST_ERROR, M_FROM_CLIENT,
 } from "../observe/metrics";
 import {
   readPtr, readSize, getProperty, replaceHeader, removeHeader, resetHostErrors, hostErrorCount,

@@ -2,8 +2,8 @@
 // carriers' headers.
 import { Config, CARRIER_BAGGAGE } from "../config/config";
 import { Other, noteHeader, removeUnreadCarriers, STRIP_ALL } from "./carriers";
-import { isLaneRaw, bytesEqual } from "../lane/lane";
-import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
+import { isLaneRaw, bytesEqual } from "../bytes/lane";
+import { BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
 import { takeBaggage } from "./baggage";
 import { Req, state } from "./request";
 import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";

@@ -7,9 +7,8 @@
 // the lane member counts as valid only when its properties follow the grammar too (an empty property, as in
 // a trailing ";", does not). The lane is the last valid member with the lane key (OpenTelemetry keeps the
 // last of duplicate keys too).
-import { Config } from "../config/config";
-import { MAX_LANE, decodeLane, hexValue } from "../lane/lane";
-import { lower } from "./text";
+import { MAX_LANE, decodeLane, hexValue, laneAllowed } from "../bytes/lane";
+import { lower } from "../bytes/text";
 
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;
@@ -93,8 +92,8 @@ export class LaneScan {
     this.invalid = 0;
   }
 
-  /** Scans src[0..len) for the lane member with key key[0..keyLen). */
-  scan(src: usize, len: i32, key: usize, keyLen: i32, config: Config): void {
+  /** Scans src[0..len) for the lane member with key key[0..keyLen) whose lane is one of `lanes` (empty: any). */
+  scan(src: usize, len: i32, key: usize, keyLen: i32, lanes: ArrayBuffer[]): void {
     this.reset();
     let i = 0;
     while (i < len) {
@@ -123,7 +122,7 @@ export class LaneScan {
         ok = propertiesValid(src, ps, e);
       }
       let n = ok ? decodeLane(src + vs, ve - vs, this.tmp) : -1;
-      if (n > 0 && !config.allows(this.tmp, n)) n = -1;
+      if (n > 0 && !laneAllowed(lanes, this.tmp, n)) n = -1;
       if (n > 0) {
         memory.copy(this.lane, this.tmp, n);
         this.laneLen = n;

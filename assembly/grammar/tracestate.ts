@@ -4,8 +4,8 @@
 // at most 32 keys and 512 characters; Java and Go drop the whole header on any bad member, repeated key or
 // a 33rd member. So the lane is read as JS reads it, and written so that every reader keeps it: first,
 // with only valid, distinct members after it, at most 32 in all. A value is never percent-decoded.
-import { MAX_LANE, isLaneRaw } from "../lane/lane";
-import { isOws, isJsSpace, looseKeyIs, stripLooseMembers } from "./text";
+import { MAX_LANE, isLaneRaw } from "../bytes/lane";
+import { isOws, isJsSpace, looseKeyIs, stripLooseMembers } from "../bytes/text";
 import { MAX_TRACESTATE_MEMBERS, isTracestateKey, isTracestateValue } from "./trace-context";
 
 /** OpenTelemetry JS keeps members of a parsed tracestate while their joined length stays within this. */

@@ -1,6 +1,6 @@
 // Envoy's header pairs, read in place: u32 count, count × (u32 key length, u32 value length), then each key
 // and value NUL-terminated. Pure: no host calls.
-import { bytesEqual } from "../lane/lane";
+import { bytesEqual } from "../bytes/lane";
 
 /** The header that carries the lane through the apps. */
 export const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"

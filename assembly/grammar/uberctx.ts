@@ -4,8 +4,8 @@
 // whose escape is malformed is skipped); it injects encodeURIComponent(value). OpenTelemetry Java takes
 // the value as written and also reads `jaeger-baggage: k1=v1, k2=v2`, which JS ignores: a client's lane
 // can therefore arrive in either, and both are stripped at an untrusted gateway.
-import { decodeLane, isLaneRaw } from "../lane/lane";
-import { isOws, isPrefixedName, equalsIgnoreCase, stripLooseMembers } from "./text";
+import { decodeLane, isLaneRaw } from "../bytes/lane";
+import { isOws, isPrefixedName, equalsIgnoreCase, stripLooseMembers } from "../bytes/text";
 
 export const UBERCTX_PREFIX = memory.data<u8>([0x75, 0x62, 0x65, 0x72, 0x63, 0x74, 0x78, 0x2d]); // "uberctx-"
 export const UBERCTX_PREFIX_LEN: i32 = 8;

@@ -2,10 +2,14 @@
 // the application's calls that carry only the trace id. The slot store is bounded (see README); the host
 // calls go through abi/host.ts.
 import { Config } from "../config/config";
-import { bytesEqual } from "./lane";
-import { traceIdSpan, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
-import { findHeader, hvPtr, hvLen } from "../carriers/pairs";
-import { readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH } from "../abi/host";
+import { bytesEqual } from "../bytes/lane";
+import { traceIdSpan } from "../grammar/trace-id";
+import { hash64 } from "../bytes/hash";
+import { slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
+import { findHeader, hvPtr, hvLen } from "../abi/pairs";
+import {
+  readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH,
+} from "../abi/host";
 import { count, M_TRACE_RECORDED, M_TRACE_EVICTED } from "../observe/metrics";
 
 // Scratch for shared-data keys and values.
