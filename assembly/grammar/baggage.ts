@@ -10,6 +10,10 @@
 import { MAX_LANE, decodeLane, hexValue, laneAllowed } from "../bytes/lane";
 import { lower } from "../bytes/text";
 
+/** The header that carries the lane through the apps. */
+export const BAGGAGE = memory.data<u8>([0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65]); // "baggage"
+export const BAGGAGE_LEN: i32 = 7;
+
 /** Combined `baggage` larger than this is not parsed and is passed on untouched. */
 export const MAX_BAGGAGE: i32 = 8192;
 

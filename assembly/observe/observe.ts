@@ -5,7 +5,8 @@ import { Config, DIR_INBOUND, DIR_OUTBOUND } from "../config/config";
 import { LaneMetrics, sourceName } from "./lane-metrics";
 import { TRACE_KEY, TOKEN_LEN, traceToken, writeHex16 } from "./hop";
 import { startHop, TRACE_HEADER, DEBUG_HEADER, HOP_ENTRY, HOP_COLLECT, HOP_BOTH, HOP_EDGE } from "./hop-trace";
-import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
+import { findHeader, hvPtr, hvLen } from "../abi/pairs";
+import { BAGGAGE, BAGGAGE_LEN } from "../grammar/baggage";
 import { mix64 } from "../bytes/hash";
 import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "../abi/host";
 

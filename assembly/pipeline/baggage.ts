@@ -3,13 +3,13 @@
 // module holds the request's baggage and makes the host calls.
 import { Config, CARRIER_BAGGAGE } from "../config/config";
 import {
-  LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers,
+  BAGGAGE, BAGGAGE_LEN, LaneScan, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers,
 } from "../grammar/baggage";
 import { bytesEqual } from "../bytes/lane";
 import { equalsIgnoreCase } from "../bytes/text";
 import { BAG_REPLACE } from "../lane/decide";
 import { TRACE_KEY } from "../observe/hop";
-import { BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
+import { firstName, nameLen, valueLen, valueOf, nextName } from "../abi/pairs";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
 import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED, M_BAGGAGE_TRIMMED } from "../observe/metrics";
 import { LIMIT_BYTES, Trimmed, trimBaggage } from "../grammar/baggage-limits";
@@ -194,18 +194,18 @@ export function joinHeader(buf: usize, n: u32, name: usize, nl: i32, total: i32,
   if (dst == 0) return 0;
   let out = 0;
   let first = true;
-  let p = buf + 4 + (<usize>n << 3);
+  let at = firstName(buf, n);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = <i32>load<u32>(buf + 8 + (<usize>i << 3));
-    const v = p + <usize>kl + 1;
-    if (ignoreCase ? equalsIgnoreCase(p, kl, name, nl) : kl == nl && bytesEqual(p, kl, name, nl)) {
+    const kl = <i32>nameLen(buf, i);
+    const vl = <i32>valueLen(buf, i);
+    const v = valueOf(at, kl);
+    if (ignoreCase ? equalsIgnoreCase(at, kl, name, nl) : kl == nl && bytesEqual(at, kl, name, nl)) {
       if (!first) store<u8>(dst + out++, 0x2c);
       first = false;
       memory.copy(dst + out, v, vl);
       out += vl;
     }
-    p = v + <usize>vl + 1;
+    at = nextName(v, vl);
   }
   return dst;
 }

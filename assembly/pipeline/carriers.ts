@@ -13,6 +13,7 @@ import { isOtBaggageName, isOtBaggageNameLoose, readOtBaggageLane, isOtTraceCont
 import { isTraceparent } from "../grammar/trace-context";
 import { findTracestateLane, tracestateWriteBound, writeTracestate, stripTracestate } from "../grammar/tracestate";
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
+import { firstName, nameLen, valueLen, valueOf, nextName } from "../abi/pairs";
 import { count, M_CARRIER_CONFLICT } from "../observe/metrics";
 import { scan, joinHeader } from "./baggage";
 
@@ -122,12 +123,12 @@ export function stripOtherCarriers(config: Config, buf: usize, n: u32): bool {
   const keyLen = config.baggageKeyBytes.byteLength;
   let stripped = false;
   if (Other.clientNames > 0) {
-    let p = buf + 4 + (<usize>n << 3);
+    let p = firstName(buf, n);
     for (let i: u32 = 0; i < n; i++) {
-      const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
-      const vl = <i32>load<u32>(buf + 8 + (<usize>i << 3));
+      const kl = <i32>nameLen(buf, i);
+      const vl = <i32>valueLen(buf, i);
       if (isUberctxName(p, kl, key, keyLen) || isOtBaggageNameLoose(p, kl, key, keyLen)) removeHeader(p, kl);
-      p = p + <usize>kl + 1 + <usize>vl + 1;
+      p = nextName(valueOf(p, kl), vl);
     }
     Other.uberCount = 0;
     Other.otCount = 0;
@@ -145,12 +146,12 @@ export function stripOtherCarriers(config: Config, buf: usize, n: u32): bool {
 function stripMembers(buf: usize, n: u32, name: usize, nl: i32, key: usize, keyLen: i32, tracestate: bool): bool {
   let total = 0;
   let count = 0;
-  let p = buf + 4 + (<usize>n << 3);
+  let p = firstName(buf, n);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = <i32>load<u32>(buf + 8 + (<usize>i << 3));
+    const kl = <i32>nameLen(buf, i);
+    const vl = <i32>valueLen(buf, i);
     if (equalsIgnoreCase(p, kl, name, nl)) { total += (count++ > 0 ? 1 : 0) + vl; }
-    p = p + <usize>kl + 1 + <usize>vl + 1;
+    p = nextName(valueOf(p, kl), vl);
   }
   const src = count == 1 && tracestate ? Other.tsV : joinHeader(buf, n, name, nl, total, true);
   const dst = src != 0 ? scratch(total) : 0;

@@ -7,7 +7,7 @@ import { cookieValue, queryValue } from "../lane/entry";
 import { hash64, mix64 } from "../bytes/hash";
 import { pickLane } from "../lane/assign";
 import { traceLane, tracedPtr, tracedLen } from "./correlation";
-import { findHeader, hvPtr, hvLen } from "../abi/pairs";
+import { findHeader, hvPtr, hvLen, firstName, nameLen, valueLen, valueOf, nextName } from "../abi/pairs";
 import { nowNs } from "../abi/host";
 import { Req } from "./request";
 import { Root } from "./root";
@@ -54,11 +54,11 @@ function fromClient(config: Config, buf: usize, n: u32): bool {
   if (config.fromHeaderBytes.byteLength > 0 && findHeader(buf, n, config.fromHeaderBytes) && clientLane(config, hvPtr, hvLen)) return true;
   const cookie = config.fromCookieBytes;
   if (cookie.byteLength > 0) {
-    let p = buf + 4 + (<usize>n << 3);
+    let p = firstName(buf, n);
     for (let i: u32 = 0; i < n; i++) {
-      const kl = load<u32>(buf + 4 + (<usize>i << 3));
-      const vl = load<u32>(buf + 8 + (<usize>i << 3));
-      const v = p + kl + 1;
+      const kl = nameLen(buf, i);
+      const vl = valueLen(buf, i);
+      const v = valueOf(p, kl);
       if (kl == 6 && bytesEqual(p, 6, changetype<usize>(COOKIE), 6)) {
         const r = cookieValue(v, vl, changetype<usize>(cookie), cookie.byteLength);
         if (r >= 0) {
@@ -66,7 +66,7 @@ function fromClient(config: Config, buf: usize, n: u32): bool {
           break;
         }
       }
-      p = v + vl + 1;
+      p = nextName(v, vl);
     }
   }
   const query = config.fromQueryBytes;

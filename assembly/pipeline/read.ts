@@ -3,7 +3,8 @@
 import { Config, CARRIER_BAGGAGE } from "../config/config";
 import { Other, noteHeader, removeUnreadCarriers, STRIP_ALL } from "./carriers";
 import { isLaneRaw, bytesEqual } from "../bytes/lane";
-import { BAGGAGE, BAGGAGE_LEN } from "../abi/pairs";
+import { BAGGAGE, BAGGAGE_LEN } from "../grammar/baggage";
+import { MALFORMED, pairCount, firstName, nameLen, valueLen, valueOf, nextName, pairFits } from "../abi/pairs";
 import { takeBaggage } from "./baggage";
 import { Req, state } from "./request";
 import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
@@ -35,14 +36,11 @@ function failClosed(dir: i32, config: Config): void {
   } else {
     size = 1; // unreadable, like a malformed map
   }
-  let n: u32 = 0;
-  if (size > 0) { // an empty map is empty data (pointer 0, size 0): no headers
-    n = size >= 4 ? load<u32>(buf) : 0xffffffff;
-    if (<u64>n * 8 + 4 > <u64>size) { // unreadable or malformed: leave the request alone, or fail closed
-      if (untrusted) failClosed(dir, config);
-      count(dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
-      return false;
-    }
+  const n = pairCount(buf, size);
+  if (n == MALFORMED) { // unreadable or malformed: leave the request alone, or fail closed
+    if (untrusted) failClosed(dir, config);
+    count(dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
+    return false;
   }
   Req.buf = buf;
   Req.n = n;
@@ -64,16 +62,16 @@ function failClosed(dir: i32, config: Config): void {
   let bags = 0;
   let bag: usize = 0;
   let bagLen = 0;
-  let p = buf + 4 + (<usize>n << 3);
+  let p = firstName(buf, n);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = load<u32>(buf + 8 + (<usize>i << 3));
-    if (<u64>p + kl + vl + 2 > <u64>end) { // malformed map
+    const kl = nameLen(buf, i);
+    const vl = valueLen(buf, i);
+    if (!pairFits(p, kl, vl, end)) { // malformed map
       if (untrusted) failClosed(dir, config);
       count(dir, M_HOST_ERROR);
       return false;
     }
-    const v = p + kl + 1;
+    const v = valueOf(p, kl);
     if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
       if (bags++ == 0) bag = v;
       bagLen += (bags > 1 ? 1 : 0) + vl;
@@ -85,7 +83,7 @@ function failClosed(dir: i32, config: Config): void {
     } else if (mask != 0) {
       noteHeader(config, mask, p, <i32>kl, v, <i32>vl);
     }
-    p = v + vl + 1;
+    p = nextName(v, vl);
   }
   Req.invalid = invalid;
   Req.hdr = hdr;
