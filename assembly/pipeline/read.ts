@@ -1,14 +1,15 @@
 // The pipeline's first stage: the request's header pairs, read in one pass for the routing header and the
 // carriers' headers.
-import { Config, CARRIER_BAGGAGE } from "../config/config";
-import { Other, noteHeader, removeUnreadCarriers, STRIP_ALL } from "./carriers";
-import { isLaneRaw, bytesEqual } from "../bytes/lane";
+import { Config } from "../config/config";
+import { CARRIER_BAGGAGE, STRIP_ALL } from "../config/carrier-table";
+import { bytesEqual, isLaneRaw } from "../bytes/lane";
 import { BAGGAGE, BAGGAGE_LEN } from "../grammar/baggage";
-import { MALFORMED, pairCount, firstName, nameLen, valueLen, valueOf, nextName, pairFits } from "../abi/pairs";
-import { takeBaggage } from "./baggage";
-import { Req, state } from "./request";
-import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
+import { Request } from "../lane/request";
 import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
+import { takeBaggage, removeBaggage } from "../carriers/baggage";
+import { noteHeader, resetCarriers, removeCarriers } from "../carriers/carrier";
+import { MALFORMED, pairCount, firstName, nameLen, valueLen, valueOf, nextName, pairFits } from "../abi/pairs";
+import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
 
 /**
  * Where the request cannot be read or its baggage cannot be checked, an untrusted gateway removes what a
@@ -16,8 +17,8 @@ import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
  */
 function failClosed(dir: i32, config: Config): void {
   removeHeader(changetype<usize>(config.routingHeaderBytes), config.routingHeaderBytes.byteLength);
-  removeHeader(BAGGAGE, BAGGAGE_LEN);
-  removeUnreadCarriers(config);
+  removeBaggage();
+  removeCarriers(config);
   count(dir, M_BAGGAGE_DROPPED);
 }
 
@@ -27,7 +28,7 @@ function failClosed(dir: i32, config: Config): void {
  * untrusted gateway fails closed; counted).
  */
 // @ts-ignore: decorator
-@inline export function readHeaders(config: Config, dir: i32, untrusted: bool): bool {
+@inline export function readHeaders(config: Config): bool {
   let buf: usize = 0;
   let size: usize = 0;
   if (readRequestHeaders()) {
@@ -38,24 +39,25 @@ function failClosed(dir: i32, config: Config): void {
   }
   const n = pairCount(buf, size);
   if (n == MALFORMED) { // unreadable or malformed: leave the request alone, or fail closed
-    if (untrusted) failClosed(dir, config);
-    count(dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
+    if (Request.untrusted) failClosed(Request.dir, config);
+    count(Request.dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
     return false;
   }
-  Req.buf = buf;
-  Req.n = n;
-  return readPairs(config, dir, untrusted, buf, n, buf + size);
+  Request.buf = buf;
+  Request.n = n;
+  return readPairs(config, buf, n, buf + size);
 }
 
 /** The pass over the pairs: the routing header's lane (the first valid one), the baggage headers and the other carriers'. */
 // @ts-ignore: decorator
-@inline function readPairs(config: Config, dir: i32, untrusted: bool, buf: usize, n: u32, end: usize): bool {
+@inline function readPairs(config: Config, buf: usize, n: u32, end: usize): bool {
   const rh = changetype<usize>(config.routingHeaderBytes);
   const rhLen = config.routingHeaderBytes.byteLength;
+  const state = Request.state;
   state.reset();
   // The other carriers' headers are looked at only when configured, or stripped (untrusted).
-  const mask = (config.carrierMask & ~CARRIER_BAGGAGE) | (untrusted ? STRIP_ALL : 0);
-  if (mask != 0) Other.reset();
+  const mask = (config.carrierMask & ~CARRIER_BAGGAGE) | (Request.untrusted ? STRIP_ALL : 0);
+  if (mask != 0) resetCarriers();
   let invalid = 0;
   let hdr: usize = 0;
   let hdrLen = 0;
@@ -67,8 +69,8 @@ function failClosed(dir: i32, config: Config): void {
     const kl = nameLen(buf, i);
     const vl = valueLen(buf, i);
     if (!pairFits(p, kl, vl, end)) { // malformed map
-      if (untrusted) failClosed(dir, config);
-      count(dir, M_HOST_ERROR);
+      if (Request.untrusted) failClosed(Request.dir, config);
+      count(Request.dir, M_HOST_ERROR);
       return false;
     }
     const v = valueOf(p, kl);
@@ -85,8 +87,8 @@ function failClosed(dir: i32, config: Config): void {
     }
     p = nextName(v, vl);
   }
-  Req.invalid = invalid;
-  Req.hdr = hdr;
-  Req.hdrLen = hdrLen;
-  return takeBaggage(buf, n, bags, bag, bagLen, untrusted, config.baggageLimits);
+  Request.invalid = invalid;
+  Request.hdr = hdr;
+  Request.hdrLen = hdrLen;
+  return takeBaggage(bags, bag, bagLen, config.baggageLimits);
 }
