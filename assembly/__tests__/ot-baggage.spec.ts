@@ -1,6 +1,6 @@
 import {
   formatOtBaggageValue, isOtBaggageName, isOtBaggageNameLoose, isOtTraceContext, readOtBaggageLane,
-} from "../grammar/ot-baggage";
+} from "../grammar/ottrace";
 import { LANE_BUF, laneResult, ptr, raw, text } from "./carriers-util";
 
 const KEY = raw("x-asm-prefer-tag");

@@ -1,9 +1,9 @@
-// The OpenTracing carrier on the request path: the lane in `ot-baggage-<key>` (grammar/ot-baggage.ts), read
+// The OpenTracing carrier on the request path: the lane in `ot-baggage-<key>` (grammar/ottrace.ts), read
 // and written only with a valid ot trace context, as the SDKs do. Its CarrierState: count/value/len the
 // `ot-baggage-<key>` headers, ctx the `ot-tracer-traceid` and ctx2 the `ot-tracer-spanid` header.
 import { Config } from "../config/config";
 import { CARRIER_OTTRACE, STRIP_ALL, carrierSlot } from "../config/carrier-table";
-import { isOtBaggageName, isOtBaggageNameLoose, readOtBaggageLane, isOtTraceContext } from "../grammar/ot-baggage";
+import { isOtBaggageName, isOtBaggageNameLoose, readOtBaggageLane, isOtTraceContext } from "../grammar/ottrace";
 import { equalsIgnoreCase } from "../bytes/text";
 import { Request, CarrierState } from "../lane/request";
 import { replaceHeader, removeHeader } from "../abi/host";

@@ -1,6 +1,6 @@
 // The header-name carriers over Envoy's header pairs (abi/pairs.ts), read in place. Pure: no host calls.
 import { isUberctxName, readUberctxLane } from "./uberctx";
-import { isOtBaggageName, readOtBaggageLane } from "./ot-baggage";
+import { isOtBaggageName, readOtBaggageLane } from "./ottrace";
 import { firstName, nameLen, valueLen, valueOf, nextName } from "../abi/pairs";
 
 export const CARRIER_UBERCTX: i32 = 1;

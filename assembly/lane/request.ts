@@ -1,6 +1,6 @@
 // The request in hand: every piece of state the pipeline's stages share is named here, as a static field of
 // Request (a wasm global: the request path reads and writes them as cheaply as locals' neighbours, where an
-// instance's fields would each cost a load through its pointer, some 1.3 KB of module over the request
+// instance's fields would each cost a load through its pointer, about 1 KB of module over the request
 // path). Objects and lane buffers are made once at start and reset per request, so no stage allocates.
 // Pointers are into the host arena or the module's own, valid until the end of the callback. (The host
 // errors of the request are counted where the host calls are: abi/host.ts hostErrorCount.)

@@ -152,7 +152,7 @@ function resolveDirection(root: Root, config: Config): i32 {
   if (config.correlation && Request.dir != DIR_OUTBOUND && Request.state.headerValid) recordTrace(config);
 }
 
-// The counter of each lane source: a nibble per SRC_* value (decide.ts), so counter indexes must stay below 16.
+// The counter of each lane source: a nibble per SRC_* value (lane/decide.ts), so counter indexes must stay below 16.
 const FROM_METRIC: u32 = <u32>M_NO_LANE << (SRC_NONE * 4) | <u32>M_FROM_BAGGAGE << (SRC_BAGGAGE * 4) |
   <u32>M_FROM_HEADER << (SRC_HEADER * 4) | <u32>M_FROM_DEFAULT << (SRC_DEFAULT * 4) | <u32>M_FROM_TRACE << (SRC_TRACE * 4) |
   <u32>M_FROM_LOCAL << (SRC_LOCAL * 4) | <u32>M_FROM_ASSIGN << (SRC_ASSIGN * 4) | <u32>M_FROM_CLIENT << (SRC_CLIENT * 4);
