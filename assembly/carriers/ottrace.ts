@@ -26,7 +26,7 @@ const OT_SPANID = memory.data<u8>([0x6f, 0x74, 0x2d, 0x74, 0x72, 0x61, 0x63, 0x6
     if (kl == 16 && equalsIgnoreCase(name, kl, OT_SPANID, 16)) { if (st.ctx2Len < 0) { st.ctx2 = v; st.ctx2Len = vl; } return true; }
     if (isOtBaggageName(name, kl, key, keyLen)) { if (st.count++ == 0) { st.value = v; st.len = vl; } }
   }
-  if ((mask & STRIP_ALL) != 0 && isOtBaggageNameLoose(name, kl, key, keyLen)) { Request.clientNames++; }
+  if ((mask & STRIP_ALL) != 0 && isOtBaggageNameLoose(name, kl, key, keyLen)) Request.clientNames++;
   return true;
 }
 

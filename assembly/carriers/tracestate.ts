@@ -26,7 +26,6 @@ const TRACEPARENT = memory.data<u8>([0x74, 0x72, 0x61, 0x63, 0x65, 0x70, 0x61, 0
   if ((mask & (CARRIER_TRACESTATE | STRIP_ALL)) != 0 && kl == 10 && equalsIgnoreCase(name, kl, TRACESTATE, 10)) {
     if (st.count++ == 0) st.value = v;
     st.len += (st.count > 1 ? 1 : 0) + vl;
-   
   } else if ((mask & CARRIER_TRACESTATE) != 0 && kl == 11 && st.ctxLen < 0 && equalsIgnoreCase(name, kl, TRACEPARENT, 11)) {
     st.ctx = v;
     st.ctxLen = vl;

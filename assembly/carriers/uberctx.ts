@@ -21,12 +21,11 @@ const SLOT = carrierSlot(CARRIER_JAEGER);
       const st = seen();
       if (st.count++ == 0) { st.value = v; st.len = vl; }
       Request.clientNames++;
-     
     }
     return true;
   }
   if (c == 0x6a /* j */) {
-    if ((mask & STRIP_ALL) != 0 && isJaegerBaggageName(name, kl)) { seen().extra++; }
+    if ((mask & STRIP_ALL) != 0 && isJaegerBaggageName(name, kl)) seen().extra++;
     return true;
   }
   return false;
