@@ -29,3 +29,25 @@ export function members(n: i32, from: i32 = 0): string {
   for (let i = from; i < from + n; i++) s += (i > from ? "," : "") + "k" + i.toString() + "=v" + i.toString();
   return s;
 }
+
+/** Envoy's pairs buffer for headers given as [name, value, name, value, ...]. */
+export function pairs(h: string[]): ArrayBuffer {
+  const n = h.length / 2;
+  let size = 4 + n * 8;
+  for (let i = 0; i < h.length; i++) size += h[i].length + 1;
+  const b = new ArrayBuffer(size);
+  const p = ptr(b);
+  store<u32>(p, n);
+  let o = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    store<u32>(p + 4 + i * 8, h[2 * i].length);
+    store<u32>(p + 8 + i * 8, h[2 * i + 1].length);
+    for (let k = 0; k < 2; k++) {
+      const s = h[2 * i + k];
+      for (let c = 0; c < s.length; c++) store<u8>(p + o + c, <u8>s.charCodeAt(c));
+      store<u8>(p + o + s.length, 0);
+      o += s.length + 1;
+    }
+  }
+  return b;
+}
