@@ -8,4 +8,4 @@ export {
   proxy_on_request_headers,
   proxy_on_response_headers,
   proxy_on_delete,
-} from "./abi/glue";
+} from "./glue";

@@ -13,7 +13,7 @@ import { randomSpec, prng, baseSpec, lanesOf, str } from "./spec-random.ts";
 
 describe("the spec's limits are the filter's", () => {
   it("FILTER_LIMITS are the numbers in the filter's source", () => {
-    const src = ["assembly/config/config.ts", "assembly/lane/lane.ts"].map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+    const src = ["assembly/config/config.ts", "assembly/bytes/lane.ts"].map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
     const num = (name: string) => Number(new RegExp(`export const ${name}: i32 = (\\d+);`).exec(src)?.[1]);
     assert.equal(FILTER_LIMITS.lanes, num("MAX_LANES"));
     assert.equal(FILTER_LIMITS.name, num("MAX_NAME"));

@@ -1,5 +1,5 @@
 import { pickLane } from "../lane/assign";
-import { hash64, mix64 } from "../lane/trace";
+import { hash64, mix64 } from "../bytes/hash";
 
 function seedsOf(names: string[]): StaticArray<u64> {
   const s = new StaticArray<u64>(names.length);

@@ -1,4 +1,4 @@
-import { LIMIT_MEMBERS, LIMIT_BYTES, Trimmed, trimBaggage, memberValid } from "../carriers/baggage-limits";
+import { LIMIT_MEMBERS, LIMIT_BYTES, Trimmed, trimBaggage, memberValid } from "../grammar/baggage-limits";
 import { buf, ptr, str } from "./util";
 
 const KEY = "x-asm-prefer-tag";

@@ -1,4 +1,4 @@
-import { MAX_BAGGAGE, LaneScan, stripLaneMembers, countLooseLaneMembers } from "../carriers/baggage";
+import { MAX_BAGGAGE, LaneScan, stripLaneMembers, countLooseLaneMembers } from "../grammar/baggage";
 import { config, laneOf, scanOf, withLane } from "./util";
 
 // [baggage, lane found ("" = none)]. Default key: x-asm-prefer-tag.
@@ -121,10 +121,10 @@ describe("finding the lane member", () => {
     const s = new LaneScan();
     const c = config("");
     const a = String.UTF8.encode("x-asm-prefer-tag=s2");
-    s.scan(changetype<usize>(a), a.byteLength, changetype<usize>(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c);
+    s.scan(changetype<usize>(a), a.byteLength, changetype<usize>(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c.laneBytes);
     expect(s.found).toBe(true);
     const b = String.UTF8.encode("a=1");
-    s.scan(changetype<usize>(b), b.byteLength, changetype<usize>(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c);
+    s.scan(changetype<usize>(b), b.byteLength, changetype<usize>(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c.laneBytes);
     expect(s.found).toBe(false);
     expect(s.keyMembers).toBe(0);
   });

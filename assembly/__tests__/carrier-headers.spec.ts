@@ -1,29 +1,7 @@
-import { CARRIER_OT_BAGGAGE, CARRIER_UBERCTX, laneFromHeaders } from "../carriers/headers";
-import { LANE_BUF, laneResult, ptr, raw } from "./carriers-util";
+import { CARRIER_OT_BAGGAGE, CARRIER_UBERCTX, laneFromHeaders } from "../grammar/headers";
+import { LANE_BUF, laneResult, pairs, ptr, raw } from "./carriers-util";
 
 const KEY = raw("x-asm-prefer-tag");
-
-/** Envoy's pairs buffer for headers given as [name, value, name, value, ...]. */
-function pairs(h: string[]): ArrayBuffer {
-  const n = h.length / 2;
-  let size = 4 + n * 8;
-  for (let i = 0; i < h.length; i++) size += h[i].length + 1;
-  const b = new ArrayBuffer(size);
-  const p = ptr(b);
-  store<u32>(p, n);
-  let o = 4 + n * 8;
-  for (let i = 0; i < n; i++) {
-    store<u32>(p + 4 + i * 8, h[2 * i].length);
-    store<u32>(p + 8 + i * 8, h[2 * i + 1].length);
-    for (let k = 0; k < 2; k++) {
-      const s = h[2 * i + k];
-      for (let c = 0; c < s.length; c++) store<u8>(p + o + c, <u8>s.charCodeAt(c));
-      store<u8>(p + o + s.length, 0);
-      o += s.length + 1;
-    }
-  }
-  return b;
-}
 
 function lane(h: string[], carrier: i32): string {
   const b = pairs(h);

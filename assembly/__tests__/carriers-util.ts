@@ -1,5 +1,5 @@
 // Helpers for the carriers' specs: header bytes in and out as Latin-1 (one char per byte), as Node sees them.
-import { MAX_LANE } from "../lane/lane";
+import { MAX_LANE } from "../bytes/lane";
 
 export function raw(s: string): ArrayBuffer {
   const b = new ArrayBuffer(s.length);
@@ -28,4 +28,26 @@ export function members(n: i32, from: i32 = 0): string {
   let s = "";
   for (let i = from; i < from + n; i++) s += (i > from ? "," : "") + "k" + i.toString() + "=v" + i.toString();
   return s;
+}
+
+/** Envoy's pairs buffer for headers given as [name, value, name, value, ...]. */
+export function pairs(h: string[]): ArrayBuffer {
+  const n = h.length / 2;
+  let size = 4 + n * 8;
+  for (let i = 0; i < h.length; i++) size += h[i].length + 1;
+  const b = new ArrayBuffer(size);
+  const p = ptr(b);
+  store<u32>(p, n);
+  let o = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    store<u32>(p + 4 + i * 8, h[2 * i].length);
+    store<u32>(p + 8 + i * 8, h[2 * i + 1].length);
+    for (let k = 0; k < 2; k++) {
+      const s = h[2 * i + k];
+      for (let c = 0; c < s.length; c++) store<u8>(p + o + c, <u8>s.charCodeAt(c));
+      store<u8>(p + o + s.length, 0);
+      o += s.length + 1;
+    }
+  }
+  return b;
 }

@@ -1,5 +1,5 @@
 import { parseConfig } from "../config/config-parse";
-import { CARRIER_BAGGAGE, CARRIER_JAEGER, CARRIER_OTTRACE, CARRIER_TRACESTATE } from "../config/config";
+import { CARRIER_BAGGAGE, CARRIER_JAEGER, CARRIER_OTTRACE, CARRIER_TRACESTATE } from "../config/carrier-table";
 
 function error(json: string): string {
   const r = parseConfig(json);

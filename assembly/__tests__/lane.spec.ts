@@ -1,4 +1,4 @@
-import { isLaneRaw, decodeLane, MAX_LANE } from "../lane/lane";
+import { isLaneRaw, decodeLane, MAX_LANE } from "../bytes/lane";
 import { buf, ptr, str } from "./util";
 
 const VALID: string[] = ["s1", "s2", "S2", "0", "a", "feature-x", "team_a.v2", "a-", "a.", "a_",

@@ -1,5 +1,6 @@
-import { formatOtBaggageValue, isOtBaggageName, isOtBaggageNameLoose, isOtTraceContext, readOtBaggageLane }
-  from "../carriers/ot-baggage";
+import {
+  formatOtBaggageValue, isOtBaggageName, isOtBaggageNameLoose, isOtTraceContext, readOtBaggageLane,
+} from "../grammar/ottrace";
 import { LANE_BUF, laneResult, ptr, raw, text } from "./carriers-util";
 
 const KEY = raw("x-asm-prefer-tag");

@@ -1,4 +1,6 @@
-import { traceIdSpan, traceKind, hash64, mix64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, TRACE_W3C, TRACE_B3, TRACE_XRAY, TRACE_RAW, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
+import { traceIdSpan, traceKind, TRACE_W3C, TRACE_B3, TRACE_XRAY, TRACE_RAW } from "../grammar/trace-id";
+import { hash64, mix64 } from "../bytes/hash";
+import { slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
 import { buf, ptr, str } from "./util";
 
 // The trace id a header value yields, or "-" for none.

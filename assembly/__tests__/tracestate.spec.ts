@@ -1,5 +1,5 @@
-import { findTracestateLane, stripTracestate, tracestateWriteBound, writeTracestate } from "../carriers/tracestate";
-import { isTraceparent, isTracestateKey, isTracestateValue } from "../carriers/trace-context";
+import { findTracestateLane, stripTracestate, tracestateWriteBound, writeTracestate } from "../grammar/tracestate";
+import { isTraceparent, isTracestateKey, isTracestateValue } from "../grammar/trace-context";
 import { LANE_BUF, laneResult, members, ptr, raw, text } from "./carriers-util";
 
 const K = "x-asm-prefer-tag";

@@ -1,5 +1,6 @@
-import { formatUberctxValue, isJaegerBaggageName, isUberctxName, readUberctxLane, stripJaegerBaggage }
-  from "../carriers/uberctx";
+import {
+  formatUberctxValue, isJaegerBaggageName, isUberctxName, readUberctxLane, stripJaegerBaggage,
+} from "../grammar/uberctx";
 import { LANE_BUF, laneResult, ptr, raw, text } from "./carriers-util";
 
 const KEY = raw("x-asm-prefer-tag");

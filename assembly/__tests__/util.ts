@@ -1,7 +1,7 @@
 // Helpers for specs: strings in and out of the byte-level APIs.
 import { Config } from "../config/config";
 import { parseConfig } from "../config/config-parse";
-import { LaneScan, rewriteBound, writeBaggage } from "../carriers/baggage";
+import { LaneScan, rewriteBound, writeBaggage } from "../grammar/baggage";
 
 export function ptr(b: ArrayBuffer): usize { return changetype<usize>(b); }
 export function buf(s: string): ArrayBuffer { return String.UTF8.encode(s); }
@@ -18,14 +18,14 @@ export function config(json: string): Config {
 export function laneOf(baggage: string, c: Config = config("")): string {
   const s = new LaneScan();
   const b = buf(baggage);
-  s.scan(ptr(b), b.byteLength, ptr(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c);
+  s.scan(ptr(b), b.byteLength, ptr(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c.laneBytes);
   return s.found ? str(s.lane, s.laneLen) : "";
 }
 
 export function scanOf(baggage: string, c: Config = config("")): LaneScan {
   const s = new LaneScan();
   const b = buf(baggage);
-  s.scan(ptr(b), b.byteLength, ptr(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c);
+  s.scan(ptr(b), b.byteLength, ptr(c.baggageKeyBytes), c.baggageKeyBytes.byteLength, c.laneBytes);
   return s;
 }
 

@@ -13,7 +13,7 @@
 //  3. Its `proxy_set_buffer_status` is bound to the `proxy_get_buffer_status` import. It is not re-exported
 //     below, so it can never be called. Test: "imports only ABI 0.2.x host functions" (import list).
 //  4. Its dispatch builds ~10 debug log strings per request (one joins every live context id). Our own
-//     dispatch (glue.ts, pipeline/filter.ts) logs only at configure. Test: "never logs, whatever the request".
+//     dispatch (the root's glue.ts, pipeline/filter.ts) logs only at configure. Test: "never logs, whatever the request".
 // The SDK's malloc (an ArrayBuffer per host write, `__retain`) is replaced by an arena reset per callback.
 // Because nothing from the SDK's runtime.ts/malloc.ts is compiled, AS 0.27 needs no `rt/index-full` or
 // `bindings/wasi_unstable` shims here; `proc_exit` is declared below for the abort handler. (The full SDK

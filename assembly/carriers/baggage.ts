@@ -1,264 +1,180 @@
-// W3C Baggage, read and rewritten in place over the header bytes: no strings, no allocation per request.
-//   baggage    = member *( OWS "," OWS member )
-//   member     = key OWS "=" OWS value *( OWS ";" OWS property )
-//   property   = key OWS "=" OWS value / key OWS
-//   key        = token;  value = *baggage-octet (printable ASCII but DQUOTE "," ";" "\"; "=" allowed)
-// Values are percent-decoded; a "%" must start a valid escape. Invalid members are skipped, never fatal;
-// the lane member counts as valid only when its properties follow the grammar too (an empty property, as in
-// a trailing ";", does not). The lane is the last valid member with the lane key (OpenTelemetry keeps the
-// last of duplicate keys too).
+// The W3C baggage carrier on the request path: take the `baggage` headers the read found, strip a client's
+// lane member (untrusted), read the lane member, write it. The grammar is grammar/baggage.ts (pure); this
+// module works on the request's baggage (Request.bag, Request.scan) and makes the host calls.
 import { Config } from "../config/config";
-import { MAX_LANE, decodeLane, hexValue } from "../lane/lane";
-import { lower } from "./text";
+import { CARRIER_BAGGAGE } from "../config/carrier-table";
+import {
+  BAGGAGE, BAGGAGE_LEN, MAX_BAGGAGE, rewriteBound, writeBaggage, countLooseLaneMembers, stripLaneMembers,
+} from "../grammar/baggage";
+import { LIMIT_BYTES, Trimmed, trimBaggage } from "../grammar/baggage-limits";
+import { BAG_REPLACE } from "../lane/decide";
+import { Request } from "../lane/request";
+import { TRACE_KEY } from "../observe/hop";
+import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED, M_BAGGAGE_TRIMMED } from "../observe/metrics";
+import { scratch, replaceHeader, removeHeader } from "../abi/host";
+import { joinHeader } from "./repeated";
 
-/** Combined `baggage` larger than this is not parsed and is passed on untouched. */
-export const MAX_BAGGAGE: i32 = 8192;
-
-// @ts-ignore: decorator
-@inline function isOws(c: u32): bool { return c == 0x20 || c == 0x09; }
-
-// @ts-ignore: decorator
-@inline export function isBaggageOctet(c: u32): bool {
-  return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) ||
-    (c >= 0x5d && c <= 0x7e);
-}
-
-// @ts-ignore: decorator
-@inline export function isCtl(c: u32): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
-
-/**
- * If the member src[s..e) (already trimmed) has key `key`, returns the offset just after its "=" and the
- * OWS that follows; otherwise -1.
- */
-export function valueStartIfKey(src: usize, s: i32, e: i32, key: usize, keyLen: i32): i32 {
-  if (e - s < keyLen + 1) return -1;
-  for (let k = 0; k < keyLen; k++) {
-    if (load<u8>(src + s + k) != load<u8>(key + k)) return -1;
-  }
-  let p = s + keyLen;
-  while (p < e && isOws(load<u8>(src + p))) p++;
-  if (p >= e || load<u8>(src + p) != 0x3d /* = */) return -1;
-  p++;
-  while (p < e && isOws(load<u8>(src + p))) p++;
-  return p;
-}
+// An untrusted gateway's baggage (BaggageState.fate): as the client sent it; to be rewritten without the
+// client's members (the request's header still has them, bag.ptr/len hold the rest); removed whole, as it
+// could not be checked.
+const AS_SENT: u8 = 0;
+const STRIPPED: u8 = 1;
+const DROPPED: u8 = 2;
 
 /**
- * Whether src[p..e) is a valid property list: *( OWS ";" OWS property ), with e already trimmed of OWS.
- * Property keys are tokens; property values are baggage-octets, whose "%" each start a valid escape when
- * `escapes` (the lane member's properties: OpenTelemetry decodes them).
+ * The request's `baggage` headers, seen as the pairs were read: the first value at bag (in place), `headers`
+ * of them, bagLen bytes when joined with ",". Repeated headers are joined into one value; baggage that an
+ * untrusted gateway cannot check (no memory to join it) is dropped. False only where a trusted one cannot
+ * be joined, which the cap makes impossible.
  */
-export function propertiesValid(src: usize, p: i32, e: i32, escapes: bool = true): bool {
-  while (p < e) {
-    if (load<u8>(src + p) != 0x3b /* ; */) return false;
-    p++;
-    while (p < e && isOws(load<u8>(src + p))) p++;
-    const k = p;
-    while (p < e && isTchar(load<u8>(src + p))) p++;
-    if (p == k) return false; // empty property key: ";;", a trailing ";", or ";=v"
-    while (p < e && isOws(load<u8>(src + p))) p++;
-    if (p < e && load<u8>(src + p) == 0x3d /* = */) {
-      p++;
-      while (p < e && isOws(load<u8>(src + p))) p++;
-      while (p < e) {
-        const c = <u32>load<u8>(src + p);
-        if (!isBaggageOctet(c)) break;
-        if (c == 0x25 /* % */ && escapes) {
-          if (p + 2 >= e || hexValue(load<u8>(src + p + 1)) < 0 || hexValue(load<u8>(src + p + 2)) < 0) return false;
-          p += 3;
-        } else p++;
-      }
-      while (p < e && isOws(load<u8>(src + p))) p++;
-    }
+// @ts-ignore: decorator
+@inline export function takeBaggage(headers: i32, bag: usize, bagLen: i32, limits: bool): bool {
+  Request.bagPtr = bag;
+  Request.bagLen = bagLen;
+  Request.bagFate = AS_SENT;
+  if (headers > 1 && (bagLen <= MAX_BAGGAGE || Request.untrusted || limits)) {
+    const joined = joinHeader(Request.buf, Request.n, BAGGAGE, BAGGAGE_LEN, bagLen, false);
+    if (joined != 0) Request.bagPtr = joined;
+    else if (Request.untrusted) Request.bagFate = DROPPED;
+    else return false; // no memory: the request is left alone (below the cap, or without limits, it cannot happen)
   }
   return true;
 }
 
-/** What a scan of the baggage found about the lane member. Reused across requests. */
-export class LaneScan {
-  /** A valid (and allowed) lane member was found; its decoded value is lane[0..laneLen). */
-  found: bool = false;
-  lane: usize = heap.alloc(MAX_LANE);
-  laneLen: i32 = 0;
-  /** Members carrying the lane key, valid or not. */
-  keyMembers: i32 = 0;
-  /** Lane-key members whose value is not a valid or allowed lane. */
-  invalid: i32 = 0;
-  private tmp: usize = heap.alloc(MAX_LANE);
-
-  reset(): void {
-    this.found = false;
-    this.laneLen = 0;
-    this.keyMembers = 0;
-    this.invalid = 0;
-  }
-
-  /** Scans src[0..len) for the lane member with key key[0..keyLen). */
-  scan(src: usize, len: i32, key: usize, keyLen: i32, config: Config): void {
-    this.reset();
-    let i = 0;
-    while (i < len) {
-      const ms = i;
-      let j = i;
-      while (j < len && load<u8>(src + j) != 0x2c /* , */) j++;
-      i = j + 1;
-      let s = ms;
-      let e = j;
-      while (s < e && isOws(load<u8>(src + s))) s++;
-      while (e > s && isOws(load<u8>(src + e - 1))) e--;
-      const vs = valueStartIfKey(src, s, e, key, keyLen);
-      if (vs < 0) continue;
-      this.keyMembers++;
-      // The value ends at the first ";" (properties follow) and carries no trailing OWS.
-      let ve = vs;
-      while (ve < e && load<u8>(src + ve) != 0x3b /* ; */) ve++;
-      while (ve > vs && isOws(load<u8>(src + ve - 1))) ve--;
-      let ok = true;
-      for (let k = vs; k < ve; k++) {
-        if (!isBaggageOctet(load<u8>(src + k))) { ok = false; break; }
-      }
-      if (ok) {
-        let ps = ve;
-        while (ps < e && isOws(load<u8>(src + ps))) ps++;
-        ok = propertiesValid(src, ps, e);
-      }
-      let n = ok ? decodeLane(src + vs, ve - vs, this.tmp) : -1;
-      if (n > 0 && !config.allows(this.tmp, n)) n = -1;
-      if (n > 0) {
-        memory.copy(this.lane, this.tmp, n);
-        this.laneLen = n;
-        this.found = true;
-      } else {
-        this.invalid++;
-      }
-    }
-  }
-
-  /** Whether the found lane equals b[0..blen). */
-  laneIs(b: usize, blen: i32): bool {
-    if (!this.found || blen != this.laneLen) return false;
-    for (let k = 0; k < blen; k++) if (load<u8>(this.lane + k) != load<u8>(b + k)) return false;
-    return true;
-  }
-}
-
-/** Upper bound of writeBaggage's output for an input of `len` bytes. */
-export function rewriteBound(len: i32, keyLen: i32): i32 {
-  return len + keyLen + MAX_LANE + 2;
-}
-
 /**
- * Writes src[0..len) to dst with exactly one lane member `key=lane`, first: SDKs that keep only the first
- * 64 members or 8192 bytes of baggage then never drop it. Every other member keeps its text (properties
- * included) and order; other members with the lane key are dropped, as are members holding control bytes,
- * which must never reach the wire. Members are joined with ",". Returns the output length.
+ * Untrusted: removes the client's lane members from baggage of any size, in any spelling an application's
+ * baggage reader would accept as the lane key (and, with hop_trace, its trace member: a client cannot
+ * start a trace through baggage). True when lane members were removed.
  */
-export function writeBaggage(src: usize, len: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32, dst: usize): i32 {
-  let out = writeMember(dst, 0, key, keyLen, lane, laneLen);
-  let i = 0;
-  while (i < len) {
-    const ms = i;
-    let j = i;
-    while (j < len && load<u8>(src + j) != 0x2c) j++;
-    i = j + 1;
-    let s = ms;
-    let e = j;
-    while (s < e && isOws(load<u8>(src + s))) s++;
-    while (e > s && isOws(load<u8>(src + e - 1))) e--;
-    if (s == e || valueStartIfKey(src, s, e, key, keyLen) >= 0) continue;
-    out = appendMember(src, s, e, dst, out);
-  }
-  return out;
-}
-
-/** Appends member src[s..e) to dst[0..out) after a ",", unless it holds control bytes; returns the new length. */
-function appendMember(src: usize, s: i32, e: i32, dst: usize, out: i32): i32 {
-  for (let k = s; k < e; k++) if (isCtl(load<u8>(src + k))) return out;
-  if (out > 0) store<u8>(dst + out++, 0x2c);
-  memory.copy(dst + out, src + s, e - s);
-  return out + e - s;
-}
-
-export function writeMember(dst: usize, out: i32, key: usize, keyLen: i32, lane: usize, laneLen: i32): i32 {
-  memory.copy(dst + out, key, keyLen);
-  out += keyLen;
-  store<u8>(dst + out++, 0x3d /* = */);
-  memory.copy(dst + out, lane, laneLen);
-  return out + laneLen;
-}
-
-// ---- removing a client's lane ---------------------------------------------------------------------------
-
-// RFC 9110 tchar: the bytes a baggage key is made of.
 // @ts-ignore: decorator
-@inline export function isTchar(c: u32): bool {
-  if (c - 0x30 < 10 || (c | 0x20) - 0x61 < 26) return true;
-  return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
-    c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
-}
-
-/**
- * Whether member src[s..e) has the lane key as a lenient reader could see it. Readers differ: OpenTelemetry
- * JS percent-decodes keys, others take them as written; and they trim whitespace that is not OWS
- * (JavaScript: U+00A0; Go: any Unicode space; Java: every byte up to 0x20). So: the text before the
- * member's first "=" (and before any ";"), as written or percent-decoded, with every byte that cannot be
- * part of a token left out, equals the lane key, ASCII case ignored.
- */
-function looseKeyIs(src: usize, s: i32, e: i32, key: usize, keyLen: i32): bool {
-  let ke = s;
-  while (ke < e && load<u8>(src + ke) != 0x3d && load<u8>(src + ke) != 0x3b) ke++;
-  if (ke >= e || load<u8>(src + ke) != 0x3d) return false;
-  return looseKeyEquals(src, s, ke, key, keyLen, false) || looseKeyEquals(src, s, ke, key, keyLen, true);
-}
-
-function looseKeyEquals(src: usize, s: i32, ke: i32, key: usize, keyLen: i32, decode: bool): bool {
-  let j = 0;
-  for (let i = s; i < ke;) {
-    let c = <u32>load<u8>(src + i++);
-    if (decode && c == 0x25 && i + 1 < ke) {
-      const hi = hexValue(load<u8>(src + i));
-      const lo = hexValue(load<u8>(src + i + 1));
-      if (hi >= 0 && lo >= 0) { c = <u32>((hi << 4) | lo); i += 2; }
+@inline export function stripBaggage(config: Config): bool {
+  let laneStripped = false;
+  if (Request.bagFate != DROPPED && Request.bagLen > 0) { // (empty baggage has no member to strip)
+    let r = stripKey(Request.bagPtr, Request.bagLen, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength);
+    if (r > 0) { Request.bagPtr = strippedPtr; Request.bagLen = strippedLen; Request.bagFate = STRIPPED; laneStripped = true; }
+    if (r >= 0 && config.hopTrace) {
+      r = stripKey(Request.bagPtr, Request.bagLen, changetype<usize>(TRACE_KEY), TRACE_KEY.byteLength);
+      if (r > 0) { Request.bagPtr = strippedPtr; Request.bagLen = strippedLen; Request.bagFate = STRIPPED; }
     }
-    if (!isTchar(c)) continue;
-    // ASCII case ignored: an app that re-sends a member as a header (uberctx-<key>) has its name lowercased.
-    if (j >= keyLen || lower(c) != lower(<u32>load<u8>(key + j))) return false;
-    j++;
+    if (r < 0) Request.bagFate = DROPPED;
   }
-  return j == keyLen;
-}
-
-/** How many members of src[0..len) carry the lane key as any reader would see it (see looseKeyIs). */
-export function countLooseLaneMembers(src: usize, len: i32, key: usize, keyLen: i32): i32 {
-  let n = 0;
-  let i = 0;
-  while (i < len) {
-    let j = i;
-    while (j < len && load<u8>(src + j) != 0x2c) j++;
-    if (looseKeyIs(src, i, j, key, keyLen)) n++;
-    i = j + 1;
+  if (Request.bagFate == DROPPED) {
+    Request.bagPtr = 0;
+    Request.bagLen = 0;
   }
-  return n;
+  return laneStripped;
 }
 
 /**
- * Writes src[0..len) to dst without the members countLooseLaneMembers counts, without empty members and
- * without members holding control bytes; every other member keeps its text and order. Returns the length.
+ * The lane member, into Request.scan and Request.state; baggage above the cap is not parsed (oversize), unless
+ * baggage_limits will cut it down to size: then its lane is the one the whole baggage holds.
  */
-export function stripLaneMembers(src: usize, len: i32, key: usize, keyLen: i32, dst: usize): i32 {
-  let out = 0;
-  let i = 0;
-  while (i < len) {
-    const ms = i;
-    let j = i;
-    while (j < len && load<u8>(src + j) != 0x2c) j++;
-    i = j + 1;
-    let s = ms;
-    let e = j;
-    while (s < e && isOws(load<u8>(src + s))) s++;
-    while (e > s && isOws(load<u8>(src + e - 1))) e--;
-    if (s == e || looseKeyIs(src, ms, j, key, keyLen)) continue;
-    out = appendMember(src, s, e, dst, out);
+// @ts-ignore: decorator
+@inline export function readBaggageLane(config: Config): void {
+  const scan = Request.scan;
+  const state = Request.state;
+  if ((config.carrierMask & CARRIER_BAGGAGE) == 0) {
+    scan.reset(); // not a configured carrier: not read (an untrusted gateway has still stripped it)
+  } else if (Request.bagLen > MAX_BAGGAGE && !config.baggageLimits) {
+    state.oversize = true;
+    scan.reset();
+  } else {
+    scan.scan(Request.bagPtr, Request.bagLen, changetype<usize>(config.baggageKeyBytes), config.baggageKeyBytes.byteLength, config.laneBytes);
   }
-  return out;
+  state.baggageValid = scan.found;
+  state.baggageHasKey = scan.keyMembers > 0;
+}
+
+/**
+ * Writes the lane lp[0..ll) into baggage when `write`, and leaves no client lane member behind: baggage an
+ * untrusted gateway cannot rewrite is removed whole.
+ */
+// @ts-ignore: decorator
+@inline export function writeBaggageLane(config: Config, lp: usize, ll: i32, write: bool): void {
+  const dir = Request.dir;
+  let clean = Request.bagFate == AS_SENT; // no client lane member is left in the request's baggage
+  let finalPtr = Request.bagPtr;
+  let finalLen = Request.bagLen;
+  if (config.baggageLimits) {
+    if (Request.bagFate != DROPPED) clean = writeLimited(config, lp, ll, write, clean);
+  } else if (write) {
+    const keyLen = config.baggageKeyBytes.byteLength;
+    const dst = scratch(rewriteBound(Request.bagLen, keyLen));
+    if (dst != 0) {
+      const out = writeBaggage(Request.bagPtr, Request.bagLen, changetype<usize>(config.baggageKeyBytes), keyLen, lp, ll, dst);
+      if (replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out)) {
+        clean = true;
+        finalPtr = dst;
+        finalLen = out;
+        count(dir, Request.decision.baggage == BAG_REPLACE || Request.scan.keyMembers > 0 ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+      }
+    }
+  }
+  if (!clean) {
+    clean = Request.bagLen > 0 ? replaceHeader(BAGGAGE, BAGGAGE_LEN, Request.bagPtr, Request.bagLen) : removeHeader(BAGGAGE, BAGGAGE_LEN);
+    if (!clean) { // fail closed: no client lane may leave an untrusted gateway
+      removeHeader(BAGGAGE, BAGGAGE_LEN);
+      Request.bagFate = DROPPED;
+    }
+  }
+  if (config.baggageLimits && clean) { finalPtr = Request.bagFinalPtr; finalLen = Request.bagFinalLen; }
+  if (Request.bagFate == DROPPED) {
+    count(dir, M_BAGGAGE_DROPPED);
+    finalLen = 0;
+  }
+  Request.bagFinalPtr = finalPtr;
+  Request.bagFinalLen = finalLen;
+}
+
+/**
+ * baggage_limits: the baggage as writeBaggageLane would leave it, cut to the W3C limits with its malformed
+ * members dropped (grammar/baggage-limits.ts): the lane first (the one written, else the one it holds).
+ * Rewritten only where something is left out or the lane is written. True when the request's baggage is
+ * clean (bag.finalPtr/finalLen what it holds); false leaves writeBaggageLane's fallback to decide, and an
+ * untrusted gateway that could not cut it removes it, as unchecked.
+ */
+function writeLimited(config: Config, lp: usize, ll: i32, write: bool, clean: bool): bool {
+  const scan = Request.scan;
+  const key = changetype<usize>(config.baggageKeyBytes);
+  const keyLen = config.baggageKeyBytes.byteLength;
+  const lane = write ? lp : scan.lane;
+  const laneLen = write ? ll : scan.found ? scan.laneLen : 0;
+  Request.bagFinalPtr = Request.bagPtr;
+  Request.bagFinalLen = Request.bagLen;
+  const dst = scratch(LIMIT_BYTES);
+  const out = dst != 0 ? trimBaggage(Request.bagPtr, Request.bagLen, key, keyLen, lane, laneLen, dst) : 0;
+  const trimmed = dst == 0 || Trimmed.malformed + Trimmed.overLimit > 0;
+  if (!write && !trimmed) return clean;
+  const ok = dst != 0 && (out > 0 ? replaceHeader(BAGGAGE, BAGGAGE_LEN, dst, out) : removeHeader(BAGGAGE, BAGGAGE_LEN));
+  if (!ok) {
+    if (trimmed && !config.trustClientLane) { Request.bagFate = DROPPED; Request.bagPtr = 0; Request.bagLen = 0; }
+    return false;
+  }
+  if (trimmed) count(Request.dir, M_BAGGAGE_TRIMMED);
+  if (write) count(Request.dir, Request.decision.baggage == BAG_REPLACE || scan.keyMembers > 0 ? M_BAGGAGE_REPLACED : M_BAGGAGE_ADDED);
+  Request.bagFinalPtr = dst;
+  Request.bagFinalLen = out;
+  return true;
+}
+
+/** Fail closed: the baggage of a request that cannot be read, removed by its name. */
+export function removeBaggage(): void {
+  removeHeader(BAGGAGE, BAGGAGE_LEN);
+}
+
+// stripKey's result: the baggage without the key's members, in the module's own arena.
+let strippedPtr: usize = 0;
+let strippedLen = 0;
+
+/**
+ * Copies baggage src[0..len) without its members keyed `key` in any spelling a reader would take for it:
+ * 1 (the copy at strippedPtr/strippedLen), 0 when no member has the key, -1 when there is no memory for it.
+ */
+function stripKey(src: usize, len: i32, key: usize, keyLen: i32): i32 {
+  if (countLooseLaneMembers(src, len, key, keyLen) == 0) return 0;
+  const dst = scratch(len);
+  if (dst == 0) return -1;
+  strippedLen = stripLaneMembers(src, len, key, keyLen, dst);
+  strippedPtr = dst;
+  return 1;
 }

@@ -1,60 +1,69 @@
-// Jaeger baggage: one request header per entry, `uberctx-<key>: <value>`.
-// OpenTelemetry JS (propagator-jaeger) takes every header whose name starts with "uberctx-" (names arrive
-// lowercased from Node), the rest of the name is the key, and the value is decodeURIComponent'ed (an entry
-// whose escape is malformed is skipped); it injects encodeURIComponent(value). OpenTelemetry Java takes
-// the value as written and also reads `jaeger-baggage: k1=v1, k2=v2`, which JS ignores: a client's lane
-// can therefore arrive in either, and both are stripped at an untrusted gateway.
-import { decodeLane, isLaneRaw } from "../lane/lane";
-import { isOws, isPrefixedName, equalsIgnoreCase, stripLooseMembers } from "./text";
+// The Jaeger carrier on the request path: the lane in `uberctx-<key>` (grammar/uberctx.ts), and a client's
+// lane stripped from there and from `jaeger-baggage` members. Its CarrierState: count/value/len the
+// `uberctx-<key>` headers, extra the `jaeger-baggage` headers.
+import { Config } from "../config/config";
+import { CARRIER_JAEGER, STRIP_ALL, carrierSlot } from "../config/carrier-table";
+import { isUberctxName, isJaegerBaggageName, readUberctxLane, JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN } from "../grammar/uberctx";
+import { Request, CarrierState } from "../lane/request";
+import { replaceHeader, removeHeader } from "../abi/host";
+import { stripMembers } from "./repeated";
 
-export const UBERCTX_PREFIX = memory.data<u8>([0x75, 0x62, 0x65, 0x72, 0x63, 0x74, 0x78, 0x2d]); // "uberctx-"
-export const UBERCTX_PREFIX_LEN: i32 = 8;
-// "jaeger-baggage"
-export const JAEGER_BAGGAGE = memory.data<u8>([0x6a, 0x61, 0x65, 0x67, 0x65, 0x72, 0x2d, 0x62, 0x61, 0x67, 0x67,
-  0x61, 0x67, 0x65]);
-export const JAEGER_BAGGAGE_LEN: i32 = 14;
+const SLOT = carrierSlot(CARRIER_JAEGER);
 
-/** Whether header name[0..nameLen) is `uberctx-<key>`, ASCII case ignored: the header the lane rides in. */
-export function isUberctxName(name: usize, nameLen: i32, key: usize, keyLen: i32): bool {
-  return isPrefixedName(name, nameLen, UBERCTX_PREFIX, UBERCTX_PREFIX_LEN, key, keyLen);
+// @ts-ignore: decorator
+@inline function seen(): CarrierState { return Request.carrier(SLOT); }
+
+/** A header of the read's pass whose lowercased first byte is c: true when it is this carrier's to note ("u", "j"). */
+// @ts-ignore: decorator
+@inline export function noteUberctx(mask: i32, c: u32, name: usize, kl: i32, v: usize, vl: i32, key: usize, keyLen: i32): bool {
+  if (c == 0x75 /* u */) {
+    if ((mask & (CARRIER_JAEGER | STRIP_ALL)) != 0 && isUberctxName(name, kl, key, keyLen)) {
+      const st = seen();
+      if (st.count++ == 0) { st.value = v; st.len = vl; }
+      Request.clientNames++;
+    }
+    return true;
+  }
+  if (c == 0x6a /* j */) {
+    if ((mask & STRIP_ALL) != 0 && isJaegerBaggageName(name, kl)) seen().extra++;
+    return true;
+  }
+  return false;
 }
 
-/** Whether header name[0..nameLen) is `jaeger-baggage` (ASCII case ignored). */
-export function isJaegerBaggageName(name: usize, nameLen: i32): bool {
-  return equalsIgnoreCase(name, nameLen, JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN);
+/** The lane as the propagators read it, into the carrier's lane buffer: its length (CarrierState.laneLen). */
+// @ts-ignore: decorator
+@inline export function readUberctx(): i32 {
+  const st = seen();
+  if (st.count == 0) return 0;
+  return st.count > 1 ? -1 : readUberctxLane(st.value, st.len, st.lane);
 }
 
-/**
- * The lane in an `uberctx-<key>` header value v[0..len): OWS trimmed (as HTTP servers do), percent-decoded
- * as decodeURIComponent does, then the lane grammar. Writes the lane to dst (room for MAX_LANE bytes) and
- * returns its length, or -1 when the value is not a lane (malformed escapes included). A header sent twice
- * reaches a Node app joined as "v1, v2", which is never a lane: the caller passes such a value, or none.
- */
-export function readUberctxLane(v: usize, len: i32, dst: usize): i32 {
-  let s = 0;
-  let e = len;
-  while (s < e && isOws(load<u8>(v + s))) s++;
-  while (e > s && isOws(load<u8>(v + e - 1))) e--;
-  return decodeLane(v + s, e - s, dst);
+/** Writes lane lp[0..ll): every lane byte is unreserved for encodeURIComponent, so the value is the lane as it stands. */
+// @ts-ignore: decorator
+@inline export function writeUberctx(config: Config, lp: usize, ll: i32): void {
+  const name = unchecked(config.carrierHeaders[SLOT]);
+  replaceHeader(changetype<usize>(name), name.byteLength, lp, ll);
 }
 
-/**
- * Writes the `uberctx-<key>` value carrying lane[0..laneLen) to dst (room for MAX_LANE bytes), returns its length, or -1 when it
- * is not a lane name. Every lane byte ([A-Za-z0-9._-]) is unreserved for encodeURIComponent, so the value
- * is the lane as it stands and both the decoding (JS) and the literal (Java) readers get the lane back.
- */
-export function formatUberctxValue(lane: usize, laneLen: i32, dst: usize): i32 {
-  if (!isLaneRaw(lane, laneLen)) return -1;
-  memory.copy(dst, lane, laneLen);
-  return laneLen;
+/** Untrusted: whether header name[0..kl) is one some reader takes for `uberctx-<key>` (stripClientNames removes it). */
+// @ts-ignore: decorator
+@inline export function claimsUberctx(name: usize, kl: i32, key: usize, keyLen: i32): bool {
+  return isUberctxName(name, kl, key, keyLen);
 }
 
-/**
- * Writes a `jaeger-baggage` value src[0..len) to dst without its members keyed `key` as any reader could
- * see it (Java splits on `\s*,\s*` and `\s*=\s*`; ASCII case ignored, since an app re-injects the key into
- * a header name that Envoy lowercases). Other members keep their bytes; the result is shorter than the
- * input exactly when something was removed. Returns the output length (at most len).
- */
-export function stripJaegerBaggage(src: usize, len: i32, key: usize, keyLen: i32, dst: usize): i32 {
-  return stripLooseMembers(src, len, key, keyLen, dst);
+/** Untrusted: the key's members out of `jaeger-baggage` (its `uberctx-<key>` headers are gone already). True when a lane was removed. */
+// @ts-ignore: decorator
+@inline export function stripUberctx(config: Config): bool {
+  if (Request.clientNames > 0) seen().count = 0;
+  return seen().extra > 0 && stripMembers(Request.buf, Request.n, JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN, changetype<usize>(config.baggageKeyBytes),
+    config.baggageKeyBytes.byteLength, null);
+}
+
+/** Fail closed: the carrier's headers of a request that cannot be read, removed by their names. */
+// @ts-ignore: decorator
+@inline export function removeUberctx(config: Config): void {
+  const name = unchecked(config.carrierHeaders[SLOT]);
+  removeHeader(changetype<usize>(name), name.byteLength);
+  removeHeader(JAEGER_BAGGAGE, JAEGER_BAGGAGE_LEN);
 }

@@ -1,7 +1,7 @@
 // What both configuration parsers (config-parse.ts, config-observe.ts) share: the result, errors that name
 // the field, and the checks of lanes, integers, label keys and lane maps. Pure.
 import { JValue, Kind, quote } from "./json";
-import { isLaneString } from "../lane/lane";
+import { isLaneString } from "../bytes/lane";
 import { Config, MAX_LANES, MAX_NAME } from "./config";
 
 export class ConfigResult {

@@ -1,14 +1,16 @@
 // Parsing and checking the plugin configuration: every unknown field, wrong type or invalid value is an
 // error that names the field and says why. Pure, table-tested with as-pect.
 import { JsonReader, JValue, Kind, quote } from "./json";
-import { isLaneString } from "../lane/lane";
+import { isLaneString } from "../bytes/lane";
 import { parseHopTrace } from "./config-observe";
 import { parseCarriers, carrierKeyErr } from "./config-carriers";
 import {
-  ConfigResult, err, fieldErr, typeErr, unknownErr, laneProblem, isInt, intErr, labelKeyErr, parseLabelMap, parseLaneMap,
+  ConfigResult, err, fieldErr, typeErr, unknownErr, laneProblem, isInt, intErr, labelKeyErr, parseLabelMap,
+  parseLaneMap,
 } from "./config-fields";
 import {
-  Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, MAX_LANES, MAX_NAME, MAX_CAPACITY, MAX_TTL_MS, MAX_TRACE_HEADERS, MAX_WEIGHT,
+  Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH, MAX_LANES, MAX_NAME, MAX_CAPACITY, MAX_TTL_MS,
+  MAX_TRACE_HEADERS, MAX_WEIGHT,
 } from "./config";
 
 export { ConfigResult } from "./config-fields";

@@ -1,8 +1,10 @@
 // The plugin configuration: a Config whose byte buffers the request path compares against in place, made
 // once per configure by parseConfig (config-parse.ts). Pure: no host calls.
 import { jsonString, joined } from "./json";
-import { bytesEqual, isLaneString } from "../lane/lane";
-import { traceKind, hash64 } from "../lane/trace";
+import { laneAllowed, isLaneString } from "../bytes/lane";
+import { traceKind } from "../grammar/trace-id";
+import { CARRIER_BAGGAGE, CARRIER_NAMES, CARRIER_COUNT, carrierHeaderName, carrierSlot } from "./carrier-table";
+import { hash64 } from "../bytes/hash";
 
 export const DIR_AUTO: i32 = 0;
 export const DIR_INBOUND: i32 = 1;
@@ -35,12 +37,6 @@ export const MAX_TTL_MS: i32 = 86400000;
 export const MAX_TRACE_HEADERS: i32 = 8;
 export const MAX_WEIGHT: i32 = 1000000;
 
-// The carriers (config-carriers.ts), as bits of Config.carrierMask; CARRIER_NAMES[i] is bit 1 << i.
-export const CARRIER_BAGGAGE: i32 = 1;
-export const CARRIER_JAEGER: i32 = 2; // uberctx-<key>
-export const CARRIER_OTTRACE: i32 = 4; // ot-baggage-<key>
-export const CARRIER_TRACESTATE: i32 = 8; // a tracestate entry <key>=<lane>
-export const CARRIER_NAMES: string[] = ["baggage", "jaeger", "ottrace", "tracestate"];
 
 export class Config {
   routingHeader: string = DEFAULT_ROUTING_HEADER;
@@ -107,18 +103,17 @@ export class Config {
   hasLaneFrom: bool = false;
   /** Any of lane_metrics, filter_state, hop_trace: the request path has observing to do. */
   observes: bool = false;
-  /** The configured carriers as bits (CARRIER_*), and the header names the lane is written to. */
+  /** The configured carriers as bits (CARRIER_*), and per carrier slot the header named after the key (empty: none). */
   carrierMask: i32 = CARRIER_BAGGAGE;
-  uberctxName: ArrayBuffer = new ArrayBuffer(0);
-  otBaggageName: ArrayBuffer = new ArrayBuffer(0);
+  carrierHeaders: ArrayBuffer[] = [];
 
   seal(): Config {
     this.carrierMask = 0;
     for (let i = 0; i < this.carriers.length; i++) this.carrierMask |= this.carriers[i];
     // Made whatever the carriers: an untrusted gateway that cannot read a request removes them. (Lowercase as
     // Envoy sends names; configure refuses an uppercase key for the carriers that write them.)
-    this.uberctxName = lowerBytes("uberctx-" + this.baggageKey);
-    this.otBaggageName = lowerBytes("ot-baggage-" + this.baggageKey);
+    this.carrierHeaders = [];
+    for (let i = 0; i < CARRIER_COUNT; i++) this.carrierHeaders.push(lowerBytes(carrierHeaderName(1 << i, this.baggageKey)));
     this.routingHeaderBytes = bytesOf(this.routingHeader);
     this.baggageKeyBytes = bytesOf(this.baggageKey);
     this.defaultLaneBytes = bytesOf(this.defaultLane);
@@ -148,13 +143,7 @@ export class Config {
 
   /** Whether a (decoded, syntactically valid) lane is allowed: any lane when `lanes` is empty. */
   allows(ptr: usize, len: i32): bool {
-    const n = this.laneBytes.length;
-    if (n == 0) return true;
-    for (let i = 0; i < n; i++) {
-      const b = unchecked(this.laneBytes[i]);
-      if (bytesEqual(changetype<usize>(b), b.byteLength, ptr, len)) return true;
-    }
-    return false;
+    return laneAllowed(this.laneBytes, ptr, len);
   }
 
   laneFrom(): bool {
@@ -216,7 +205,7 @@ export class Config {
     }
     if (this.carrierMask != CARRIER_BAGGAGE) {
       const names: string[] = [];
-      for (let i = 0; i < this.carriers.length; i++) names.push(CARRIER_NAMES[31 - clz(this.carriers[i])]);
+      for (let i = 0; i < this.carriers.length; i++) names.push(CARRIER_NAMES[carrierSlot(this.carriers[i])]);
       s.push(",\"carriers\":" + list(names));
     }
     if (this.baggageLimits) s.push(",\"baggage_limits\":true");

@@ -3,7 +3,7 @@
 // AssemblyScript ends in proc_exit and would take the whole VM down instead of failing configure.
 // Every step is linear in the input: the minimal runtime collects only after configure, so a quadratic
 // number of bytes allocated here is memory the VM must grow to hold (and past 4 GiB, a trap).
-import { hash64 } from "../lane/trace";
+import { hash64 } from "../bytes/hash";
 
 export { SHOWN, quote, jsonString, joined } from "./json-quote";
 

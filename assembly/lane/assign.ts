@@ -2,7 +2,7 @@
 // as -ln(u)/weight, with u uniform in (0,1) from hash(key, lane), and the lowest score wins. So a lane
 // wins with probability weight/total, the same key always wins the same lane, and changing one lane's
 // weight moves only keys into or out of that lane (the fewest that must move). Pure.
-import { mix64 } from "./trace";
+import { mix64 } from "../bytes/hash";
 
 /** Index of the winning lane for `key`; -1 when no weight is positive. */
 export function pickLane(key: u64, seeds: StaticArray<u64>, weights: StaticArray<f64>): i32 {

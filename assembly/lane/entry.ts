@@ -1,6 +1,6 @@
 // Where a client names its lane in ways a browser can (`lane_from`): a cookie or a query parameter of the
 // request path. Byte-level and allocation-free; bad input is never an error, only "not found".
-import { bytesEqual, hexValue } from "./lane";
+import { bytesEqual, hexValue } from "../bytes/lane";
 
 // @ts-ignore: decorator
 @inline function isOws(c: u32): bool { return c == 0x20 || c == 0x09; }

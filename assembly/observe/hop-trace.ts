@@ -7,7 +7,10 @@
 // the header from responses to untraced requests. Only traced streams have a record: untraced ones cost
 // one table lookup on the response.
 import { StreamTable } from "../abi/streams";
-import { TOKEN_LEN, MAX_TRACE, MAX_SLOT, RECORD_HEAD, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers, writeRecord } from "./hop";
+import {
+  TOKEN_LEN, MAX_TRACE, MAX_SLOT, RECORD_HEAD, writeTraceEntry, traceEntryBound, findRecord, recordLen, copyOthers,
+  writeRecord,
+} from "./hop";
 import {
   scratch, readPtr, readSize, readCas, readShared, writeShared, readResponseHeader, replaceResponseHeader,
   removeResponseHeader, nowNs, RESULT_CAS_MISMATCH,

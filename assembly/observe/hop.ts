@@ -1,5 +1,5 @@
 // hop_trace's pure parts: the trace token in baggage, and the text of a trace entry. No host calls.
-import { bytesEqual } from "../lane/lane";
+import { bytesEqual } from "../bytes/lane";
 
 /** The baggage member that carries a trace through the apps: `lane-tag-trace=<16 hex digits>`. */
 export const TRACE_KEY = String.UTF8.encode("lane-tag-trace");

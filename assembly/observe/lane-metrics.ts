@@ -6,7 +6,7 @@
 // configure: up to MAX_METRIC_LANES lanes by name, every other lane counts as _other, a request without
 // one as _none. All counters are defined at configure; the request path only increments.
 import { Config, DIR_AUTO, DIR_INBOUND, DIR_BOTH, directionName } from "../config/config";
-import { bytesEqual } from "../lane/lane";
+import { bytesEqual } from "../bytes/lane";
 import { defineCounter, incrementCounter, log, LOG_WARN } from "../abi/host";
 
 export const MAX_METRIC_LANES = 16;

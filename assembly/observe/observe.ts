@@ -5,8 +5,10 @@ import { Config, DIR_INBOUND, DIR_OUTBOUND } from "../config/config";
 import { LaneMetrics, sourceName } from "./lane-metrics";
 import { TRACE_KEY, TOKEN_LEN, traceToken, writeHex16 } from "./hop";
 import { startHop, TRACE_HEADER, DEBUG_HEADER, HOP_ENTRY, HOP_COLLECT, HOP_BOTH, HOP_EDGE } from "./hop-trace";
-import { findHeader, hvPtr, hvLen, BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
-import { mix64 } from "../lane/trace";
+import { findHeader, hvPtr, hvLen } from "../abi/pairs";
+import { BAGGAGE, BAGGAGE_LEN } from "../grammar/baggage";
+import { mix64 } from "../bytes/hash";
+import { Request } from "../lane/request";
 import { scratch, setProperty, replaceHeader, removeHeader, nowNs } from "../abi/host";
 
 // Envoy keeps a property set by the filter as filter state wasm.<path>: %FILTER_STATE(wasm.lane_tag.lane:PLAIN)%.
@@ -15,23 +17,33 @@ const PROP_SOURCE = String.UTF8.encode("lane_tag.source");
 const SOURCES: ArrayBuffer[] = [];
 for (let i: u8 = 0; i < 8; i++) SOURCES.push(String.UTF8.encode(sourceName(i)));
 
-export function observeRequest(metrics: LaneMetrics | null, config: Config, contextId: u32, dir: i32, buf: usize, n: u32,
-  lane: usize, laneLen: i32, src: u8, bag: usize, bagLen: i32, finalBag: usize, finalLen: i32, untrusted: bool): void {
-  if (metrics !== null) metrics.count(dir, lane, laneLen, src);
+/** The request's lane (the routing header's, once written) counted, as filter state, and hop_trace's start. */
+export function observeRequest(metrics: LaneMetrics | null, config: Config): void {
+  const lane = Request.state.headerValid ? Request.hdr : 0;
+  const laneLen = Request.state.headerValid ? Request.hdrLen : 0;
+  const src = Request.decision.found;
+  if (metrics !== null) metrics.count(Request.dir, lane, laneLen, src);
   if (config.filterState && laneLen > 0) {
     setProperty(PROP_LANE, lane, laneLen);
     const s = unchecked(SOURCES[src & 7]);
     setProperty(PROP_SOURCE, changetype<usize>(s), s.byteLength);
   }
-  if (config.hopTrace) hopRequest(config, contextId, dir, buf, n, lane, laneLen, bag, bagLen, finalBag, finalLen, untrusted);
+  if (config.hopTrace) hopRequest(config, lane, laneLen);
 }
 
 const TOKEN = memory.data(TOKEN_LEN);
 let tokens: u64 = 0;
 
-function hopRequest(config: Config, contextId: u32, dir: i32, buf: usize, n: u32, lane: usize, laneLen: i32,
-  bag: usize, bagLen: i32, finalBag: usize, finalLen: i32, untrusted: bool): void {
-  if (untrusted) {
+function hopRequest(config: Config, lane: usize, laneLen: i32): void {
+  const contextId = Request.contextId;
+  const dir = Request.dir;
+  const buf = Request.buf;
+  const n = Request.n;
+  const bag = Request.bagPtr;
+  const bagLen = Request.bagLen;
+  const finalBag = Request.bagFinalPtr;
+  const finalLen = Request.bagFinalLen;
+  if (Request.untrusted) {
     // A client's own trace header never reaches the mesh.
     if (findHeader(buf, n, TRACE_HEADER)) removeHeader(changetype<usize>(TRACE_HEADER), TRACE_HEADER.byteLength);
   } else if (bagLen > 0) {

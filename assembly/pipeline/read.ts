@@ -1,13 +1,15 @@
 // The pipeline's first stage: the request's header pairs, read in one pass for the routing header and the
 // carriers' headers.
-import { Config, CARRIER_BAGGAGE } from "../config/config";
-import { Other, noteHeader, removeUnreadCarriers, STRIP_ALL } from "./carriers";
-import { isLaneRaw, bytesEqual } from "../lane/lane";
-import { BAGGAGE, BAGGAGE_LEN } from "../carriers/pairs";
-import { takeBaggage } from "./baggage";
-import { Req, state } from "./request";
-import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
+import { Config } from "../config/config";
+import { CARRIER_BAGGAGE, STRIP_ALL } from "../config/carrier-table";
+import { bytesEqual, isLaneRaw } from "../bytes/lane";
+import { BAGGAGE, BAGGAGE_LEN } from "../grammar/baggage";
+import { Request } from "../lane/request";
 import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
+import { takeBaggage, removeBaggage } from "../carriers/baggage";
+import { noteHeader, resetCarriers, removeCarriers } from "../carriers/carrier";
+import { MALFORMED, pairCount, firstName, nameLen, valueLen, valueOf, nextName, pairFits } from "../abi/pairs";
+import { readPtr, readSize, readRequestHeaders, removeHeader, hostErrorCount } from "../abi/host";
 
 /**
  * Where the request cannot be read or its baggage cannot be checked, an untrusted gateway removes what a
@@ -15,8 +17,8 @@ import { count, M_HOST_ERROR, M_BAGGAGE_DROPPED } from "../observe/metrics";
  */
 function failClosed(dir: i32, config: Config): void {
   removeHeader(changetype<usize>(config.routingHeaderBytes), config.routingHeaderBytes.byteLength);
-  removeHeader(BAGGAGE, BAGGAGE_LEN);
-  removeUnreadCarriers(config);
+  removeBaggage();
+  removeCarriers(config);
   count(dir, M_BAGGAGE_DROPPED);
 }
 
@@ -26,7 +28,7 @@ function failClosed(dir: i32, config: Config): void {
  * untrusted gateway fails closed; counted).
  */
 // @ts-ignore: decorator
-@inline export function readHeaders(config: Config, dir: i32, untrusted: bool): bool {
+@inline export function readHeaders(config: Config): bool {
   let buf: usize = 0;
   let size: usize = 0;
   if (readRequestHeaders()) {
@@ -35,45 +37,43 @@ function failClosed(dir: i32, config: Config): void {
   } else {
     size = 1; // unreadable, like a malformed map
   }
-  let n: u32 = 0;
-  if (size > 0) { // an empty map is empty data (pointer 0, size 0): no headers
-    n = size >= 4 ? load<u32>(buf) : 0xffffffff;
-    if (<u64>n * 8 + 4 > <u64>size) { // unreadable or malformed: leave the request alone, or fail closed
-      if (untrusted) failClosed(dir, config);
-      count(dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
-      return false;
-    }
+  const n = pairCount(buf, size);
+  if (n == MALFORMED) { // unreadable or malformed: leave the request alone, or fail closed
+    if (Request.untrusted) failClosed(Request.dir, config);
+    count(Request.dir, M_HOST_ERROR, hostErrorCount() > 0 ? hostErrorCount() : 1);
+    return false;
   }
-  Req.buf = buf;
-  Req.n = n;
-  return readPairs(config, dir, untrusted, buf, n, buf + size);
+  Request.buf = buf;
+  Request.n = n;
+  return readPairs(config, buf, n, buf + size);
 }
 
 /** The pass over the pairs: the routing header's lane (the first valid one), the baggage headers and the other carriers'. */
 // @ts-ignore: decorator
-@inline function readPairs(config: Config, dir: i32, untrusted: bool, buf: usize, n: u32, end: usize): bool {
+@inline function readPairs(config: Config, buf: usize, n: u32, end: usize): bool {
   const rh = changetype<usize>(config.routingHeaderBytes);
   const rhLen = config.routingHeaderBytes.byteLength;
+  const state = Request.state;
   state.reset();
   // The other carriers' headers are looked at only when configured, or stripped (untrusted).
-  const mask = (config.carrierMask & ~CARRIER_BAGGAGE) | (untrusted ? STRIP_ALL : 0);
-  if (mask != 0) Other.reset();
+  const mask = (config.carrierMask & ~CARRIER_BAGGAGE) | (Request.untrusted ? STRIP_ALL : 0);
+  if (mask != 0) resetCarriers();
   let invalid = 0;
   let hdr: usize = 0;
   let hdrLen = 0;
   let bags = 0;
   let bag: usize = 0;
   let bagLen = 0;
-  let p = buf + 4 + (<usize>n << 3);
+  let p = firstName(buf, n);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = load<u32>(buf + 4 + (<usize>i << 3));
-    const vl = load<u32>(buf + 8 + (<usize>i << 3));
-    if (<u64>p + kl + vl + 2 > <u64>end) { // malformed map
-      if (untrusted) failClosed(dir, config);
-      count(dir, M_HOST_ERROR);
+    const kl = nameLen(buf, i);
+    const vl = valueLen(buf, i);
+    if (!pairFits(p, kl, vl, end)) { // malformed map
+      if (Request.untrusted) failClosed(Request.dir, config);
+      count(Request.dir, M_HOST_ERROR);
       return false;
     }
-    const v = p + kl + 1;
+    const v = valueOf(p, kl);
     if (kl == BAGGAGE_LEN && bytesEqual(p, kl, BAGGAGE, BAGGAGE_LEN)) {
       if (bags++ == 0) bag = v;
       bagLen += (bags > 1 ? 1 : 0) + vl;
@@ -85,10 +85,10 @@ function failClosed(dir: i32, config: Config): void {
     } else if (mask != 0) {
       noteHeader(config, mask, p, <i32>kl, v, <i32>vl);
     }
-    p = v + vl + 1;
+    p = nextName(v, vl);
   }
-  Req.invalid = invalid;
-  Req.hdr = hdr;
-  Req.hdrLen = hdrLen;
-  return takeBaggage(buf, n, bags, bag, bagLen, untrusted, config.baggageLimits);
+  Request.invalid = invalid;
+  Request.hdr = hdr;
+  Request.hdrLen = hdrLen;
+  return takeBaggage(bags, bag, bagLen, config.baggageLimits);
 }

@@ -1,5 +1,5 @@
 // What the pipeline keeps per plugin configuration (a root context), read at configure by the lifecycle
-// (abi/glue.ts) and used on each of its requests.
+// (glue.ts) and used on each of its requests.
 import { Config } from "../config/config";
 import { LaneMetrics } from "../observe/lane-metrics";
 import { PROP_DIRECTION_XDS } from "../abi/host";

@@ -1,11 +1,16 @@
-// Trace correlation: trace id -> lane in Envoy's shared data, recorded on arriving requests and restored on
-// the application's calls that carry only the trace id. The slot store is bounded (see README); the host
-// calls go through abi/host.ts.
+// Trace correlation: trace id -> lane in Envoy's shared data, recorded on arriving requests (the record
+// stage) and restored on the application's calls that carry only the trace id (a fallback source). The slot
+// store is bounded (see README; its entries: lane/trace.ts); the host calls go through abi/host.ts.
 import { Config } from "../config/config";
-import { bytesEqual } from "./lane";
-import { traceIdSpan, hash64, slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "./trace";
-import { findHeader, hvPtr, hvLen } from "../carriers/pairs";
-import { readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH } from "../abi/host";
+import { Request } from "../lane/request";
+import { bytesEqual } from "../bytes/lane";
+import { traceIdSpan } from "../grammar/trace-id";
+import { hash64 } from "../bytes/hash";
+import { slotOf, writeSlotKey, writeEntry, entryIsFor, entryExpires, ENTRY_HEADER, MAX_ENTRY } from "../lane/trace";
+import { findHeader, hvPtr, hvLen } from "../abi/pairs";
+import {
+  readShared, writeShared, readPtr, readSize, readCas, nowNs, RESULT_OK, RESULT_CAS_MISMATCH,
+} from "../abi/host";
 import { count, M_TRACE_RECORDED, M_TRACE_EVICTED } from "../observe/metrics";
 
 // Scratch for shared-data keys and values.
@@ -42,12 +47,13 @@ function waysOf(config: Config): u32 {
   return <u32>config.capacity < WAYS ? <u32>config.capacity : WAYS;
 }
 
-// The lane traceLane found: in the host arena until the end of this callback.
-export let tracedPtr: usize = 0;
-export let tracedLen: i32 = 0;
-
-/** The live, allowed lane recorded for one of the request's trace ids (in header order), at tracedPtr/tracedLen. */
-export function traceLane(config: Config, buf: usize, n: u32): bool {
+/**
+ * The live, allowed lane recorded for one of the request's trace ids (in header order), at Request.fbPtr/fbLen
+ * (in the host arena until the end of this callback).
+ */
+export function traceLane(config: Config): bool {
+  const buf = Request.buf;
+  const n = Request.n;
   const now = nowMs();
   const ways = waysOf(config);
   for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
@@ -59,8 +65,8 @@ export function traceLane(config: Config, buf: usize, n: u32): bool {
       const vl = <i32>readSize();
       if (!entryIsFor(v, vl, h)) continue;
       if (entryExpires(v) > now && config.allows(v + ENTRY_HEADER, vl - ENTRY_HEADER)) {
-        tracedPtr = v + ENTRY_HEADER;
-        tracedLen = vl - ENTRY_HEADER;
+        Request.fbPtr = v + ENTRY_HEADER;
+        Request.fbLen = vl - ENTRY_HEADER;
         return true;
       }
       break;
@@ -116,7 +122,12 @@ function pickWay(config: Config, hash: u64, now: i64, lane: usize, laneLen: i32)
  * A live record of another trace given up for it is counted (trace_evicted): the table is too small for
  * the traces that arrive within ttl_ms.
  */
-export function recordTrace(dir: i32, config: Config, buf: usize, n: u32, lane: usize, laneLen: i32): void {
+export function recordTrace(config: Config): void {
+  const buf = Request.buf;
+  const n = Request.n;
+  const lane = Request.hdr;
+  const laneLen = Request.hdrLen;
+  const dir = Request.dir;
   const now = nowMs();
   for (let i = 0, k = config.traceHeaderBytes.length; i < k; i++) {
     const h = traceHash(config, buf, n, i);

@@ -1,7 +1,7 @@
 // baggage_limits: baggage held to W3C Baggage's limits (at most 64 list-members and 8192 bytes) with its
 // malformed members dropped, for apps whose SDKs parse whatever arrives (before the 2026 fixes, the
 // OpenTelemetry SDKs kept every member). Pure: bytes in, bytes out.
-import { isOws } from "./text";
+import { isOws } from "../bytes/text";
 import { isBaggageOctet, isTchar, propertiesValid, valueStartIfKey, writeMember } from "./baggage";
 
 /** W3C Baggage: a platform must propagate at least this many members and bytes; SDKs keep no more. */

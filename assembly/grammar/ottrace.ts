@@ -3,8 +3,8 @@
 // when that trace context is valid, take the value as written (no decoding) and inject it as it stands (JS
 // skips values with bytes that are not legal in a header). JS takes the rest of the name after the prefix as
 // the key; Java removes every "ot-baggage-" from the name, so `ot-baggage-ot-baggage-k` is key `k` there.
-import { isLaneRaw } from "../lane/lane";
-import { isOws, lower, isPrefixedName, equalsIgnoreCase } from "./text";
+import { isLaneRaw } from "../bytes/lane";
+import { isOws, lower, isPrefixedName, equalsIgnoreCase } from "../bytes/text";
 
 // "ot-baggage-"
 export const OT_BAGGAGE_PREFIX = memory.data<u8>([0x6f, 0x74, 0x2d, 0x62, 0x61, 0x67, 0x67, 0x61, 0x67, 0x65,

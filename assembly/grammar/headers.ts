@@ -1,7 +1,7 @@
-// The header-name carriers over Envoy's header pairs (u32 count, count x (u32 key length, u32 value length),
-// then each key and value NUL-terminated), read in place. Pure: no host calls.
+// The header-name carriers over Envoy's header pairs (abi/pairs.ts), read in place. Pure: no host calls.
 import { isUberctxName, readUberctxLane } from "./uberctx";
-import { isOtBaggageName, readOtBaggageLane } from "./ot-baggage";
+import { isOtBaggageName, readOtBaggageLane } from "./ottrace";
+import { firstName, nameLen, valueLen, valueOf, nextName } from "../abi/pairs";
 
 export const CARRIER_UBERCTX: i32 = 1;
 export const CARRIER_OT_BAGGAGE: i32 = 2;
@@ -17,18 +17,18 @@ export function laneFromHeaders(buf: usize, n: u32, carrier: i32, key: usize, ke
   let found = 0;
   let vp: usize = 0;
   let vl = 0;
-  let p = buf + 4 + (<usize>n << 3);
+  let p = firstName(buf, n);
   for (let i: u32 = 0; i < n; i++) {
-    const kl = <i32>load<u32>(buf + 4 + (<usize>i << 3));
-    const l = <i32>load<u32>(buf + 8 + (<usize>i << 3));
-    const v = p + <usize>kl + 1;
+    const kl = <i32>nameLen(buf, i);
+    const l = <i32>valueLen(buf, i);
+    const v = valueOf(p, kl);
     const ours = carrier == CARRIER_UBERCTX ? isUberctxName(p, kl, key, keyLen) : isOtBaggageName(p, kl, key, keyLen);
     if (ours) {
       found++;
       vp = v;
       vl = l;
     }
-    p = v + <usize>l + 1;
+    p = nextName(v, l);
   }
   if (found == 0) return 0;
   if (found > 1) return -1;

@@ -68,6 +68,17 @@ export function bytesEqual(a: usize, alen: i32, b: usize, blen: i32): bool {
   return true;
 }
 
+/** Whether lane ptr[0..len) is one of `lanes` (the configured allow-list): any lane when the list is empty. */
+export function laneAllowed(lanes: ArrayBuffer[], ptr: usize, len: i32): bool {
+  const n = lanes.length;
+  if (n == 0) return true;
+  for (let i = 0; i < n; i++) {
+    const b = unchecked(lanes[i]);
+    if (bytesEqual(changetype<usize>(b), b.byteLength, ptr, len)) return true;
+  }
+  return false;
+}
+
 /** isLaneRaw for a configuration string (any length, any characters). */
 export function isLaneString(s: string): bool {
   if (s.length > MAX_LANE) return false; // before encoding: a value can be 1 MiB

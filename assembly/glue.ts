@@ -1,23 +1,23 @@
 // The lifecycle Envoy drives: contexts, configuration, and the request callback handing each request to the
 // pipeline (pipeline/filter.ts). Configure-time work only: parsing, logging, property reads and counter definitions.
-import { quote } from "../config/json";
-import { Config, DIR_AUTO, MAX_CONFIG_BYTES } from "../config/config";
-import { parseConfig } from "../config/config-parse";
-import { VERSION, ROOT_ID } from "../version";
-import { StreamTable } from "./streams";
-import { Root } from "../pipeline/root";
-import { onRequest } from "../pipeline/filter";
-import { defineMetrics } from "../observe/metrics";
-import { defineLaneMetrics } from "../observe/lane-metrics";
-import { hopResponse, endHop } from "../observe/hop-trace";
-import { isTraceWorkload } from "../config/config-observe";
+import { quote } from "./config/json";
+import { Config, DIR_AUTO, MAX_CONFIG_BYTES } from "./config/config";
+import { parseConfig } from "./config/config-parse";
+import { VERSION, ROOT_ID } from "./version";
+import { StreamTable } from "./abi/streams";
+import { Root } from "./pipeline/root";
+import { onRequest } from "./pipeline/filter";
+import { defineMetrics } from "./observe/metrics";
+import { defineLaneMetrics } from "./observe/lane-metrics";
+import { hopResponse, endHop } from "./observe/hop-trace";
+import { isTraceWorkload } from "./config/config-observe";
 import {
   arenaReset, log, getProperty, readString, readPluginConfiguration, PROP_DIRECTION_LEGACY, PROP_DIRECTION_XDS,
-  NODE_META_XDS, NODE_META_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND,
-  LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL, HEADERS_CONTINUE,
-} from "./host";
+  NODE_META_XDS, NODE_META_LEGACY, PROP_ROOT_ID, RESULT_OK, RESULT_NOT_FOUND, LOG_INFO, LOG_WARN, LOG_ERROR,
+  LOG_CRITICAL, HEADERS_CONTINUE,
+} from "./abi/host";
 
-export { malloc } from "./host";
+export { malloc } from "./abi/host";
 
 // ---- contexts -----------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
 //   traceparent = version "-" trace-id "-" parent-id "-" flags, lowercase hex, ids not all zero,
 //                 version not "ff"; a version above 00 may carry more "-" fields.
 
-import { isJsSpace } from "./text";
+import { isJsSpace } from "../bytes/text";
 
 export const MAX_TRACESTATE_MEMBERS: i32 = 32;
 export const MAX_TRACESTATE_VALUE: i32 = 256;
