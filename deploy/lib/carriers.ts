@@ -73,7 +73,7 @@ export function carriersFor(propagators: readonly string[] | undefined): string[
 
 /**
  * Why the baggage key `key` cannot ride in a carrier that `propagators` choose, or undefined: what the
- * filter's configure refuses (assembly/config/config-carriers.ts), said in the spec's terms.
+ * filter's configure refuses (assembly/config/config-carriers.ts, its key rules in assembly/config/carrier-table.ts), said in the spec's terms.
  */
 export function carrierKeyProblem(key: string, propagators: readonly string[] | undefined): string | undefined {
   for (const name of carriersFor(propagators) ?? []) {

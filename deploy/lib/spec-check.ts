@@ -6,7 +6,7 @@ import { pathText, type Path, type YamlSpec } from "./spec-yaml.ts";
 export type { Path } from "./spec-yaml.ts";
 
 /**
- * The limits the filter enforces when it is configured (assembly/config/config.ts, assembly/lane/lane.ts,
+ * The limits the filter enforces when it is configured (assembly/config/config.ts, assembly/bytes/lane.ts,
  * assembly/config/config-parse.ts): a spec within them generates filter configurations the filter takes.
  */
 export const FILTER_LIMITS = {
