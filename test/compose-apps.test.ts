@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { parseChain } from "../deploy/local/client.ts";
+import { parseChain } from "../deploy/local/core/client.ts";
 import { startGrpcMesh } from "../deploy/local/grpc/mesh.ts";
 import { callChain } from "../deploy/local/grpc/app.ts";
 import { startWebSocketMesh } from "../deploy/local/websocket/mesh.ts";
@@ -17,7 +17,7 @@ import { runClient, waitForWebSocket, WS_SPEC } from "../deploy/local/websocket/
 import { helloText } from "../deploy/local/websocket/apps.ts";
 import { parseVariants, variants } from "../deploy/local/e2e-envoy.ts";
 import { startMesh } from "../deploy/local/demo.ts";
-import { LOCAL_OBSERVE } from "../deploy/local/builders.ts";
+import { LOCAL_OBSERVE } from "../deploy/local/core/builders.ts";
 import { ROOT } from "./helpers.ts";
 
 const example = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));

@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
 import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
-import { sendRequests, check } from "../deploy/local/client.ts";
-import { deployments } from "../deploy/local/topology.ts";
+import { sendRequests, check } from "../deploy/local/core/client.ts";
+import { deployments } from "../deploy/local/core/topology.ts";
 import { otelApps, liveApps, spawnApp, stopApp, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { ROOT } from "./helpers.ts";
 

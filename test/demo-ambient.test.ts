@@ -14,7 +14,7 @@ import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
 import { meshSpec } from "../deploy/local/mesh.ts";
 import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
 import { appliedResources, writeManifests } from "../deploy/local/applied.ts";
-import { expectedChain } from "../deploy/local/topology.ts";
+import { expectedChain } from "../deploy/local/core/topology.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));

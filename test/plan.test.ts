@@ -10,8 +10,8 @@ import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
 import { routingPlan, routeFor, servicePlan, planLane, isStacked, type RoutingPlan } from "../deploy/lib/plan.ts";
 import { renderAsm } from "../deploy/render/asm.ts";
 import { renderIstio } from "../deploy/render/istio.ts";
-import { sidecarConfig, localPlan } from "../deploy/local/builders.ts";
-import { serving } from "../deploy/local/topology.ts";
+import { sidecarConfig, localPlan } from "../deploy/local/core/builders.ts";
+import { serving } from "../deploy/local/core/topology.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = (name: string) => loadSpec(join(ROOT, `deploy/${name}`));

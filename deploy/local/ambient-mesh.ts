@@ -12,11 +12,11 @@ import type { Plugin } from "../emulator/index.ts";
 import type { LanesSpec } from "../lib/spec.ts";
 import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
-import { chain, workloads, deployments, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
+import { chain, workloads, deployments, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "./core/topology.ts";
 import { ambientResources, gatewayHost, withWeights } from "./applied.ts";
-import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./router-http.ts";
+import { resolveHttp, serviceIndex, servicePods, serviceKey, type ServiceRef, type Resolver } from "./core/router-http.ts";
 import { pairs, outgoing, forward, listen, filterStream, meshSpec, gatewayTracer, mockApps, PROPAGATE, WASM, type Mesh, type MeshOptions, type AppSpec, type Mode } from "./mesh.ts";
-import { prng } from "./client.ts";
+import { prng } from "./core/client.ts";
 import { ambientRefusal } from "./ambient-options.ts";
 import { loadFilter, wasmPluginFor } from "./ambient-topology.ts";
 

@@ -8,9 +8,9 @@ import { Host, type Plugin } from "../emulator/index.ts";
 import type { LanesSpec } from "../lib/spec.ts";
 import { routingPlan, servicePlan } from "../lib/plan.ts";
 import { waypointOf } from "../render/ambient.ts";
-import { chain, gatewayWeights, type Workload } from "./topology.ts";
+import { chain, gatewayWeights, type Workload } from "./core/topology.ts";
 import { ambientResources, withWeights } from "./applied.ts";
-import { resolveHttp, serviceIndex, serviceKey, servicePods, type Resolver, type ServiceRef } from "./router-http.ts";
+import { resolveHttp, serviceIndex, serviceKey, servicePods, type Resolver, type ServiceRef } from "./core/router-http.ts";
 import { WASM } from "./mesh.ts";
 
 const USE_WAYPOINT = "istio.io/use-waypoint";

@@ -17,8 +17,8 @@
 import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
-import { gatewayWeights } from "./topology.ts";
-import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./client.ts";
+import { gatewayWeights } from "./core/topology.ts";
+import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./core/client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
 import { DEBUG_HEADER } from "../lib/observe.ts";
 import { laneStatus, fetchStatus, formatStatus } from "../lib/status.ts";
@@ -29,11 +29,11 @@ import { formatChains, fallbackText } from "./stacked/spec.ts";
 import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
 import { laneOutcome, checkOutcome, KEEPS_TRACESTATE, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
-import { ROUTE_SETS, type RouteSet } from "./router.ts";
+import { ROUTE_SETS, type RouteSet } from "./core/router.ts";
 import { startAmbientMesh } from "./ambient-mesh.ts";
 import { startAmbientGrpcMesh } from "./grpc/ambient-mesh.ts";
 import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
-import { GATEWAY_TRACES, type GatewayTrace } from "./gateway-trace.ts";
+import { GATEWAY_TRACES, type GatewayTrace } from "./core/gateway-trace.ts";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";

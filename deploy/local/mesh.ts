@@ -14,12 +14,12 @@ import { Host, prometheusText, type Header, type Plugin } from "../emulator/inde
 import type { LanesSpec, ObserveSpec } from "../lib/spec.ts";
 import { routingPlan, type FilterRole } from "../lib/plan.ts";
 import { LANE_STATS_TAGS } from "../lib/observe.ts";
-import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
-import { istioRouter, type RouteSet, type Routed } from "./router.ts";
+import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, fullLanes, deployments, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER, type Workload } from "./core/topology.ts";
+import { istioRouter, type RouteSet, type Routed } from "./core/router.ts";
 import { gatewayHost, sidecarResources, withWeights } from "./applied.ts";
-import { prng } from "./client.ts";
+import { prng } from "./core/client.ts";
 import { stackedSpec } from "./stacked/spec.ts";
-import { traceStarter, type GatewayTrace } from "./gateway-trace.ts";
+import { traceStarter, type GatewayTrace } from "./core/gateway-trace.ts";
 // @ts-ignore: plain JavaScript module shared with the container image
 import { createMock } from "./mock/server.mjs";
 
@@ -236,7 +236,7 @@ export function gatewayTracer(opts: MeshOptions): (request: http.IncomingMessage
   return (req) => start(req.headers);
 }
 
-export { traceparents } from "./gateway-trace.ts";
+export { traceparents } from "./core/gateway-trace.ts";
 
 /** Answers the request with the router's refusal (no route, no endpoints); false when it has a workload. */
 export function refused(res: http.ServerResponse, r: Routed): r is Extract<Routed, { status: number }> {

@@ -8,10 +8,10 @@
 import type http2 from "node:http2";
 import type { Header } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { workloads, upstreamOf, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
-import { headerMap, headerPairs } from "../router.ts";
+import { workloads, upstreamOf, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../core/topology.ts";
+import { headerMap, headerPairs } from "../core/router.ts";
 import { gatewayHost } from "../applied.ts";
-import { prng } from "../client.ts";
+import { prng } from "../core/client.ts";
 import { specForMode, type Mesh } from "../mesh.ts";
 import { ambientTopology, ztunnelRoutes } from "../ambient-topology.ts";
 import { h2Listener, first, type FilterTap } from "./mesh.ts";

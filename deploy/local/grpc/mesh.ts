@@ -9,10 +9,10 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import type { Header, Plugin } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
-import { istioRouter, headerMap, headerPairs, type RouteSet } from "../router.ts";
+import { chain, workloads, upstreamOf, gatewayWeights, weightedValue, SERVICE_PORT, RANDOM_HEADER, LANE_HEADER } from "../core/topology.ts";
+import { istioRouter, headerMap, headerPairs, type RouteSet } from "../core/router.ts";
 import { gatewayHost, sidecarResources, withWeights } from "../applied.ts";
-import { prng } from "../client.ts";
+import { prng } from "../core/client.ts";
 import { plugins, filter, WASM, type Mesh } from "../mesh.ts";
 import { startGrpcMock, type GrpcMock } from "./app.ts";
 

@@ -7,8 +7,8 @@
 import http from "node:http";
 import type { Header } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { deployments, upstreamOf } from "../topology.ts";
-import { headerMap, headerPairs } from "../router.ts";
+import { deployments, upstreamOf } from "../core/topology.ts";
+import { headerMap, headerPairs } from "../core/router.ts";
 import { gatewayHost } from "../applied.ts";
 import { listen } from "../mesh.ts";
 import { ambientTopology, ztunnelRoutes } from "../ambient-topology.ts";

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import { loadSpec, type LanesSpec } from "../../lib/spec.ts";
-import { chain, upstreamOf, resolve } from "../topology.ts";
+import { chain, upstreamOf, resolve } from "../core/topology.ts";
 import { startWebSocketMesh } from "./mesh.ts";
 import { startAmbientWebSocketMesh } from "./ambient-mesh.ts";
 

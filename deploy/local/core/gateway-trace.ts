@@ -4,7 +4,7 @@
 // the format must be one the apps' propagators extract.
 import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Header } from "../emulator/index.ts";
+import type { Header } from "../../emulator/index.ts";
 import { prng } from "./client.ts";
 
 export const GATEWAY_TRACES = ["w3c", "b3", "xray"] as const;
