@@ -20,19 +20,17 @@ import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.t
 import { gatewayWeights } from "./core/topology.ts";
 import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./core/client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
+import { splitMode } from "./core/features.ts";
 import { DEBUG_HEADER } from "../lib/observe.ts";
 import { laneStatus, fetchStatus, formatStatus } from "../lib/status.ts";
-import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
-import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
+import { runClients, report, WS_SPEC, LANE_SOURCES, type LaneSource, type WebSocketOptions, type Run } from "./websocket/client.ts";
 import { formatChains, fallbackText } from "./stacked/spec.ts";
 import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
 import { laneOutcome, checkOutcome, KEEPS_TRACESTATE, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
 import { ROUTE_SETS, type RouteSet } from "./core/router.ts";
-import { startAmbientMesh } from "./ambient-mesh.ts";
-import { startAmbientGrpcMesh } from "./grpc/ambient-mesh.ts";
-import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
+import { checkAmbientOptions, MESHES, type MeshKind } from "./core/combinations.ts";
 import { GATEWAY_TRACES, type GatewayTrace } from "./core/gateway-trace.ts";
 
 // The mesh's API, for the other demos and the tests.
@@ -79,11 +77,10 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
   const propagators = opts.apps === "otel" ? opts.propagators ?? DEFAULT_PROPAGATORS : undefined;
   const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, gatewayTrace: opts.gatewayTrace, apps, propagators, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const grpcOpts = { withFilter: opts.withFilter, weights: opts.weights, manifests: opts.manifests };
-  const mesh = opts.mesh === "ambient" ? await (mode === "grpc" ? startAmbientGrpcMesh(base, grpcOpts) : startAmbientMesh(base, meshOpts)) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
+  const mesh = await startMesh(base, { ...meshOpts, mesh: opts.mesh });
   try {
     const t0 = Date.now();
-    const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
+    const results: Result[] = await (splitMode(mode).protocol === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
       seed: opts.seed, concurrency: opts.concurrency,
       onResult: opts.trace ? (r) => print(`${r.body}\ntrace: ${r.trace ?? "(none)"}`) : opts.quiet ? undefined : (r) => print(r.body),
       ...(mode === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
@@ -99,6 +96,16 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
     // The same code as `npm run lanes -- status`, on the emulated proxies' admin endpoints.
     const status = opts.status ? laneStatus(await fetchStatus((mesh.admins ?? []).map((a) => `${a.workload}=${a.url}`))) : undefined;
     return { results, failures, evicted, summary: summarize(spec, results), weights, ms, spec, status };
+  } finally {
+    await mesh.close();
+  }
+}
+
+/** Runs the seed's WebSocket scenario on the Docker-less mesh (sidecars, or ambient with `opts.mesh`). */
+export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log): Promise<Run> {
+  const mesh = await startMesh(spec, { mode: "websocket", mesh: opts.mesh, withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
+  try {
+    return await runClients(mesh.gatewayUrl, spec, opts, () => mesh.acks!(), print);
   } finally {
     await mesh.close();
   }
@@ -182,7 +189,7 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
   if (o.gatewayTrace && o.gatewayTrace !== "w3c" && o.apps !== "otel" && (o.mode === "correlation" || o.drop !== undefined)) {
     throw new UsageError(`--gateway-trace ${o.gatewayTrace} with ${o.drop !== undefined ? "--drop" : "--mode correlation"} needs --apps otel: the mock apps forward only W3C traceparent, so ${o.gatewayTrace === "b3" ? "a B3" : "an X-Ray"} trace would not reach the next hop`);
   }
-  checkAmbientOptions(o);
+  checkAmbientOptions(o, splitMode(o.mode).protocol, splitMode(o.mode).feature);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
   const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
@@ -233,7 +240,10 @@ function checkOtelOptions(o: DemoOptions, propagators: string | undefined) {
 async function main() {
   const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
-  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh }, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
+  if (opts.mode === "websocket") {
+    const run = await runWebSocketDemo({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh });
+    process.exit(report(run, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
+  }
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
