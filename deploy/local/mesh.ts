@@ -86,8 +86,8 @@ export function meshSetup(base: LanesSpec, opts: MeshOptions = {}): MeshSetup {
   if (why) throw new Error(why);
   const spec = runSpec(base, feature, opts);
   if (opts.drop && !chain(spec).includes(opts.drop)) throw new Error(`--drop ${opts.drop}: not a service of the chain (${chain(spec).join(", ")})`);
-  // The gateway route is generated with the run's weights; the WebSocket sidecars' with the spec's own, as applied.
-  const weighted = protocol === "websocket" && mesh === "sidecar" ? spec : withWeights(spec, gatewayWeights(spec, opts.weights).filter((w) => w.weight > 0));
+  // The gateway route is generated with the run's --weights (the spec's without them).
+  const weighted = withWeights(spec, gatewayWeights(spec, opts.weights).filter((w) => w.weight > 0));
   return {
     spec, plan: planOf(spec),
     resources: mesh === "ambient" ? ambientResources(weighted, opts.manifests) : sidecarResources(weighted, opts.routes ?? "istio", opts.manifests),
