@@ -7,6 +7,10 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { ROOT } from "./helpers.ts";
+import { loadSpec } from "../deploy/lib/spec.ts";
+import { meshSetup, meshAxes, MODES, PROTOCOLS, FEATURES, SPEC } from "../deploy/local/mesh.ts";
+import { refusal, MESHES } from "../deploy/local/core/combinations.ts";
+import { WS_SPEC } from "../deploy/local/websocket/client.ts";
 
 const DEMO = join(ROOT, "deploy/local");
 
@@ -61,5 +65,30 @@ describe("the demo's layout (deploy/local)", () => {
       }
     }
     assert.deepEqual(up, []);
+  });
+});
+
+describe("the demo's matrix: protocol × lane feature × mesh", () => {
+  it("every --mode is one cell: a protocol with baggage, or a feature on HTTP/1.1", () => {
+    for (const mode of MODES) {
+      const { protocol, feature } = meshAxes({ mode });
+      assert.ok(protocol === "http" ? feature === mode : protocol === mode && feature === "baggage", mode);
+    }
+  });
+
+  it("a cell either gets its setup (spec, plan, routes) or is refused in one line", () => {
+    const example = loadSpec(SPEC);
+    const ws = loadSpec(WS_SPEC);
+    for (const protocol of PROTOCOLS) for (const feature of FEATURES) for (const mesh of MESHES) {
+      const why = refusal(protocol, feature, mesh);
+      const opts = { protocol, feature, mesh, withFilter: false };
+      if (why) {
+        assert.doesNotMatch(why, /\n/);
+        assert.throws(() => meshSetup(example, opts), (e: Error) => e.message === why);
+        continue;
+      }
+      const setup = meshSetup(protocol === "websocket" ? ws : example, opts);
+      assert.ok(setup.resources.length > 0, `${protocol} × ${feature} × ${mesh}: no resources to route by`);
+    }
   });
 });
