@@ -4,7 +4,7 @@
 import type { Header } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../lib/spec.ts";
 import { upstreamOf, weightedValue, RANDOM_HEADER, LANE_HEADER, type Workload } from "../core/topology.ts";
-import { prng } from "../core/client.ts";
+import { prng } from "../core/random.ts";
 import type { Hop, HeaderMap } from "../core/router.ts";
 import type { AppSpec, MeshSetup, Transport } from "../core/transport.ts";
 
