@@ -1,7 +1,7 @@
 // The sidecar shape: every workload's app behind its own proxy, an inbound listener (to the app) and an
 // outbound one (the app's calls, by the Service's name and the lane) with lane-tag on both in one VM, and an
 // ingress gateway; every hop routed by the VirtualServices and DestinationRules a user applies (router.ts).
-import type { Host } from "../../emulator/index.ts";
+import type { Header, Host } from "../../emulator/index.ts";
 import { servicePlan } from "../../lib/plan.ts";
 import { chain, deployments } from "../core/topology.ts";
 import { istioRouter, headerMap, headerPairs, type Routed } from "../core/router.ts";
@@ -19,7 +19,7 @@ export const sidecars: ProxyShape = async (setup, transport, listen) => {
   const router = istioRouter(setup.resources, spec, pods, appOf);
   const services = chain(spec);
   const inboundPort = new Map<string, number>();
-  const toWorkload = (r: Routed, headers: Parameters<typeof headerPairs>[0], authority?: (service: string) => string): Route => {
+  const toWorkload = (r: Routed, headers: Header[], authority?: (service: string) => string): Route => {
     if ("status" in r) return { status: r.status, message: r.reason };
     const to = authority?.(r.workload.service);
     return { port: inboundPort.get(r.workload.name)!, headers: headerPairs(headers, r.headers, to), ...(to ? { authority: to } : {}) };
@@ -27,7 +27,7 @@ export const sidecars: ProxyShape = async (setup, transport, listen) => {
   const admin = adminEndpoints(setup.admin);
 
   // Outbound: by the Service's name (:authority) and the lane to the inbound listener of the chosen workload.
-  const outbound = (headers: Parameters<typeof headerPairs>[0]): Route => {
+  const outbound = (headers: Header[]): Route => {
     const authority = first(headers, ":authority") ?? "";
     const [service, port] = authority.split(":");
     if (!services.includes(service)) return { status: 404, message: `no route to ${authority}` };
