@@ -14,12 +14,12 @@ import { loadSpec } from "../deploy/lib/spec.ts";
 import { filterConfig, type FilterRole } from "../deploy/render/generate.ts";
 import { loadResources } from "../deploy/lib/routes/load.ts";
 import { routeHttp } from "../deploy/lib/routes/gateway-api.ts";
-import { observed } from "../deploy/local/builders.ts";
-import { chain, deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf } from "../deploy/local/topology.ts";
+import { observed } from "../deploy/local/core/builders.ts";
+import { chain, deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf } from "../deploy/local/core/topology.ts";
 import { ambientFiles, AMBIENT_DIR, WAYPOINT_PORT } from "../deploy/local/ambient/generate.ts";
-import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
+import { startMesh } from "../deploy/local/mesh.ts";
 import type { AppRunner, Mesh } from "../deploy/local/mesh.ts";
-import { sendRequests } from "../deploy/local/client.ts";
+import { sendRequests } from "../deploy/local/core/client.ts";
 import { liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { checkOutcome, laneOutcome } from "../deploy/local/otel/expectations.ts";
 import { variants } from "../deploy/local/e2e-envoy.ts";
@@ -177,7 +177,7 @@ describe("the ambient variant's chain, hop by hop: its Envoy routes and the buil
 const AMBIENT_APPS: AppLayout = { service: (w) => w, isApp: (n) => !["gateway", "waypoint"].includes(n), proxy: `http://waypoint:${WAYPOINT_PORT}`, port: 8000, host: "0.0.0.0" };
 const { appServices, composeApps, composePropagators, assertInstrumented } = composeVariant(AMBIENT_DIR, AMBIENT_APPS);
 const T = { timeout: 120_000 };
-const withMesh = <R>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<R>) => withComposeMesh(example, { withFilter, apps }, body, startAmbientMesh);
+const withMesh = <R>(withFilter: boolean, apps: AppRunner, body: (m: Mesh) => Promise<R>) => withComposeMesh(example, { withFilter, apps }, body, (s, o) => startMesh(s, { ...o, mesh: "ambient" }));
 /** e2e:envoy's ambient variant's own checks (lane shares and chains) against the mesh. */
 const e2eAmbient = (mesh: Mesh, requests: number, readyMs = 20_000) =>
   variants({ http: "", websocket: "", grpc: "", stacked: "", ambient: mesh.gatewayUrl }, { requests, readyMs, settleMs: 0, print: () => {} }).ambient;

@@ -9,15 +9,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { parseChain } from "../deploy/local/client.ts";
-import { startGrpcMesh } from "../deploy/local/grpc/mesh.ts";
+import { parseChain } from "../deploy/local/core/client.ts";
 import { callChain } from "../deploy/local/grpc/app.ts";
-import { startWebSocketMesh } from "../deploy/local/websocket/mesh.ts";
 import { runClient, waitForWebSocket, WS_SPEC } from "../deploy/local/websocket/client.ts";
 import { helloText } from "../deploy/local/websocket/apps.ts";
 import { parseVariants, variants } from "../deploy/local/e2e-envoy.ts";
 import { startMesh } from "../deploy/local/demo.ts";
-import { LOCAL_OBSERVE } from "../deploy/local/builders.ts";
+import { LOCAL_OBSERVE } from "../deploy/local/core/builders.ts";
 import { ROOT } from "./helpers.ts";
 
 const example = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -95,13 +93,13 @@ describe("the compose variants' app entry points", () => {
 
 describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less meshes", () => {
   it("websocket: ready when the v2 client gets what the lanes say; waits while it does not", T, async () => {
-    const on = await startWebSocketMesh(ws, { broadcastMs: 100 });
+    const on = await startMesh(ws, { mode: "websocket", broadcastMs: 100 });
     try {
       await waitForWebSocket(on.gatewayUrl, ws, true, 5000);
     } finally {
       await on.close();
     }
-    const off = await startWebSocketMesh(ws, { withFilter: false, broadcastMs: 100 });
+    const off = await startMesh(ws, { mode: "websocket", withFilter: false, broadcastMs: 100 });
     try {
       await waitForWebSocket(off.gatewayUrl, ws, false, 5000);
       await assert.rejects(waitForWebSocket(off.gatewayUrl, ws, true, 1500), /did not serve the v2 client as expected .*response from v1/);
@@ -114,7 +112,7 @@ describe("npm run e2e:envoy's readiness checks and variants, on the Docker-less 
     for (const withFilter of [true, false]) {
       const meshes = {
         // As the local Envoy configs: lane metrics, filter state and the hop trace on.
-        http: await startMesh(example, { withFilter, observe: LOCAL_OBSERVE }), websocket: await startWebSocketMesh(ws, { withFilter, broadcastMs: 100 }), grpc: await startGrpcMesh(example, { withFilter }),
+        http: await startMesh(example, { withFilter, observe: LOCAL_OBSERVE }), websocket: await startMesh(ws, { mode: "websocket", withFilter, broadcastMs: 100 }), grpc: await startMesh(example, { mode: "grpc", withFilter }),
         stacked: await startMesh(example, { withFilter, mode: "stacked", observe: LOCAL_OBSERVE }),
       };
       const gateways = { http: meshes.http.gatewayUrl, websocket: meshes.websocket.gatewayUrl, grpc: meshes.grpc.gatewayUrl, stacked: meshes.stacked.gatewayUrl };

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
-import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
-import { sendRequests, check } from "../deploy/local/client.ts";
-import { deployments } from "../deploy/local/topology.ts";
+import { startMesh } from "../deploy/local/mesh.ts";
+import { sendRequests, check } from "../deploy/local/core/client.ts";
+import { deployments } from "../deploy/local/core/topology.ts";
 import { otelApps, liveApps, spawnApp, stopApp, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { ROOT } from "./helpers.ts";
 
@@ -32,7 +32,7 @@ const get = (host: string, port: number) => new Promise<number | string>((ok) =>
 
 describe("--mesh ambient --apps otel: waypoints in front of apps instrumented by the OpenTelemetry SDK", { timeout: 120_000 }, () => {
   it("the mesh runs the apps it is given (one process per routed workload, through ztunnel), and stops them", { timeout: 30_000 }, async () => {
-    const mesh = await startAmbientMesh(spec, { apps: otelApps(DEFAULT_PROPAGATORS), propagators: DEFAULT_PROPAGATORS });
+    const mesh = await startMesh(spec, { mesh: "ambient", apps: otelApps(DEFAULT_PROPAGATORS), propagators: DEFAULT_PROPAGATORS });
     try {
       assert.equal(liveApps(), deployments(spec).length);
       const results = await sendRequests(mesh.gatewayUrl, 30, { seed: 1, concurrency: 8 });

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
+import { runDemo, runWebSocketDemo, type DemoOptions } from "../deploy/local/demo.ts";
 import { writeManifests } from "../deploy/local/applied.ts";
-import { expectedChain, chainWithoutFilter } from "../deploy/local/topology.ts";
-import type { Result } from "../deploy/local/client.ts";
-import { runWebSocketDemo, runClient, laneOptions, WS_SPEC, LANE_SOURCES } from "../deploy/local/websocket/client.ts";
-import { startAmbientWebSocketMesh } from "../deploy/local/websocket/ambient-mesh.ts";
+import { expectedChain, chainWithoutFilter } from "../deploy/local/core/topology.ts";
+import type { Result } from "../deploy/local/core/client.ts";
+import { runClient, laneOptions, WS_SPEC, LANE_SOURCES } from "../deploy/local/websocket/client.ts";
+import { startMesh } from "../deploy/local/mesh.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -90,7 +90,7 @@ describe("the ambient WebSocket demo (--mesh ambient --mode websocket)", () => {
 
   it("the handshake goes through the ingress and wsk's waypoint, the calls through ztunnel and helloworld's waypoint", T, async () => {
     const seen: string[] = [];
-    const mesh = await startAmbientWebSocketMesh(ws, { tap: (listener, _i, out, upgrade) => { if (out) seen.push(`${listener}${upgrade ? " (upgrade)" : ""}`); } });
+    const mesh = await startMesh(ws, { mode: "websocket", mesh: "ambient", tap: (listener, _i, out, upgrade) => { if (out) seen.push(`${listener}${upgrade ? " (upgrade)" : ""}`); } });
     try {
       const r = await runClient(mesh.gatewayUrl, "v2", laneOptions(ws, "v2", "header"), { messages: 1, broadcasts: 1 });
       assert.equal(r.error, undefined);

@@ -11,10 +11,9 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { loadSpec, type LanesSpec } from "../deploy/lib/spec.ts";
 import { runDemo, type DemoOptions } from "../deploy/local/demo.ts";
-import { meshSpec } from "../deploy/local/mesh.ts";
-import { startAmbientMesh } from "../deploy/local/ambient-mesh.ts";
+import { meshSpec, startMesh } from "../deploy/local/mesh.ts";
 import { appliedResources, writeManifests } from "../deploy/local/applied.ts";
-import { expectedChain } from "../deploy/local/topology.ts";
+import { expectedChain } from "../deploy/local/core/topology.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));
@@ -113,7 +112,7 @@ describe("the ambient demo (--mesh ambient)", { timeout: 60_000 }, () => {
   });
 
   it("the mesh itself refuses strict mode, and gRPC and WebSocket (their ambient meshes are their own)", async () => {
-    await assert.rejects(startAmbientMesh(spec, { mode: "strict" }), /strict mode cannot work in Istio ambient mode/);
-    await assert.rejects(startAmbientMesh(spec, { mode: "grpc" }), /--mesh ambient --mode grpc: the gRPC demo's ambient mesh is its own/);
+    await assert.rejects(startMesh(spec, { mesh: "ambient", mode: "strict" }), /strict mode cannot work in Istio ambient mode/);
+    await assert.rejects(startMesh(spec, { mesh: "ambient", protocol: "grpc", feature: "correlation" }), /^Error: gRPC with correlation: the gRPC apps forward only the baggage metadata/);
   });
 });

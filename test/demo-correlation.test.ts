@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
 import { traceparents } from "../deploy/local/mesh.ts";
-import { checkRun, lostAt, type Result } from "../deploy/local/client.ts";
+import { checkRun, lostAt, type Result } from "../deploy/local/core/client.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
-import { expectedTrace } from "../deploy/local/client.ts";
+import { expectedTrace } from "../deploy/local/core/client.ts";
 import { stackedSpec } from "../deploy/local/stacked/spec.ts";
 import { ROOT } from "./helpers.ts";
 

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
-import { istioRouter, drawOf, type Routed } from "../deploy/local/router.ts";
+import { istioRouter, drawOf, type Routed } from "../deploy/local/core/router.ts";
 import { appliedResources, gatewayHost } from "../deploy/local/applied.ts";
-import { workloads, pickWeighted, gatewayWeights, chain, SERVICE_PORT } from "../deploy/local/topology.ts";
-import { gatewayApiRouter } from "../deploy/local/router-http.ts";
+import { workloads, pickWeighted, gatewayWeights, chain, SERVICE_PORT } from "../deploy/local/core/topology.ts";
+import { gatewayApiRouter } from "../deploy/local/core/router-http.ts";
 import { routingPlan, routeFor } from "../deploy/lib/plan.ts";
 import { ROOT } from "./helpers.ts";
 

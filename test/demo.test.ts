@@ -10,8 +10,8 @@ import { parse } from "yaml";
 import { loadSpec, parseSpec } from "../deploy/lib/spec.ts";
 import { ROOT_ID } from "../deploy/render/generate.ts";
 import { runDemo, startMesh, checkSticky } from "../deploy/local/demo.ts";
-import { check, waitForLanes, type Result } from "../deploy/local/client.ts";
-import { gatewayWeights, expectedChain, chainWithoutFilter, chain } from "../deploy/local/topology.ts";
+import { check, waitForLanes, type Result } from "../deploy/local/core/client.ts";
+import { gatewayWeights, expectedChain, chainWithoutFilter, chain } from "../deploy/local/core/topology.ts";
 import { localFiles, HERE } from "../deploy/local/generate.ts";
 // @ts-ignore: plain JavaScript module
 import { createMock } from "../deploy/local/mock/server.mjs";

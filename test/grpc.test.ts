@@ -7,9 +7,10 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo, plugins } from "../deploy/local/demo.ts";
-import { check, type Result } from "../deploy/local/client.ts";
-import { gatewayWeights, LANE_HEADER } from "../deploy/local/topology.ts";
-import { startGrpcMesh, grpcMessage } from "../deploy/local/grpc/mesh.ts";
+import { check, type Result } from "../deploy/local/core/client.ts";
+import { gatewayWeights, LANE_HEADER } from "../deploy/local/core/topology.ts";
+import { grpcMessage } from "../deploy/local/grpc/transport.ts";
+import { startMesh } from "../deploy/local/mesh.ts";
 import { startGrpcMock, callChain, encodeChain, decodeChain, CHAIN_METHOD, MockService, type Chain } from "../deploy/local/grpc/app.ts";
 import type { Header } from "../deploy/emulator/index.ts";
 import { ROOT, wasmBytes, values } from "./helpers.ts";
@@ -38,7 +39,7 @@ describe("npm run demo -- --mode grpc: every hop a gRPC call over h2c", () => {
 
   it("each listener hands lane-tag the HTTP/2 request headers as Envoy does, and the apps forward only baggage", async () => {
     const seen: { listener: string; input: Header[]; output: Header[] | null }[] = [];
-    const mesh = await startGrpcMesh(spec, { tap: (listener, input, output) => seen.push({ listener, input, output }) });
+    const mesh = await startMesh(spec, { mode: "grpc", tap: (listener, input, output) => seen.push({ listener, input, output }) });
     try {
       const client = new grpc.Client(mesh.gatewayUrl, grpc.credentials.createInsecure());
       const metadata = new grpc.Metadata();
@@ -72,7 +73,7 @@ describe("npm run demo -- --mode grpc: every hop a gRPC call over h2c", () => {
   });
 
   it("the sidecars pass a gRPC error (trailers-only) back with the gateway's lane", async () => {
-    const mesh = await startGrpcMesh(spec);
+    const mesh = await startMesh(spec, { mode: "grpc" });
     const client = new grpc.Client(mesh.gatewayUrl, grpc.credentials.createInsecure());
     try {
       const metadata = new grpc.Metadata();

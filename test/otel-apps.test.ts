@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo, startMesh } from "../deploy/local/demo.ts";
-import { check } from "../deploy/local/client.ts";
+import { check } from "../deploy/local/core/client.ts";
 import { otelApps, operatorEnv, liveApps, DEFAULT_PROPAGATORS } from "../deploy/local/otel/apps.ts";
 import { ROOT } from "./helpers.ts";
 

@@ -3,7 +3,7 @@
 // format, with ids that follow the seed.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { traceStarter, traceparents, SEEDED_XRAY_EPOCH } from "../deploy/local/gateway-trace.ts";
+import { traceStarter, traceparents, SEEDED_XRAY_EPOCH } from "../deploy/local/core/gateway-trace.ts";
 import { startsTrace } from "../deploy/local/mesh.ts";
 
 const take = <T>(n: number, next: () => T) => Array.from({ length: n }, next);

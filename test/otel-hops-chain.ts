@@ -1,7 +1,7 @@
 // The topology helpers the hop test walks with, and a fixed trace per lane, in the format the gateway's tracer starts.
 import type { Header } from "../deploy/emulator/index.ts";
 import type { StartedTrace } from "../deploy/local/otel/expectations.ts";
-export { chain, resolve } from "../deploy/local/topology.ts";
+export { chain, resolve } from "../deploy/local/core/topology.ts";
 
 /** A trace id per lane (distinct trace ids: correlation keys on them). */
 const traceIdFor = (lane: string) => Buffer.from(lane.padEnd(16, "-")).toString("hex").slice(0, 32);

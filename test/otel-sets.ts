@@ -8,7 +8,7 @@ import { loadSpec } from "../deploy/lib/spec.ts";
 import { runDemo } from "../deploy/local/demo.ts";
 import { laneOutcome, outcomeChain, OUTCOMES, type Outcome } from "../deploy/local/otel/expectations.ts";
 import type { Mode } from "../deploy/local/mesh.ts";
-import type { GatewayTrace } from "../deploy/local/gateway-trace.ts";
+import type { GatewayTrace } from "../deploy/local/core/gateway-trace.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = loadSpec(join(ROOT, "deploy/lanes.example.yaml"));

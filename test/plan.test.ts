@@ -11,8 +11,8 @@ import { routingPlan, routeFor, servicePlan, planLane, isStacked, type RoutingPl
 import { renderAsm } from "../deploy/render/asm.ts";
 import { renderIstio } from "../deploy/render/istio.ts";
 import { renderAmbient } from "../deploy/render/ambient.ts";
-import { sidecarConfig, localPlan } from "../deploy/local/builders.ts";
-import { serving } from "../deploy/local/topology.ts";
+import { sidecarConfig, localPlan } from "../deploy/local/core/builders.ts";
+import { serving } from "../deploy/local/core/topology.ts";
 import { ROOT } from "./helpers.ts";
 
 const spec = (name: string) => loadSpec(join(ROOT, `deploy/${name}`));

@@ -12,14 +12,14 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { loadSpec, parseSpec, laneChain, laneFor, SpecError, type LanesSpec } from "../deploy/lib/spec.ts";
 import { generate, filterConfig, type FilterRole } from "../deploy/render/generate.ts";
-import { observed } from "../deploy/local/builders.ts";
+import { observed } from "../deploy/local/core/builders.ts";
 import { Validator } from "../deploy/lib/validate.ts";
 import { Host } from "../deploy/emulator/index.ts";
-import { deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf, fallbackClusters } from "../deploy/local/topology.ts";
+import { deployments, expectedChain, chainWithoutFilter, resolve, upstreamOf, fallbackClusters } from "../deploy/local/core/topology.ts";
 import { stackedFiles } from "../deploy/local/generate.ts";
 import { STACKED_DIR, STACKED_SPEC, formatChains } from "../deploy/local/stacked/spec.ts";
 import { runDemo, startMesh, specForMode } from "../deploy/local/demo.ts";
-import { check, waitForLanes, type Result } from "../deploy/local/client.ts";
+import { check, waitForLanes, type Result } from "../deploy/local/core/client.ts";
 import { ROOT, SHARED, wasmBytes } from "./helpers.ts";
 import { manifests, tree, assertValidAndAccepted } from "./manifests-shared.ts";
 

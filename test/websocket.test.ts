@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { Server } from "socket.io";
 import { io } from "socket.io-client";
 import { loadSpec } from "../deploy/lib/spec.ts";
-import { plugins, listen, WASM } from "../deploy/local/demo.ts";
-import { startListener, startWebSocketMesh, deployments, type FilterTap } from "../deploy/local/websocket/mesh.ts";
-import { runWebSocketDemo, runClient, laneOptions, summarizeRuns, checkRuns, WS_SPEC, LANE_SOURCES, type ClientRun } from "../deploy/local/websocket/client.ts";
+import { plugins, listen, WASM, runWebSocketDemo } from "../deploy/local/demo.ts";
+import { startListener, deployments, type FilterTap } from "../deploy/local/websocket/transport.ts";
+import { startMesh } from "../deploy/local/mesh.ts";
+import { runClient, laneOptions, summarizeRuns, checkRuns, WS_SPEC, LANE_SOURCES, type ClientRun } from "../deploy/local/websocket/client.ts";
 import { helloText } from "../deploy/local/websocket/apps.ts";
 
 const spec = loadSpec(WS_SPEC);
@@ -46,7 +47,7 @@ describe("npm run demo -- --mode websocket: the seed's socket.io app through the
   });
 
   it("the gateway removes a lane the client puts in baggage itself (trust_client_lane: false)", T, async () => {
-    const mesh = await startWebSocketMesh(spec, { broadcastMs: 100 });
+    const mesh = await startMesh(spec, { mode: "websocket", broadcastMs: 100 });
     try {
       const run = await runClient(mesh.gatewayUrl, "forged", { extraHeaders: { baggage: "version=v2" } }, { messages: 2 });
       assert.equal(run.error, undefined);

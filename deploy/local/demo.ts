@@ -17,23 +17,21 @@
 import { loadSpec } from "../lib/spec.ts";
 import { ensureBuilt } from "../lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../lib/cli.ts";
-import { gatewayWeights } from "./topology.ts";
-import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./client.ts";
+import { gatewayWeights } from "./core/topology.ts";
+import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./core/client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
+import { splitMode } from "./core/features.ts";
 import { DEBUG_HEADER } from "../lib/observe.ts";
 import { laneStatus, fetchStatus, formatStatus } from "../lib/status.ts";
-import { startGrpcMesh } from "./grpc/mesh.ts";
 import { sendGrpcRequests } from "./grpc/client.ts";
-import { websocketMain, LANE_SOURCES, type LaneSource } from "./websocket/client.ts";
+import { runClients, report, WS_SPEC, LANE_SOURCES, type LaneSource, type WebSocketOptions, type Run } from "./websocket/client.ts";
 import { formatChains, fallbackText } from "./stacked/spec.ts";
 import { otelApps, DEFAULT_PROPAGATORS } from "./otel/apps.ts";
 import { laneOutcome, checkOutcome, KEEPS_TRACESTATE, type Outcome } from "./otel/expectations.ts";
 import { parseNames, unknownNames, PROPAGATOR_NAMES } from "./otel/propagators.cjs";
-import { ROUTE_SETS, type RouteSet } from "./router.ts";
-import { startAmbientMesh } from "./ambient-mesh.ts";
-import { startAmbientGrpcMesh } from "./grpc/ambient-mesh.ts";
-import { checkAmbientOptions, MESHES, type MeshKind } from "./ambient-options.ts";
-import { GATEWAY_TRACES, type GatewayTrace } from "./gateway-trace.ts";
+import { ROUTE_SETS, type RouteSet } from "./core/router.ts";
+import { checkAmbientOptions, MESHES, type MeshKind } from "./core/combinations.ts";
+import { GATEWAY_TRACES, type GatewayTrace } from "./core/gateway-trace.ts";
 
 // The mesh's API, for the other demos and the tests.
 export { pairs, outgoing, forward, listen, filter, plugins, startMesh, specForMode, MODES, USER_HEADER, WASM, SPEC, type Mesh, type Mode } from "./mesh.ts";
@@ -67,26 +65,26 @@ export type AppKind = (typeof APP_KINDS)[number];
 /** What the run should show: with otel apps, what their propagators forward decides (otel/expectations.ts). */
 export function expectedOutcome(opts: DemoOptions, mode: Mode): Outcome {
   if (!opts.withFilter) return "lost";
-  const correlation = mode === "correlation";
+  const correlation = splitMode(mode).feature === "correlation";
   return opts.apps !== "otel" ? "kept" : laneOutcome(opts.propagators ?? DEFAULT_PROPAGATORS, { correlation, trace: opts.gatewayTrace ?? (correlation ? "w3c" : "none") });
 }
 
 export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (s: string) => void = console.log) {
   const mode = opts.mode ?? "baggage";
+  const { protocol, feature } = splitMode(mode);
   // --trace: the hop trace on, every request asks for it; --status: per-lane counters and admin endpoints.
   const observe = { ...(opts.trace ? { hopTrace: true } : {}), ...(opts.status ? { laneMetrics: true } : {}) };
   const apps = opts.apps === "otel" ? otelApps(opts.propagators ?? DEFAULT_PROPAGATORS) : undefined;
   const propagators = opts.apps === "otel" ? opts.propagators ?? DEFAULT_PROPAGATORS : undefined;
   const meshOpts = { withFilter: opts.withFilter, weights: opts.weights, mode, observe, drop: opts.drop, admin: opts.status, traceSeed: opts.seed, gatewayTrace: opts.gatewayTrace, apps, propagators, routes: opts.routes, manifests: opts.manifests };
   const spec = meshSpec(base, mode, meshOpts);
-  const grpcOpts = { withFilter: opts.withFilter, weights: opts.weights, manifests: opts.manifests };
-  const mesh = opts.mesh === "ambient" ? await (mode === "grpc" ? startAmbientGrpcMesh(base, grpcOpts) : startAmbientMesh(base, meshOpts)) : mode === "grpc" ? await startGrpcMesh(base, { withFilter: opts.withFilter, weights: opts.weights, routes: opts.routes, manifests: opts.manifests }) : await startMesh(base, meshOpts);
+  const mesh = await startMesh(base, { ...meshOpts, mesh: opts.mesh });
   try {
     const t0 = Date.now();
-    const results: Result[] = await (mode === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
+    const results: Result[] = await (protocol === "grpc" ? sendGrpcRequests : sendRequests)(mesh.gatewayUrl, opts.requests, {
       seed: opts.seed, concurrency: opts.concurrency,
       onResult: opts.trace ? (r) => print(`${r.body}\ntrace: ${r.trace ?? "(none)"}`) : opts.quiet ? undefined : (r) => print(r.body),
-      ...(mode === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
+      ...(feature === "sticky" ? { userHeader: USER_HEADER, users: opts.users ?? 200 } : {}),
       ...(opts.trace ? { headers: { [DEBUG_HEADER]: "1" } } : {}),
     });
     const ms = Date.now() - t0;
@@ -94,11 +92,21 @@ export async function runDemo(opts: DemoOptions, base = loadSpec(SPEC), print: (
     // A lane lost because a full trace table gave up its record is told apart, counted from trace_evicted.
     const outcome = expectedOutcome(opts, mode);
     const { failures, evicted } = outcome === "drifts" ? { failures: checkOutcome(spec, results, outcome), evicted: [] } : checkRun(spec, results, { filter: outcome === "kept", evicted: mesh.traceEvicted?.() });
-    if (mode === "sticky") failures.push(...checkSticky(results));
+    if (feature === "sticky") failures.push(...checkSticky(results));
     if (opts.trace) failures.push(...checkTraces(spec, results));
     // The same code as `npm run lanes -- status`, on the emulated proxies' admin endpoints.
     const status = opts.status ? laneStatus(await fetchStatus((mesh.admins ?? []).map((a) => `${a.workload}=${a.url}`))) : undefined;
     return { results, failures, evicted, summary: summarize(spec, results), weights, ms, spec, status };
+  } finally {
+    await mesh.close();
+  }
+}
+
+/** Runs the seed's WebSocket scenario on the Docker-less mesh (sidecars, or ambient with `opts.mesh`). */
+export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log): Promise<Run> {
+  const mesh = await startMesh(spec, { mode: "websocket", mesh: opts.mesh, withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
+  try {
+    return await runClients(mesh.gatewayUrl, spec, opts, () => mesh.acks!(), print);
   } finally {
     await mesh.close();
   }
@@ -117,7 +125,7 @@ export function checkSticky(results: Result[]): string[] {
   return out;
 }
 
-// Built on demand: websocket/client.ts (LANE_SOURCES) imports this module, so at load time it may not be ready.
+// The command: its usage, description and options.
 const demoCommand = () => ({
   usage: [
     `npm run demo -- [--mode ${MODES.join("|")}] [--requests N] [--weights 60,20,20] [--users U] [--seed S] [--no-filter] [--quiet] [--concurrency C]`,
@@ -178,17 +186,18 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     routes: oneOf("routes", v.routes, ROUTE_SETS), manifests: v.manifests, mesh: oneOf("mesh", v.mesh, MESHES),
     gatewayTrace: oneOf("gateway-trace", v["gateway-trace"], GATEWAY_TRACES),
   };
-  if (o.gatewayTrace && ["grpc", "websocket"].includes(o.mode ?? "")) throw new UsageError(`--gateway-trace applies to the HTTP chain, not --mode ${o.mode}`);
-  if (o.gatewayTrace && o.gatewayTrace !== "w3c" && o.apps !== "otel" && (o.mode === "correlation" || o.drop !== undefined)) {
+  const { protocol, feature } = splitMode(o.mode);
+  if (o.gatewayTrace && protocol !== "http") throw new UsageError(`--gateway-trace applies to the HTTP chain, not --mode ${o.mode}`);
+  if (o.gatewayTrace && o.gatewayTrace !== "w3c" && o.apps !== "otel" && (feature === "correlation" || o.drop !== undefined)) {
     throw new UsageError(`--gateway-trace ${o.gatewayTrace} with ${o.drop !== undefined ? "--drop" : "--mode correlation"} needs --apps otel: the mock apps forward only W3C traceparent, so ${o.gatewayTrace === "b3" ? "a B3" : "an X-Ray"} trace would not reach the next hop`);
   }
-  checkAmbientOptions(o);
+  checkAmbientOptions(o, protocol, feature);
   if (o.manifests === "") throw new UsageError("--manifests needs a folder");
   checkOtelOptions(o, v.propagators);
   const observing = (["trace", "status", "drop"] as const).filter((k) => v[k]);
   if (observing.length) {
     const opt = `--${observing[0]}`;
-    if (!["baggage", "stacked", undefined].includes(o.mode)) throw new UsageError(`${opt} applies to --mode baggage and stacked (the HTTP chain whose apps forward baggage)`);
+    if (protocol !== "http" || !["baggage", "stacked"].includes(feature)) throw new UsageError(`${opt} applies to --mode baggage and stacked (the HTTP chain whose apps forward baggage)`);
     if (!o.withFilter) throw new UsageError(`${opt} needs the filter: lane-tag is what observes the lanes`);
   }
   if (o.trace && o.quiet) throw new UsageError("--trace prints a trace line under each chain line: it cannot be --quiet");
@@ -201,12 +210,12 @@ function demoOptions({ values: v }: Args<ReturnType<typeof demoCommand>["options
     if (w.some((x) => !Number.isInteger(x) || x < 0) || w.reduce((a, b) => a + b, 0) === 0) throw new UsageError(`--weights needs non-negative integers like 60,20,20`);
     o.weights = w;
   }
-  if (o.mode === "sticky" && o.weights) throw new UsageError("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
-  if (o.mode === "sticky" && !o.withFilter) throw new UsageError("--mode sticky needs the filter: it is what assigns the lanes");
-  if (o.users !== undefined && o.mode !== "sticky") throw new UsageError("--users applies only to --mode sticky");
-  if ((o.laneFrom || o.messages) && o.mode !== "websocket") throw new UsageError("--lane-from and --messages apply only to --mode websocket");
+  if (feature === "sticky" && o.weights) throw new UsageError("--weights does not apply to --mode sticky (lane-tag assigns with the spec's weights)");
+  if (feature === "sticky" && !o.withFilter) throw new UsageError("--mode sticky needs the filter: it is what assigns the lanes");
+  if (o.users !== undefined && feature !== "sticky") throw new UsageError("--users applies only to --mode sticky");
+  if ((o.laneFrom || o.messages) && protocol !== "websocket") throw new UsageError("--lane-from and --messages apply only to --mode websocket");
   const unused = (["requests", "weights", "seed", "concurrency"] as const).find((k) => v[k] !== undefined);
-  if (o.mode === "websocket" && unused) throw new UsageError(`--${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
+  if (protocol === "websocket" && unused) throw new UsageError(`--${unused} does not apply to --mode websocket (its clients name their lanes; --messages N sets how many messages each sends)`);
   try {
     // One weight per lane of the spec: checked here, not after the build, so the answer is immediate.
     if (o.weights) gatewayWeights(specForMode(loadSpec(SPEC), o.mode ?? "baggage"), o.weights);
@@ -226,14 +235,19 @@ function checkOtelOptions(o: DemoOptions, propagators: string | undefined) {
     o.propagators = names;
   }
   if (o.apps !== "otel") return;
-  if (!["baggage", "correlation", undefined].includes(o.mode)) throw new UsageError(`--apps otel applies to --mode baggage and correlation (the HTTP chain), not ${o.mode}`);
+  const { protocol, feature } = splitMode(o.mode);
+  if (protocol !== "http" || !["baggage", "correlation"].includes(feature)) throw new UsageError(`--apps otel applies to --mode baggage and correlation (the HTTP chain), not ${o.mode}`);
   if (o.drop !== undefined || o.trace) throw new UsageError(`--${o.drop !== undefined ? "drop" : "trace"} does not apply to --apps otel (what each app forwards is its propagators')`);
 }
 
 async function main() {
   const opts = readCommand(demoCommand(), process.argv.slice(2), demoOptions);
   if (!ensureBuilt()) process.exit(1);
-  if (opts.mode === "websocket") process.exit(await websocketMain({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh }, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
+  const { protocol, feature } = splitMode(opts.mode);
+  if (protocol === "websocket") {
+    const run = await runWebSocketDemo({ withFilter: opts.withFilter, laneFrom: opts.laneFrom, messages: opts.messages, quiet: opts.quiet, mesh: opts.mesh });
+    process.exit(report(run, MODE_TEXT.websocket + (opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "")));
+  }
   const spec = loadSpec(SPEC);
   const mode = opts.mode ?? "baggage";
   const { results, failures, evicted, summary, weights, ms, spec: ran, status } = await runDemo(opts, spec);
@@ -244,8 +258,8 @@ async function main() {
   const on = opts.mesh === "ambient" ? "; Istio ambient: waypoints, no sidecars" : "";
   console.log(`\n${results.length} requests through the gateway in ${ms} ms (mode ${mode}: ${how}${on}; weights ${w}; lane-tag ${opts.withFilter ? "on" : "OFF"}):\n`);
   console.log(formatSummary(ran, summary));
-  if (mode === "stacked") console.log(`\nfallback chains (lane (version)):\n${formatChains(ran).map((l) => `  ${l}`).join("\n")}`);
-  if (mode === "sticky") {
+  if (feature === "stacked") console.log(`\nfallback chains (lane (version)):\n${formatChains(ran).map((l) => `  ${l}`).join("\n")}`);
+  if (feature === "sticky") {
     const users = new Map<string, string>();
     for (const r of results) if (r.user) users.set(r.user, r.lane);
     const perLane = ran.lanes.map((l) => `${l.name} ${[...users.values()].filter((x) => x === l.name).length}`).join(", ");

@@ -11,8 +11,8 @@ import type { LanesSpec } from "../../lib/spec.ts";
 import { servicePlan, type RoutingPlan } from "../../lib/plan.ts";
 import { waypoints } from "../../render/ambient.ts";
 import { ingressRoute, serviceRoutes, versionService } from "../../render/ambient-routes.ts";
-import { chain, deployments, upstreamOf, RANDOM_HEADER, LANE_HEADER } from "../topology.ts";
-import { admin, endpoint, envoyService, hcm, listener, localPlan, variantFiles, wasmFilter, STATS_CONFIG, NODE_IMAGE, GATEWAY_PORT, type Proxies } from "../builders.ts";
+import { chain, deployments, upstreamOf, RANDOM_HEADER, LANE_HEADER } from "../core/topology.ts";
+import { admin, endpoint, envoyService, hcm, listener, localPlan, variantFiles, wasmFilter, STATS_CONFIG, NODE_IMAGE, GATEWAY_PORT, type Proxies } from "../core/builders.ts";
 import { envoyRoutes, headersSet } from "./httproute-envoy.ts";
 import { instrumentationEnv, DEFAULT_PROPAGATORS } from "../otel/env.ts";
 

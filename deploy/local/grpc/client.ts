@@ -1,7 +1,7 @@
 // The gRPC demo's client: the calls of client.ts's runRequests, made with grpc-js to the gateway.
 import * as grpc from "@grpc/grpc-js";
-import { runRequests, type Call, type SendOptions, type Result } from "../client.ts";
-import { LANE_HEADER } from "../topology.ts";
+import { runRequests, type Call, type SendOptions, type Result } from "../core/client.ts";
+import { LANE_HEADER } from "../core/topology.ts";
 import { callChain } from "./app.ts";
 
 const laneOf = (m: grpc.Metadata | undefined) => String(m?.get(LANE_HEADER)[0] ?? "");

@@ -6,8 +6,8 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { workloads, upstreamOf, SERVICE_PORT } from "../topology.ts";
-import { sidecarConfig, gatewayConfig, repoCompose, variantFiles, localPlan, HTTP2_UPSTREAM, OUTBOUND_PORT, type Proxies } from "../builders.ts";
+import { workloads, upstreamOf, SERVICE_PORT } from "../core/topology.ts";
+import { sidecarConfig, gatewayConfig, repoCompose, variantFiles, localPlan, HTTP2_UPSTREAM, OUTBOUND_PORT, type Proxies } from "../core/builders.ts";
 
 export const GRPC_DIR = dirname(fileURLToPath(import.meta.url));
 /** The gateway's port on the host (the HTTP variant has 8080, the WebSocket one 8081). */

@@ -4,7 +4,7 @@
 // instrumentation loaded here would propagate context in the sidecars themselves.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { AppSpec, AppRunner } from "../mesh.ts";
+import type { AppSpec, AppRunner } from "../core/transport.ts";
 import { propagatorFor } from "./propagators.cjs";
 import { DEFAULT_PROPAGATORS, instrumentationEnv } from "./env.ts";
 

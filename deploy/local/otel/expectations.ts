@@ -5,8 +5,8 @@
 // carriers are lib/carriers.ts's table: a carrier the filter learns is a row there, and every expectation
 // built on it flips with it.
 import type { LanesSpec } from "../../lib/spec.ts";
-import { chain, resolve } from "../topology.ts";
-import type { Result } from "../client.ts";
+import { chain, resolve } from "../core/topology.ts";
+import type { Result } from "../core/client.ts";
 import { DEFAULT_CARRIER, carrierOf, carriersFor } from "../../lib/carriers.ts";
 
 /** The trace the gateway starts on each request (Envoy's OpenTelemetry tracer: w3c; its Zipkin tracer: b3;

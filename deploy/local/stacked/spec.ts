@@ -5,7 +5,8 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec, type LanesSpec } from "../../lib/spec.ts";
-import { isStacked as planIsStacked, planLane, routingPlan } from "../../lib/plan.ts";
+import { isStacked as planIsStacked, planLane } from "../../lib/plan.ts";
+import { planOf } from "../core/plan.ts";
 
 export const STACKED_SPEC = fileURLToPath(new URL("../../lanes.stacked.yaml", import.meta.url));
 export const STACKED_DIR = dirname(fileURLToPath(import.meta.url));
@@ -18,19 +19,19 @@ export function stackedSpec(): LanesSpec {
 
 /** Whether some lane falls back to another lane than the baseline. */
 export function isStacked(spec: LanesSpec): boolean {
-  return planIsStacked(routingPlan(spec));
+  return planIsStacked(planOf(spec));
 }
 
 /** One line per lane: its chain with each lane's version label, e.g. `feat-x (v3) -> release-2 (v2) -> s1 (v1)`. */
 export function formatChains(spec: LanesSpec): string[] {
-  const plan = routingPlan(spec);
+  const plan = planOf(spec);
   const label = (lane: string) => planLane(plan, lane).label;
   return plan.lanes.map((l) => l.chain.map((x) => `${x} (${label(x)})`).join(" -> "));
 }
 
 /** How the demo's verdict says where lanes fall back: to the baseline, or up each lane's chain. */
 export function fallbackText(spec: LanesSpec): string {
-  const plan = routingPlan(spec);
+  const plan = planOf(spec);
   return planIsStacked(plan)
     ? `falling back up its chain where a lane has no version of a service: ${plan.lanes.filter((l) => l.name !== plan.baseline).map((l) => l.chain.join(" -> ")).join("; ")}`
     : `falling back to ${plan.baseline} where a lane has no version of a service`;

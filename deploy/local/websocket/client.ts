@@ -7,10 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
-import { loadSpec, type LanesSpec } from "../../lib/spec.ts";
-import { chain, upstreamOf, resolve } from "../topology.ts";
-import { startWebSocketMesh } from "./mesh.ts";
-import { startAmbientWebSocketMesh } from "./ambient-mesh.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { chain, upstreamOf, resolve } from "../core/topology.ts";
 
 export const WS_SPEC = fileURLToPath(new URL("../../lanes.websocket.yaml", import.meta.url));
 export const LANE_SOURCES = ["header", "cookie", "query"] as const;
@@ -161,17 +159,6 @@ export async function runClients(url: string, spec: LanesSpec, opts: WebSocketOp
   return { runs, rows, failures: checkRuns(runs, rows, messages, got), acks: got, ms, spec, lane, from, messages, withFilter: opts.withFilter };
 }
 
-/** Runs the seed's scenario on the Docker-less mesh. */
-export async function runWebSocketDemo(opts: WebSocketOptions, spec = loadSpec(WS_SPEC), print: (s: string) => void = console.log): Promise<Run> {
-  const start = opts.mesh === "ambient" ? startAmbientWebSocketMesh : startWebSocketMesh;
-  const mesh = await start(spec, { withFilter: opts.withFilter, broadcastMs: opts.broadcastMs ?? 300 });
-  try {
-    return await runClients(mesh.gatewayUrl, spec, opts, () => mesh.acks(), print);
-  } finally {
-    await mesh.close();
-  }
-}
-
 /** Prints a run's table and verdict; returns the exit code. */
 export function report({ runs, rows, failures, acks, ms, spec, lane, from, messages, withFilter }: Run, modeText: string, print: (s: string) => void = console.log): number {
   print(`\n${runs.length} socket.io clients through the gateway, ${messages} messages each, in ${ms} ms (mode websocket: ${modeText}; lane named by ${from} "${spec.gateway!.laneFrom![from]}"; lane-tag ${withFilter ? "on" : "OFF"}):\n`);
@@ -187,11 +174,6 @@ export function report({ runs, rows, failures, acks, ms, spec, lane, from, messa
     ? `\nevery message went where the lanes say: the ${lane} client's responses from ${callee} ${expectedVersion(spec, lane, "response", true)} (its lane rides the handshake's baggage, which wsk forwards); broadcasts (no client context) and the other client's from the baseline ${spec.baseline}`
     : `\nwithout lane-tag the ${lane} client's lane is lost: nothing puts it into the handshake's baggage, so wsk forwards none and its responses come from ${callee} ${spec.baseline} too`);
   return 0;
-}
-
-/** The demo's output for --mode websocket; returns the exit code. */
-export async function websocketMain(opts: WebSocketOptions, modeText: string, print: (s: string) => void = console.log): Promise<number> {
-  return report(await runWebSocketDemo(opts, undefined, print), modeText, print);
 }
 
 /**

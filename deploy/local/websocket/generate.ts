@@ -7,8 +7,8 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanesSpec } from "../../lib/spec.ts";
-import { deployments, upstreamOf } from "../topology.ts";
-import { sidecarConfig, laneGatewayConfig, repoCompose, variantFiles, localPlan, OUTBOUND_PORT, type Proxies } from "../builders.ts";
+import { deployments, upstreamOf } from "../core/topology.ts";
+import { sidecarConfig, laneGatewayConfig, repoCompose, variantFiles, localPlan, OUTBOUND_PORT, type Proxies } from "../core/builders.ts";
 import { WS_PORT } from "./apps.ts";
 
 export const WS_DIR = dirname(fileURLToPath(import.meta.url));

@@ -4,9 +4,9 @@
 // does. At ingress, the HTTPRoutes of the ingress Gateway's listener, with Envoy's weighted pick. The same
 // Router interface as the sidecar mesh's (router.ts); resolveHttp stops at the Service, for the ambient mesh
 // (ambient-mesh.ts), which must know the Service's waypoint before it reaches a pod.
-import type { LanesSpec } from "../lib/spec.ts";
-import { routeHttp, type Parent } from "../lib/routes/gateway-api.ts";
-import { attachedRoutes } from "../lib/routes/gateway-api-attach.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { routeHttp, type Parent } from "../../lib/routes/gateway-api.ts";
+import { attachedRoutes } from "../../lib/routes/gateway-api-attach.ts";
 import { applyHeaders, drawOf, podLabels, type HeaderMap, type Hop, type Router } from "./router.ts";
 import type { Workload } from "./topology.ts";
 

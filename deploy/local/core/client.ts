@@ -1,24 +1,15 @@
 // The client side of both demos (Docker-less and Envoy): sends requests to the gateway, reads the chain
 // lines, and checks them against what the lanes spec says each lane should see.
 import http from "node:http";
-import type { LanesSpec } from "../lib/spec.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
 import { chain, expectedChain, chainWithoutFilter, gatewayWeights, resolve, RANDOM_HEADER, LANE_HEADER } from "./topology.ts";
-import { TRACE_HEADER } from "../lib/observe.ts";
+import { TRACE_HEADER } from "../../lib/observe.ts";
+import { prng } from "./random.ts";
 
 export interface Hop { app: string; version: string; ip: string }
 export interface Result { lane: string; status: number; body: string; hops: Hop[]; user?: string; trace?: string }
 
-/** A small seeded PRNG (mulberry32), so runs are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "./random.ts";
 
 export function parseChain(body: string): Hop[] {
   return [...body.matchAll(/-> ([a-z0-9-]+)\(version: ([^,]+), ip: ([^)]*)\)/g)].map((m) => ({ app: m[1], version: m[2], ip: m[3] }));

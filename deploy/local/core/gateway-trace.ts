@@ -4,8 +4,8 @@
 // the format must be one the apps' propagators extract.
 import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Header } from "../emulator/index.ts";
-import { prng } from "./client.ts";
+import type { Header } from "../../emulator/index.ts";
+import { prng } from "./random.ts";
 
 export const GATEWAY_TRACES = ["w3c", "b3", "xray"] as const;
 export type GatewayTrace = (typeof GATEWAY_TRACES)[number];

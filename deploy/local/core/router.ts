@@ -3,8 +3,8 @@
 // sends a request to the wrong version, and the demo's chain check fails. One interface for every mesh:
 // a Router takes the hop and the headers as the proxy forwards them, and answers with the workload (and the
 // headers after the route's changes) or with the status the proxy would answer.
-import type { LanesSpec } from "../lib/spec.ts";
-import { routeIstio, type HeaderOps } from "../lib/routes/istio.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { routeIstio, type HeaderOps } from "../../lib/routes/istio.ts";
 import type { Workload } from "./topology.ts";
 
 export type HeaderMap = Record<string, string[]>;

@@ -7,8 +7,9 @@
 //    service; a lane that has no version of the service has an empty cluster, and an aggregate cluster falls
 //    back up the lane's fallback chain to the baseline's (ASM's fallback, with a real Envoy mechanism;
 //    stacked lanes: feat-x, then release-2, then the baseline).
-import type { LanesSpec } from "../lib/spec.ts";
-import { planLane, routeFor, routingPlan, servicePlan, type RoutingPlan } from "../lib/plan.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { planLane, routeFor, servicePlan, type RoutingPlan } from "../../lib/plan.ts";
+import { planOf } from "./plan.ts";
 
 export const SERVICE_PORT = 8000;
 
@@ -43,7 +44,7 @@ export function workloads(spec: LanesSpec): Workload[] {
 
 /** One workload per version the plan has (the WebSocket seed deploys wsk in v1 only; helloworld in v1 and v2). */
 export function deployments(spec: LanesSpec): Workload[] {
-  const plan = routingPlan(spec);
+  const plan = planOf(spec);
   return chain(spec).flatMap((service) => servicePlan(plan, service).versions.map((v) => workload(service, v.label)));
 }
 
@@ -75,7 +76,7 @@ export function serving(plan: RoutingPlan, service: string, lane: string | undef
 
 /** serving() for a spec (its plan computed here). */
 export function resolve(spec: LanesSpec, service: string, lane: string | undefined): Workload {
-  return serving(routingPlan(spec), service, lane);
+  return serving(planOf(spec), service, lane);
 }
 
 /** The lane clusters a lane's aggregate lists, in order: its own, then up its fallback chain to the baseline's. */
@@ -85,18 +86,18 @@ export function chainClusters(plan: RoutingPlan, service: string, lane: string):
 
 /** chainClusters() for a spec. */
 export function fallbackClusters(spec: LanesSpec, service: string, lane: string): string[] {
-  return chainClusters(routingPlan(spec), service, lane);
+  return chainClusters(planOf(spec), service, lane);
 }
 
 /** The version chain a request in `lane` should take, service by service, when the lane survives every hop. */
 export function expectedChain(spec: LanesSpec, lane: string): string[] {
-  const plan = routingPlan(spec);
+  const plan = planOf(spec);
   return chain(spec).map((s) => serving(plan, s, lane).version);
 }
 
 /** Without the filter the lane reaches only the first service: later hops carry no header and go to the baseline. */
 export function chainWithoutFilter(spec: LanesSpec, lane: string): string[] {
-  const plan = routingPlan(spec);
+  const plan = planOf(spec);
   return chain(spec).map((s, i) => serving(plan, s, i === 0 ? lane : undefined).version);
 }
 
@@ -106,7 +107,7 @@ export function gatewayWeights(spec: LanesSpec, override?: number[]): { lane: st
     if (override.length !== spec.lanes.length) throw new Error(`--weights needs ${spec.lanes.length} numbers (${spec.lanes.map((l) => l.name).join(", ")})`);
     return spec.lanes.map((l, i) => ({ lane: l.name, weight: override[i] }));
   }
-  return routingPlan(spec).gateway?.weights ?? spec.lanes.map((l) => ({ lane: l.name, weight: 0 }));
+  return planOf(spec).gateway?.weights ?? spec.lanes.map((l) => ({ lane: l.name, weight: 0 }));
 }
 
 /**

@@ -4,10 +4,11 @@
 import { rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import type { LanesSpec } from "../lib/spec.ts";
-import { routingPlan, servicePlan, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
-import { ROOT_ID } from "../render/common.ts";
-import { LANE_STATS_TAGS, FILTER_STATE_LANE, FILTER_STATE_SOURCE } from "../lib/observe.ts";
+import type { LanesSpec } from "../../lib/spec.ts";
+import { servicePlan, type FilterRole, type RoutingPlan } from "../../lib/plan.ts";
+import { planOf } from "./plan.ts";
+import { ROOT_ID } from "../../render/common.ts";
+import { LANE_STATS_TAGS, FILTER_STATE_LANE, FILTER_STATE_SOURCE } from "../../lib/observe.ts";
 import { chain, upstreamOf, laneCluster, routeCluster, chainClusters, laneMember, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 
 export const ENVOY_IMAGE = "envoyproxy/envoy:v1.38.0";
@@ -47,7 +48,7 @@ export function observed(spec: LanesSpec): LanesSpec {
 
 /** The routing plan the local variants' proxies are built from: the spec's, with LOCAL_OBSERVE's filters. */
 export function localPlan(spec: LanesSpec): RoutingPlan {
-  return routingPlan(observed(spec));
+  return planOf(observed(spec));
 }
 
 /** Bootstrap stats_tags: lane_metrics' name segments as Prometheus labels (lane, lane_direction, lane_source). */
