@@ -111,7 +111,7 @@ describe("trace ids", () => {
 });
 
 // hash64 is FNV-1a 64 then splitmix64's finalizer (mix64). Each half is checked against its published
-// vectors, and the whole against values from an independent BigInt implementation (test/helpers.ts
+// vectors, and the whole against values from an independent BigInt implementation (test/support/helpers.ts
 // hash64). They are pinned because workers of different releases share one sidecar's shared data and
 // gateways must agree on sticky lanes: a trace must keep its slot and hash, a user its lane.
 // FNV-1a 64 test vectors (the FNV reference): offset basis (the hash of ""), "a", "foobar".
@@ -119,7 +119,7 @@ const FNV1A: string[] = ["", "a", "foobar"];
 const FNV1A_64: u64[] = [0xcbf29ce484222325, 0xaf63dc4c8601ec8c, 0x85944171f73967e8];
 // splitmix64 seeded with 0: its first outputs are mix64(k * 0x9e3779b97f4a7c15), k = 1, 2, 3.
 const SPLITMIX64_SEED0: u64[] = [0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f];
-// [input, hash64] from test/helpers.ts.
+// [input, hash64] from test/support/helpers.ts.
 const HASHES: string[] = ["", "a", "foobar", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4737", "req-1", "s1"];
 const HASH64: u64[] = [0xf52a15e9a9b5e89b, 0x02c0bdbf481420f8, 0x404da9e3b74078c2, HASH_A, 0x3831f75a9cfee54a, 0x0a2881c3268a7392, 0x4c594168be82e9fe];
 

@@ -6,7 +6,7 @@
 //  1. RootContext.onConfigure passes `configuration_size` as the size *pointer* of proxy_get_buffer_bytes
 //     (the host writes a word to address <size>: memory corruption). We read the plugin configuration with
 //     real out-pointers (host.ts readPluginConfiguration).  Test: "configuration is read through real
-//     out-pointers" in test/filter.test.ts.
+//     out-pointers" in test/filter/filter.test.ts.
 //  2. It aborts on an empty configuration (Envoy passes pointer 0, size 0 and does not call malloc), and
 //     an abort is proc_exit(255): a dead VM. Empty means defaults here, without a host read.
 //     Test: "empty configuration means defaults".

@@ -1,6 +1,6 @@
 // The lane carriers the filter reads and writes, as the TypeScript side knows them: one table, read by the
 // spec (which carriers the apps' propagators choose, which baggage keys ride in them), the notes `manifests`
-// prints and the demo's expectations (deploy/local/otel/expectations.ts). A carrier the filter learns is one
+// prints and the demo's expectations (demo/otel/expectations.ts). A carrier the filter learns is one
 // row here (and its side in assembly/).
 
 /** What the apps' SDKs need beside a carrier to take it from a request: nothing, or a trace context. */

@@ -5,7 +5,7 @@ import { servicePlan, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
 import { filterName, fqdn, gatewayName } from "../lib/names.ts";
 import type { Resource } from "../lib/resource.ts";
 
-// The demo's code (deploy/local/) takes these from here.
+// The demo's code (demo/) takes these from here.
 export { ROOT_ID } from "../lib/names.ts";
 export type { Output, Resource } from "../lib/resource.ts";
 

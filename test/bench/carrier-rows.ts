@@ -1,7 +1,7 @@
 // The requests of the bench's "cost per carrier set" section and what the filter must make of each, shared
-// with test/bench-carriers.test.ts, which checks them on the built module (so the bench never times a
+// with test/bench/bench-carriers.test.ts, which checks them on the built module (so the bench never times a
 // broken path) and that the sets cover every carrier set the generated configurations can hold.
-import type { Header, Plugin } from "../../deploy/emulator/index.ts";
+import type { Header, Plugin } from "../../emulator/index.ts";
 import { common, inHdr, lane3 } from "./inputs.ts";
 
 export type Carrier = "baggage" | "jaeger" | "ottrace" | "tracestate";

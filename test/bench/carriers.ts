@@ -2,7 +2,7 @@
 // three requests (the lane in the set's first carrier, an inbound routing header written into every carrier,
 // no lane), against the reference and the default ["baggage"] on the same request; then a carrier that is
 // not configured, on a request that carries its headers anyway. Rows are checked (carrier-rows.ts) first.
-import type { Host, Header, Plugin } from "../../deploy/emulator/index.ts";
+import type { Host, Header, Plugin } from "../../emulator/index.ts";
 import type { Scenario } from "./scenarios.ts";
 import { lane3 } from "./inputs.ts";
 import { CARRIER_SETS, carrierConfig, carrierRows, expectedChanges, unconfigured, wrongOutput, type CarrierRow } from "./carrier-rows.ts";

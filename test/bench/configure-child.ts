@@ -2,7 +2,7 @@
 // that hangs (a call into the module cannot be interrupted from its own thread). argv: module path, shape
 // index, sizes in KiB. Messages to the parent: "ready", then one result per size, smallest first.
 import { readFileSync } from "node:fs";
-import { Host } from "../../deploy/emulator/index.ts";
+import { Host } from "../../emulator/index.ts";
 import { SHAPES } from "./configure-shapes.ts";
 
 export interface CaseResult { kib: number; bytes: number; ms: number; outcome: string }

@@ -1,5 +1,5 @@
 // The bench's requests, shared with the tests that check the reference filter does the floor's job on them.
-import type { Header } from "../../deploy/emulator/index.ts";
+import type { Header } from "../../emulator/index.ts";
 
 /** What every bench request carries: a client's request as a sidecar sees it. */
 export const common: Header[] = [

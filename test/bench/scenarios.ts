@@ -1,5 +1,5 @@
 // The bench's plugin configurations and request scenarios.
-import type { Header } from "../../deploy/emulator/index.ts";
+import type { Header } from "../../emulator/index.ts";
 import { big, common, inHdr, lane3 } from "./inputs.ts";
 
 // `config` is the plugin's direction setting: the manifests generate an explicit one per listener; "auto"

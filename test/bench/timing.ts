@@ -1,5 +1,5 @@
-// The bench's clock and number formats, shared by its sections (test/bench.ts and the modules beside this one).
-import type { Plugin } from "../../deploy/emulator/index.ts";
+// The bench's clock and number formats, shared by its sections (test/bench/bench.ts and the modules beside this one).
+import type { Plugin } from "../../emulator/index.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** The yardsticks: the reference always, the floor when ../shared is beside the clone. */

@@ -1,7 +1,7 @@
 // The fuzzer's generators: seeded randomness, requests and configurations (valid, invalid and mutated),
 // aimed at the places the filter decides: lane members and their properties, keys, trust, fallbacks.
-import type { Header } from "../../deploy/emulator/index.ts";
-import { prng } from "../../deploy/local/core/random.ts";
+import type { Header } from "../../emulator/index.ts";
+import { prng } from "../../demo/core/random.ts";
 import type { Cfg } from "./model.ts";
 
 // ---- randomness -------------------------------------------------------------------------------------------

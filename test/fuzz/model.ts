@@ -1,7 +1,7 @@
 // The fuzzer's reference model of the behaviour spec, written independently of the module in TypeScript,
 // and the oracles that judge each request's outcome against it.
-import type { Header } from "../../deploy/emulator/index.ts";
-import { hash64 } from "../helpers.ts";
+import type { Header } from "../../emulator/index.ts";
+import { hash64 } from "../support/helpers.ts";
 
 // ---- the reference model (the behaviour spec, independently) ----------------------------------------------
 
