@@ -1,184 +1,105 @@
-// The shape of the filter's source (assembly/): no import cycles, and folders whose imports point downhill
-// (at most 2 back up); the modules the as-pect specs test reach no host call; the request pipeline is a
-// short function of named stages, none of them long, sharing state only through the Request; one decoder
-// of Envoy's header pairs; the files a new carrier takes, as docs/internals.md lists them. Read from the
-// source, as the build would: static imports and re-exports with relative paths.
+// The house holds together, as docs/internals.md describes it: its layout table names every source folder
+// and every file of the code, and only paths that exist; the folders import down the orders its "Layers"
+// section gives (no import points back up); a new carrier takes the files its "Adding a carrier" lists.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { ROOT } from "../support/helpers.ts";
 
-const SRC = join(ROOT, "assembly");
-const TESTS = join(SRC, "__tests__");
+const CODE = ["assembly", "deploy", "emulator", "demo"];
+const SKIP = new Set(["node_modules", "build", "generated", "fixtures"]);
+const SOURCE = /\.(ts|mts|cts|mjs|cjs)$/;
+const DOC = readFileSync(join(ROOT, "docs/internals.md"), "utf8");
+const section = (title: string) => DOC.split(new RegExp(`^## ${title}$`, "m"))[1]?.split(/^## /m)[0] ?? "";
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith(".ts") ? [p] : [];
-  });
-}
-
-const FILES = sources(SRC);
-const text = new Map(FILES.map((f) => [f, readFileSync(f, "utf8")]));
-const name = (f: string) => relative(ROOT, f);
-
-/** The assembly/ files `file` imports or re-exports from. */
-function importsOf(file: string): string[] {
-  const out: string[] = [];
-  for (const m of text.get(file)!.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"(\.{1,2}\/[^"]+)"/gms)) {
-    const target = resolve(dirname(file), m[1]) + ".ts";
-    assert.ok(text.has(target), `${name(file)} imports ${m[1]}, which is no file of assembly/`);
-    out.push(target);
-  }
+/** Folders (relative to the root) holding source files directly, each with its source files' names. */
+function sourceFolders(dir: string, out = new Map<string, string[]>()): Map<string, string[]> {
+  const entries = readdirSync(join(ROOT, dir), { withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && SOURCE.test(e.name) && !/\.d\.c?ts$/.test(e.name)).map((e) => e.name);
+  if (files.length) out.set(dir, files);
+  for (const e of entries) if (e.isDirectory() && !SKIP.has(e.name)) sourceFolders(`${dir}/${e.name}`, out);
   return out;
 }
 
-const graph = new Map(FILES.map((f) => [f, importsOf(f)]));
+/** The layout table's rows: the paths of the first cell, and the whole row's text. */
+const table = section("Layout").split("\n").filter((l) => /^\| `/.test(l)).map((l) => ({
+  paths: [...l.split(" | ")[0].matchAll(/`([^`]+)`/g)].map((m) => m[1]),
+  text: l,
+}));
+const rowOf = (folder: string) => table.filter((r) => r.paths.includes(`${folder}/`));
 
-/** The strongly connected components of more than one file, or of a file importing itself (Tarjan). */
-function cycles(): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const found: string[][] = [];
-  const visit = (v: string) => {
-    index.set(v, index.size);
-    low.set(v, index.get(v)!);
-    stack.push(v);
-    for (const w of graph.get(v)!) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (stack.includes(w)) {
-        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+/** The folders' ranks by the "Layers" section: each list item an order of steps ("a/ > b/, c/ > d/"). */
+function ranks(): Map<string, number> {
+  const rank = new Map<string, number>();
+  for (const item of section("Layers").split("\n").filter((l) => l.startsWith("- "))) {
+    item.split(" > ").forEach((step, i) => {
+      for (const m of step.matchAll(/`([^`]+)\/`/g)) {
+        assert.ok(!rank.has(m[1]), `${m[1]}/ is in the Layers section twice`);
+        rank.set(m[1], rank.size === 0 && i === 0 ? 0 : i + (item.includes("tooling") ? 100 : 0));
+      }
+    });
+  }
+  return rank;
+}
+
+/** The imports between folders of the code's sources (tests aside), as [from folder, to folder, file]. */
+function folderImports(): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const [folder, files] of CODE.flatMap((d) => [...sourceFolders(d)])) {
+    if (folder.endsWith("__tests__")) continue;
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, folder, f), "utf8");
+      for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\s*\(\s*['"](\.[^'"]+)['"]\s*\)|require\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+        const target = relative(ROOT, dirname(resolve(ROOT, folder, m[1] ?? m[2] ?? m[3])));
+        if (target !== folder) out.push([folder, target, `${folder}/${f}`]);
       }
     }
-    if (low.get(v) !== index.get(v)) return;
-    const scc: string[] = [];
-    let w: string;
-    do { w = stack.pop()!; scc.push(name(w)); } while (w !== v);
-    if (scc.length > 1 || graph.get(v)!.includes(v)) found.push(scc.sort());
-  };
-  for (const f of FILES) if (!index.has(f)) visit(f);
-  return found;
-}
-
-/** Every file `file` reaches through its imports. */
-function reach(file: string, seen = new Set<string>()): Set<string> {
-  for (const w of graph.get(file)!) if (!seen.has(w)) { seen.add(w); reach(w, seen); }
-  return seen;
-}
-
-/**
- * The imports between folders of assembly/ (specs left out) that point back up: the folders put in an order
- * that makes as many imports as possible point one way (greedy, as Eades, Lin and Smyth: folders nothing
- * imports from first, folders that import nothing last, else the folder with the most imports out over in),
- * then the imports against that order, as "from -> to (count)".
- */
-function backUpImports(): string[] {
-  const folder = (f: string) => relative(ROOT, dirname(f));
-  const counts = new Map<string, number>();
-  for (const [f, targets] of graph) {
-    if (f.startsWith(TESTS)) continue;
-    for (const t of targets) {
-      if (folder(f) === folder(t)) continue;
-      const k = `${folder(f)} -> ${folder(t)}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
   }
-  const edges = [...counts.keys()].map((k) => k.split(" -> ") as [string, string]);
-  const left = new Set(edges.flat());
-  const front: string[] = [];
-  const back: string[] = [];
-  const degree = (n: string, out: boolean) => edges.filter(([a, b]) => left.has(a) && left.has(b) && (out ? a : b) === n).length;
-  while (left.size > 0) {
-    let moved = true;
-    while (moved) {
-      moved = false;
-      for (const n of [...left]) if (degree(n, true) === 0) { back.unshift(n); left.delete(n); moved = true; }
-      for (const n of [...left]) if (degree(n, false) === 0) { front.push(n); left.delete(n); moved = true; }
-    }
-    if (left.size === 0) break;
-    const best = [...left].reduce((a, b) => (degree(b, true) - degree(b, false) > degree(a, true) - degree(a, false) ? b : a));
-    front.push(best);
-    left.delete(best);
-  }
-  const order = [...front, ...back];
-  return edges.filter(([a, b]) => order.indexOf(a) > order.indexOf(b)).map(([a, b]) => `${a} -> ${b} (${counts.get(`${a} -> ${b}`)})`);
-}
-
-/** The top-level functions of a file with their length in lines (this code base closes them at column 0). */
-function functions(file: string): { fn: string; lines: number }[] {
-  const lines = text.get(file)!.split("\n");
-  const out: { fn: string; lines: number }[] = [];
-  lines.forEach((l, i) => {
-    const m = /^(?:@inline )?(?:export )?function (\w+)/.exec(l);
-    if (!m) return;
-    const end = lines.findIndex((x, j) => j > i && x === "}");
-    out.push({ fn: m[1], lines: end - i + 1 });
-  });
   return out;
 }
 
-describe("assembly/ layout", () => {
-  it("has no import cycles", () => {
-    assert.deepEqual(cycles(), []);
+describe("docs/internals.md's layout table", () => {
+  it("has a row for every source folder, tests included", () => {
+    const folders = [...CODE, "test"].flatMap((d) => [...sourceFolders(d).keys()]);
+    assert.ok(folders.length > 20, `only ${folders.length} source folders found`);
+    assert.deepEqual(folders.filter((f) => rowOf(f).length === 0), [], "folders without a row (first cell `folder/`)");
   });
 
-  it("its folders import downhill: at most 2 imports point back up", () => {
-    const up = backUpImports();
-    assert.ok(up.length <= 2, `imports back up: ${up.join(", ")}`);
+  it("names every source file of the code in its folder's row", () => {
+    const missing = CODE.flatMap((d) => [...sourceFolders(d)].filter(([folder]) => !folder.endsWith("__tests__")).flatMap(([folder, files]) => {
+      const text = rowOf(folder).map((r) => r.text).join("\n");
+      return files.filter((f) => !new RegExp("`" + f.replace(/\./g, "\\.") + "`").test(text)).map((f) => `${folder}/${f}`);
+    }));
+    assert.deepEqual(missing, [], "files the table does not name in their folder's row");
   });
 
-  it("the modules the as-pect specs test make no host call (they reach neither abi/host.ts nor abi/sdk.ts)", () => {
-    const host = [join(SRC, "abi/host.ts"), join(SRC, "abi/sdk.ts")];
-    for (const h of host) assert.ok(text.has(h), `${name(h)} is missing`);
-    const specs = FILES.filter((f) => f.startsWith(TESTS));
-    assert.ok(specs.length >= 10, `only ${specs.length} spec files`);
-    for (const s of specs) {
-      const impure = [...reach(s)].filter((f) => host.includes(f)).map(name);
-      assert.deepEqual(impure, [], `${name(s)} reaches the host through its imports`);
-    }
+  it("names only paths that exist", () => {
+    const paths = table.flatMap((r) => r.paths.filter((p) => p.includes("/") || p.includes(".")));
+    assert.ok(paths.length > 20);
+    assert.deepEqual(paths.filter((p) => !existsSync(join(ROOT, p))), []);
+  });
+});
+
+describe("the folders' layers (docs/internals.md, Layers)", () => {
+  const rank = ranks();
+
+  it("name every folder of the code once", () => {
+    const folders = CODE.flatMap((d) => [...sourceFolders(d).keys()]).filter((f) => !f.endsWith("__tests__"));
+    assert.deepEqual(folders.filter((f) => !rank.has(f)), [], "folders the Layers section leaves out");
+    assert.deepEqual([...rank.keys()].filter((f) => !folders.includes(f)), [], "Layers names folders that hold no source");
   });
 
-  it("onRequest is a short pipeline of named stages, in order, and no function of the request path is long", () => {
-    const defining = FILES.filter((f) => /^export function onRequest\(/m.test(text.get(f)!));
-    assert.equal(defining.length, 1, "one module defines onRequest");
-    const file = defining[0];
-    const body = text.get(file)!.split(/^export function onRequest\(/m)[1].split(/^}$/m)[0];
-    const stages = ["readHeaders", "stripClientLanes", "findLane", "decide", "writeCarriers", "record", "observe"];
-    const at = stages.map((s) => body.search(new RegExp(`\\b${s}\\(`)));
-    assert.ok(at.every((p) => p >= 0), `onRequest does not call ${stages.filter((_, i) => at[i] < 0).join(", ")}`);
-    assert.deepEqual([...at].sort((a, b) => a - b), at, "onRequest calls its stages in order");
-    // The request path: the pipeline's folder and what onRequest's module reaches there.
-    const path = [file, ...reach(file)].filter((f) => dirname(f) === dirname(file));
-    const long = path.flatMap((f) => functions(f).filter((x) => x.lines > 60).map((x) => `${name(f)} ${x.fn}: ${x.lines} lines`));
-    assert.deepEqual(long, []);
-    const pipeline = functions(file).find((x) => x.fn === "onRequest")!;
-    assert.ok(pipeline.lines <= 20, `onRequest is ${pipeline.lines} lines`);
-    // The carriers' request side is the request path too.
-    const carriers = FILES.filter((f) => dirname(f) === join(SRC, "carriers"));
-    assert.ok(carriers.length >= 5, "carriers/ holds the carriers' modules");
-    const longCarrier = carriers.flatMap((f) => functions(f).filter((x) => x.lines > 60).map((x) => `${name(f)} ${x.fn}: ${x.lines} lines`));
-    assert.deepEqual(longCarrier, []);
+  it("every import between folders points down (0 back up)", () => {
+    const imports = folderImports();
+    assert.ok(imports.length > 100, `only ${imports.length} imports between folders`);
+    const up = imports.filter(([a, b]) => rank.has(b) && !(rank.get(a)! < rank.get(b)!)).map(([a, b, f]) => `${f} -> ${b}/`);
+    assert.deepEqual([...new Set(up)], []);
   });
 
-  it("the stages share state only through the Request: no exported mutable module state in pipeline/ or carriers/", () => {
-    const stageFiles = FILES.filter((f) => [join(SRC, "pipeline"), join(SRC, "carriers")].includes(dirname(f)));
-    const shared = stageFiles.flatMap((f) => [...text.get(f)!.matchAll(/^export (?:let|var) (\w+)|^export class (\w+)[^{]*\{[^}]*?\bstatic (?!readonly)\w+/gm)]
-      .map((m) => `${name(f)}: ${m[1] ?? m[2]}`));
-    assert.deepEqual(shared, []);
-    assert.match(text.get(join(SRC, "lane/request.ts"))!, /^export class Request \{/m, "lane/request.ts names the request's state");
-  });
-
-  it("one decoder of Envoy's header-pair layout: the cursor in abi/pairs.ts, which every walk uses", () => {
-    // The layout: u32 count, then (u32 name length, u32 value length) per pair, then the names and values.
-    const layout = /load<u32>\(\s*\w+\s*\+\s*[48]\s*\+\s*\(<usize>\w+\s*<<\s*3\)|\w+\s*\+\s*4\s*\+\s*\(<usize>\w+\s*<<\s*3\)|<u64>\w+\s*\*\s*8\s*\+\s*4/;
-    const decoders = FILES.filter((f) => !f.startsWith(TESTS) && layout.test(text.get(f)!)).map(name);
-    assert.deepEqual(decoders, ["assembly/abi/pairs.ts"]);
-    const walkers = FILES.filter((f) => !f.startsWith(TESTS) && /\bfirstName\(/.test(text.get(f)!)).map(name);
-    assert.ok(walkers.length >= 5, `walks over the pairs through the cursor: ${walkers.join(", ")}`);
+  it("the filter and the tooling import nothing of each other", () => {
+    const across = folderImports().filter(([a, b]) => (a.startsWith("assembly")) !== (b.startsWith("assembly")) && rank.has(b));
+    assert.deepEqual(across, []);
   });
 
   it("docs/internals.md lists the files a new carrier takes, at most 5 (4 in assembly/), and they exist", () => {
@@ -189,7 +110,7 @@ describe("assembly/ layout", () => {
     assert.ok(listed.length > 0 && listed.length <= 5, `a carrier takes ${listed.length} files: ${listed.join(", ")}`);
     assert.ok(listed.filter((f) => f.startsWith("assembly/")).length <= 4, "at most 4 files in assembly/");
     // The carriers that exist: each module of carriers/ but the interface and its helpers.
-    const modules = readdirSync(join(SRC, "carriers")).filter((f) => f.endsWith(".ts") && !["carrier.ts", "repeated.ts"].includes(f)).map((f) => f.slice(0, -3));
+    const modules = readdirSync(join(ROOT, "assembly/carriers")).filter((f) => f.endsWith(".ts") && !["carrier.ts", "repeated.ts"].includes(f)).map((f) => f.slice(0, -3));
     assert.deepEqual(modules.sort(), ["baggage", "ottrace", "tracestate", "uberctx"]);
     for (const f of listed) {
       const paths = f.includes("<name>") ? modules.map((m) => f.replace("<name>", m)) : [f];
