@@ -180,6 +180,90 @@ function parseLaneFrom(c: Config, v: JValue): ConfigResult | null {
   return null;
 }
 
+/** Reads one top-level field into `c`: null when it is valid, else the error that names it. */
+function parseField(c: Config, key: string, v: JValue): ConfigResult | null {
+  if (key == "routing_header") {
+    if (v.kind != Kind.String) return typeErr(key, "a string", v);
+    const p = headerNameProblem(v.s);
+    if (p.length > 0) return fieldErr(key, p);
+    c.routingHeader = v.s;
+  } else if (key == "baggage_key") {
+    if (v.kind != Kind.String) return typeErr(key, "a string", v);
+    if (!isToken(v.s)) return fieldErr(key, quote(v.s) + " is not a W3C baggage key (a token of 1-256 characters)");
+    c.baggageKey = v.s;
+  } else if (key == "direction") {
+    if (v.kind != Kind.String) return typeErr(key, "a string", v);
+    const s = v.s;
+    if (s == "auto") c.direction = DIR_AUTO;
+    else if (s == "inbound") c.direction = DIR_INBOUND;
+    else if (s == "outbound") c.direction = DIR_OUTBOUND;
+    else if (s == "both") c.direction = DIR_BOTH;
+    else return fieldErr(key, quote(s) + " is not one of \"auto\", \"inbound\", \"outbound\", \"both\"");
+  } else if (key == "lanes") {
+    if (v.kind != Kind.Array) return typeErr(key, "an array of lane names", v);
+    if (v.items.length > MAX_LANES) return fieldErr(key, "has " + v.items.length.toString() + " lanes, at most " + MAX_LANES.toString() + " are allowed");
+    for (let j = 0; j < v.items.length; j++) {
+      const item = v.items[j];
+      const fj = "lanes[" + j.toString() + "]";
+      if (item.kind != Kind.String) return typeErr(fj, "a string", item);
+      const p = laneProblem(item.s);
+      if (p.length > 0) return fieldErr(fj, p);
+      if (c.lanes.includes(item.s)) return fieldErr(fj, quote(item.s) + " is listed more than once");
+      c.lanes.push(item.s);
+    }
+  } else if (key == "default_lane") {
+    if (v.kind != Kind.String) return typeErr(key, "a string", v);
+    if (v.s.length > 0 && !isLaneString(v.s)) return fieldErr(key, laneProblem(v.s));
+    c.defaultLane = v.s;
+  } else if (key == "trust_client_lane" || key == "lane_metrics" || key == "filter_state" || key == "baggage_limits") {
+    if (v.kind != Kind.Bool) return typeErr(key, "true or false", v);
+    if (key == "trust_client_lane") c.trustClientLane = v.b;
+    else if (key == "lane_metrics") c.laneMetrics = v.b;
+    else if (key == "baggage_limits") c.baggageLimits = v.b;
+    else c.filterState = v.b;
+  } else {
+    let r: ConfigResult | null = null;
+    if (key == "correlation") r = parseCorrelation(c, v);
+    else if (key == "local_lane") r = parseLocalLane(c, v);
+    else if (key == "assign") r = parseAssign(c, v);
+    else if (key == "lane_from") r = parseLaneFrom(c, v);
+    else if (key == "hop_trace") r = parseHopTrace(c, v);
+    else if (key == "carriers") r = parseCarriers(c, v);
+    else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, baggage_limits, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+/** The checks that span fields, run once every field has been read: null when the configuration holds. */
+function crossFieldErr(c: Config, baggageKeySet: bool): ConfigResult | null {
+  const kp = keyRewriteProblem(c.baggageKey);
+  if (kp.length > 0) return baggageKeySet ? fieldErr("baggage_key", kp) : fieldErr("routing_header", kp + "; it is also the baggage key unless baggage_key is set");
+  const ck = carrierKeyErr(c);
+  if (ck !== null) return ck;
+  // Every lane the filter can put on a request must be one the mesh routes.
+  if (c.lanes.length > 0) {
+    if (c.defaultLane.length > 0 && !c.lanes.includes(c.defaultLane)) return fieldErr("default_lane", quote(c.defaultLane) + " is not in \"lanes\"");
+    for (let i = 0; i < c.labelLanes.length; i++) {
+      if (!c.lanes.includes(c.labelLanes[i])) return fieldErr("local_lane.label_to_lane." + c.labelValues[i], quote(c.labelLanes[i]) + " is not in \"lanes\"");
+    }
+    for (let i = 0; i < c.assignLanes.length; i++) {
+      if (!c.lanes.includes(c.assignLanes[i])) return fieldErr("assign.weights." + c.assignLanes[i], quote(c.assignLanes[i]) + " is not in \"lanes\"");
+    }
+    for (let i = 0; i < c.fromLanes.length; i++) {
+      if (!c.lanes.includes(c.fromLanes[i])) return fieldErr("lane_from.values." + c.fromValues[i], quote(c.fromLanes[i]) + " is not in \"lanes\"");
+    }
+    for (let i = 0; i < c.traceLabelLanes.length; i++) {
+      if (!c.lanes.includes(c.traceLabelLanes[i])) return fieldErr("hop_trace.label_to_lane." + c.traceLabelValues[i], quote(c.traceLabelLanes[i]) + " is not in \"lanes\"");
+    }
+  }
+  // A lane the client names is the client's choice: an operator who does not trust clients must say so.
+  if (c.laneFrom() && !c.trustClientLane && !c.fromTrusted) {
+    return fieldErr("lane_from", "the client names these lanes: with \"trust_client_lane\": false, set \"trusted\": true to take them");
+  }
+  return null;
+}
+
 /**
  * Parses the plugin configuration. Empty (or all-whitespace) text means all defaults. Any unknown field,
  * wrong type or invalid value is an error that names the field and says why.
@@ -205,84 +289,13 @@ export function parseConfig(text: string): ConfigResult {
   let baggageKeySet = false;
   for (let i = 0; i < root.keys.length; i++) {
     const key = root.keys[i];
-    const v = root.items[i];
-    if (key == "routing_header") {
-      if (v.kind != Kind.String) return typeErr(key, "a string", v);
-      const p = headerNameProblem(v.s);
-      if (p.length > 0) return fieldErr(key, p);
-      c.routingHeader = v.s;
-    } else if (key == "baggage_key") {
-      if (v.kind != Kind.String) return typeErr(key, "a string", v);
-      if (!isToken(v.s)) return fieldErr(key, quote(v.s) + " is not a W3C baggage key (a token of 1-256 characters)");
-      c.baggageKey = v.s;
-      baggageKeySet = true;
-    } else if (key == "direction") {
-      if (v.kind != Kind.String) return typeErr(key, "a string", v);
-      const s = v.s;
-      if (s == "auto") c.direction = DIR_AUTO;
-      else if (s == "inbound") c.direction = DIR_INBOUND;
-      else if (s == "outbound") c.direction = DIR_OUTBOUND;
-      else if (s == "both") c.direction = DIR_BOTH;
-      else return fieldErr(key, quote(s) + " is not one of \"auto\", \"inbound\", \"outbound\", \"both\"");
-    } else if (key == "lanes") {
-      if (v.kind != Kind.Array) return typeErr(key, "an array of lane names", v);
-      if (v.items.length > MAX_LANES) return fieldErr(key, "has " + v.items.length.toString() + " lanes, at most " + MAX_LANES.toString() + " are allowed");
-      for (let j = 0; j < v.items.length; j++) {
-        const item = v.items[j];
-        const fj = "lanes[" + j.toString() + "]";
-        if (item.kind != Kind.String) return typeErr(fj, "a string", item);
-        const p = laneProblem(item.s);
-        if (p.length > 0) return fieldErr(fj, p);
-        if (c.lanes.includes(item.s)) return fieldErr(fj, quote(item.s) + " is listed more than once");
-        c.lanes.push(item.s);
-      }
-    } else if (key == "default_lane") {
-      if (v.kind != Kind.String) return typeErr(key, "a string", v);
-      if (v.s.length > 0 && !isLaneString(v.s)) return fieldErr(key, laneProblem(v.s));
-      c.defaultLane = v.s;
-    } else if (key == "trust_client_lane" || key == "lane_metrics" || key == "filter_state" || key == "baggage_limits") {
-      if (v.kind != Kind.Bool) return typeErr(key, "true or false", v);
-      if (key == "trust_client_lane") c.trustClientLane = v.b;
-      else if (key == "lane_metrics") c.laneMetrics = v.b;
-      else if (key == "baggage_limits") c.baggageLimits = v.b;
-      else c.filterState = v.b;
-    } else {
-      let r: ConfigResult | null = null;
-      if (key == "correlation") r = parseCorrelation(c, v);
-      else if (key == "local_lane") r = parseLocalLane(c, v);
-      else if (key == "assign") r = parseAssign(c, v);
-      else if (key == "lane_from") r = parseLaneFrom(c, v);
-      else if (key == "hop_trace") r = parseHopTrace(c, v);
-      else if (key == "carriers") r = parseCarriers(c, v);
-      else return unknownErr(key, "routing_header, baggage_key, direction, lanes, default_lane, trust_client_lane, carriers, baggage_limits, correlation, local_lane, assign, lane_from, lane_metrics, filter_state, hop_trace");
-      if (r !== null) return r;
-    }
+    const fe = parseField(c, key, root.items[i]);
+    if (fe !== null) return fe;
+    if (key == "baggage_key") baggageKeySet = true;
   }
   if (!baggageKeySet) c.baggageKey = c.routingHeader;
-  const kp = keyRewriteProblem(c.baggageKey);
-  if (kp.length > 0) return baggageKeySet ? fieldErr("baggage_key", kp) : fieldErr("routing_header", kp + "; it is also the baggage key unless baggage_key is set");
-  const ck = carrierKeyErr(c);
-  if (ck !== null) return ck;
-  // Every lane the filter can put on a request must be one the mesh routes.
-  if (c.lanes.length > 0) {
-    if (c.defaultLane.length > 0 && !c.lanes.includes(c.defaultLane)) return fieldErr("default_lane", quote(c.defaultLane) + " is not in \"lanes\"");
-    for (let i = 0; i < c.labelLanes.length; i++) {
-      if (!c.lanes.includes(c.labelLanes[i])) return fieldErr("local_lane.label_to_lane." + c.labelValues[i], quote(c.labelLanes[i]) + " is not in \"lanes\"");
-    }
-    for (let i = 0; i < c.assignLanes.length; i++) {
-      if (!c.lanes.includes(c.assignLanes[i])) return fieldErr("assign.weights." + c.assignLanes[i], quote(c.assignLanes[i]) + " is not in \"lanes\"");
-    }
-    for (let i = 0; i < c.fromLanes.length; i++) {
-      if (!c.lanes.includes(c.fromLanes[i])) return fieldErr("lane_from.values." + c.fromValues[i], quote(c.fromLanes[i]) + " is not in \"lanes\"");
-    }
-    for (let i = 0; i < c.traceLabelLanes.length; i++) {
-      if (!c.lanes.includes(c.traceLabelLanes[i])) return fieldErr("hop_trace.label_to_lane." + c.traceLabelValues[i], quote(c.traceLabelLanes[i]) + " is not in \"lanes\"");
-    }
-  }
-  // A lane the client names is the client's choice: an operator who does not trust clients must say so.
-  if (c.laneFrom() && !c.trustClientLane && !c.fromTrusted) {
-    return fieldErr("lane_from", "the client names these lanes: with \"trust_client_lane\": false, set \"trusted\": true to take them");
-  }
+  const xe = crossFieldErr(c, baggageKeySet);
+  if (xe !== null) return xe;
   const r = new ConfigResult();
   r.config = c.seal();
   return r;
