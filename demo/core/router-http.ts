@@ -3,7 +3,7 @@
 // whose selector picks the pod; a Service no HTTPRoute is attached to goes to its own pods, as a waypoint
 // does. At ingress, the HTTPRoutes of the ingress Gateway's listener, with Envoy's weighted pick. The same
 // Router interface as the sidecar mesh's (router.ts); resolveHttp stops at the Service, for the ambient mesh
-// (ambient-mesh.ts), which must know the Service's waypoint before it reaches a pod.
+// (mesh/ambient.ts), which must know the Service's waypoint before it reaches a pod.
 import type { LanesSpec } from "../../deploy/lib/spec.ts";
 import { routeHttp, type Parent } from "../routes/gateway-api.ts";
 import { attachedRoutes } from "../routes/gateway-api-attach.ts";
