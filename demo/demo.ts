@@ -17,6 +17,7 @@
 import { loadSpec } from "../deploy/lib/spec.ts";
 import { ensureBuilt } from "../deploy/lib/build.ts";
 import { readCommand, integer, oneOf, UsageError, type Args } from "../deploy/lib/cli.ts";
+import { LANE_HEADERS } from "../deploy/lib/carriers.ts";
 import { gatewayWeights } from "./core/topology.ts";
 import { sendRequests, summarize, formatSummary, checkRun, checkTraces, type Result } from "./core/client.ts";
 import { startMesh, meshSpec, specForMode, MODES, USER_HEADER, SPEC, type Mode } from "./mesh.ts";
@@ -292,7 +293,7 @@ const TRACE_NAMES: Record<GatewayTrace, string> = { w3c: "W3C", b3: "B3", xray: 
 /** Why the otel apps lost the lane, and what would keep it. */
 function lostText(propagators: string[], mode: Mode, gatewayTrace: GatewayTrace | undefined): string {
   const started = gatewayTrace ?? (mode === "correlation" ? "w3c" : undefined);
-  const why = `the SDK forwards no carrier lane-tag reads (baggage, uberctx-*, tracestate with a traceparent, ot-baggage-* with an ot trace context${mode === "correlation" ? ", or a trace id it continues for correlation" : ""})`;
+  const why = `the SDK forwards no carrier lane-tag reads (${LANE_HEADERS}${mode === "correlation" ? ", or a trace id it continues for correlation" : ""})`;
   if (propagators.includes("tracecontext") && started !== "w3c") return `${why}; the first app got no traceparent to keep the tracestate entry in: --gateway-trace w3c has the gateway start the trace, as one with an OpenTelemetry tracer does`;
   if (propagators.includes("ottrace")) return `${why}; ot-baggage-* needs an ot trace context (ot-tracer-*) on the request the first app receives, and the clients here send none: list baggage or tracecontext too`;
   if (mode !== "correlation") return `${why}; --mode correlation has the gateway start a trace and restores the lane by its id (tracecontext; b3 and b3multi with --gateway-trace b3; xray with --gateway-trace xray)`;

@@ -51,6 +51,11 @@ export const carrierOf = (propagator: string) => CARRIERS.find((c) => c.propagat
 /** Whether a propagator carries a lane the filter can read. */
 export const carriesLane = (p: string) => carrierOf(p) !== undefined;
 
+const NEEDS_TEXT: Record<CarrierNeeds, string> = { nothing: "", traceparent: " with a traceparent", "ot-trace-context": " with an ot trace context" };
+
+/** The headers the filter reads a lane in, for messages: "baggage, uberctx-*, ..., tracestate with a traceparent". */
+export const LANE_HEADERS = CARRIERS.map((c) => c.header.replace("<key>", "*") + NEEDS_TEXT[c.needs]).join(", ");
+
 /** The propagators that carry a lane, for messages: "baggage, jaeger, ottrace or tracecontext". */
 export const LANE_PROPAGATORS = CARRIERS.map((c) => c.propagator).join(", ").replace(/, ([^,]*)$/, " or $1");
 

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { parseSpec, SpecError } from "../../deploy/lib/spec.ts";
-import { CARRIERS, DEFAULT_CARRIER, LANE_PROPAGATORS, carriersFor, carriesLane } from "../../deploy/lib/carriers.ts";
+import { CARRIERS, DEFAULT_CARRIER, LANE_HEADERS, LANE_PROPAGATORS, carriersFor, carriesLane } from "../../deploy/lib/carriers.ts";
 import { otelPropagators } from "../../deploy/lib/validate.ts";
 import { laneOutcome } from "../../demo/otel/expectations.ts";
 import { filterConfigs, refusals, accepted } from "./spec-configs.ts";
@@ -126,5 +126,10 @@ describe("the carrier table (deploy/lib/carriers.ts): what the spec, the notes a
   it("the demo's expectations follow the table: a carrier that needs nothing keeps the lane, a propagator with no carrier loses it", () => {
     for (const c of CARRIERS) assert.equal(laneOutcome([c.propagator]), c.needs === "nothing" ? "kept" : "lost", c.name);
     for (const p of otelPropagators().filter((x) => !carriesLane(x))) assert.equal(laneOutcome([p]), "lost", p);
+  });
+
+  it("the demo's lost-lane text names every carrier's header from the table, with what it needs beside it", () => {
+    assert.equal(LANE_HEADERS, "baggage, uberctx-*, ot-baggage-* with an ot trace context, tracestate with a traceparent");
+    for (const c of CARRIERS) assert.ok(LANE_HEADERS.includes(c.header.replace("<key>", "*")), c.name);
   });
 });
