@@ -13,7 +13,6 @@ import { readCommand, UsageError } from "./lib/cli.ts";
 import { Validator, GATEWAY_API_CRDS, ISTIO_CRDS, OTEL_CRDS } from "./lib/validate.ts";
 import { routingPlan } from "./lib/plan.ts";
 
-export { fileText, HEADER_START } from "./lib/output-files.ts";
 
 const OWN_DIRS = ["asm", "istio", "ambient"];
 

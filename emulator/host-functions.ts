@@ -11,7 +11,6 @@ import { metricFunctions } from "./host-metrics.ts";
 import { propertyFunctions } from "./host-properties.ts";
 import { sharedDataFunctions } from "./host-shared-data.ts";
 
-export type { CallState, FilterState, HostContext } from "./host-context.ts";
 
 /** proxy-wasm-cpp-host's FOR_ALL_HOST_FUNCTIONS plus the ABI 0.2.0-specific ones. */
 const HOST_FUNCTIONS = [

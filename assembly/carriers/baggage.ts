@@ -1,6 +1,6 @@
 // The W3C baggage carrier on the request path: take the `baggage` headers the read found, strip a client's
 // lane member (untrusted), read the lane member, write it. The grammar is grammar/baggage.ts (pure); this
-// module works on the request's baggage (Request.bag, Request.scan) and makes the host calls.
+// module works on the request's baggage (Request.bagPtr/bagLen, Request.scan) and makes the host calls.
 import { Config } from "../config/config";
 import { CARRIER_BAGGAGE } from "../config/carrier-table";
 import {
@@ -14,9 +14,9 @@ import { count, M_BAGGAGE_ADDED, M_BAGGAGE_REPLACED, M_BAGGAGE_DROPPED, M_BAGGAG
 import { scratch, replaceHeader, removeHeader } from "../abi/host";
 import { joinHeader } from "./repeated";
 
-// An untrusted gateway's baggage (BaggageState.fate): as the client sent it; to be rewritten without the
-// client's members (the request's header still has them, bag.ptr/len hold the rest); removed whole, as it
-// could not be checked.
+// An untrusted gateway's baggage (Request.bagFate): as the client sent it; to be rewritten without the
+// client's members (the request's header still has them, Request.bagPtr/bagLen the rest); removed whole,
+// as it could not be checked.
 const AS_SENT: u8 = 0;
 const STRIPPED: u8 = 1;
 const DROPPED: u8 = 2;

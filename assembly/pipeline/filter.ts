@@ -8,7 +8,7 @@
 // check that skips it.
 //
 // The stages are @inline: compiled, the request path stays one function with no calls between stages. What
-// they share is the one Request (lane/request.ts) each is passed, which no stage allocates.
+// they share is named in the one Request (lane/request.ts), static fields no stage allocates.
 import { Config, DIR_AUTO, DIR_INBOUND, DIR_OUTBOUND, DIR_BOTH } from "../config/config";
 import { CARRIER_BAGGAGE } from "../config/carrier-table";
 import { bytesEqual } from "../bytes/lane";

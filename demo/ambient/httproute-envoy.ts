@@ -2,7 +2,7 @@
 // by the HTTPRoutes the ambient output attaches to it, the ingress gateway by its entry route. Envoy takes the
 // first route that matches, Gateway API the most specific match, so the matches are put in Gateway API's
 // precedence order (path, then the number of header and query matches; ties keep the routes' order).
-import type { Resource } from "../../deploy/render/common.ts";
+import type { Resource } from "../../deploy/lib/resource.ts";
 
 export interface BackendRef { name: string; namespace?: string; port: number; weight?: number; filters?: any[] }
 interface Match { path?: { type: string; value: string }; headers?: { type?: string; name: string; value: string }[]; queryParams?: unknown[]; method?: string }

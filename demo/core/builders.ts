@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import type { LanesSpec } from "../../deploy/lib/spec.ts";
 import { servicePlan, type FilterRole, type RoutingPlan } from "../../deploy/lib/plan.ts";
 import { planOf } from "./plan.ts";
-import { ROOT_ID } from "../../deploy/render/common.ts";
+import { ROOT_ID } from "../../deploy/lib/names.ts";
 import { LANE_STATS_TAGS, FILTER_STATE_LANE, FILTER_STATE_SOURCE } from "../../deploy/lib/observe.ts";
 import { chain, upstreamOf, laneCluster, routeCluster, chainClusters, laneMember, RANDOM_HEADER, LANE_HEADER, type Workload } from "./topology.ts";
 

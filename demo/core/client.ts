@@ -9,7 +9,6 @@ import { prng } from "./random.ts";
 export interface Hop { app: string; version: string; ip: string }
 export interface Result { lane: string; status: number; body: string; hops: Hop[]; user?: string; trace?: string }
 
-export { prng } from "./random.ts";
 
 export function parseChain(body: string): Hop[] {
   return [...body.matchAll(/-> ([a-z0-9-]+)\(version: ([^,]+), ip: ([^)]*)\)/g)].map((m) => ({ app: m[1], version: m[2], ip: m[3] }));

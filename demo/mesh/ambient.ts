@@ -6,7 +6,7 @@
 import type { Header } from "../../emulator/index.ts";
 import type { LanesSpec } from "../../deploy/lib/spec.ts";
 import { servicePlan } from "../../deploy/lib/plan.ts";
-import { waypointOf } from "../../deploy/render/ambient.ts";
+import { waypointOf } from "../../deploy/lib/names.ts";
 import { chain, deployments } from "../core/topology.ts";
 import { headerMap, headerPairs } from "../core/router.ts";
 import { resolveHttp, serviceIndex, serviceKey, servicePods, type ServiceRef } from "../core/router-http.ts";

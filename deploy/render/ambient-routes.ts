@@ -7,9 +7,6 @@ import { gatewayName, gatewayRouteName, serviceRouteName, versionService } from 
 import type { Resource } from "../lib/resource.ts";
 import { ownLabels } from "./common.ts";
 
-// The demo's code (demo/) takes these from here.
-export { serviceName, versionService } from "../lib/names.ts";
-
 export const GATEWAY_API = "gateway.networking.k8s.io/v1";
 
 // The HTTPRoute CRD's limits: rules per route, matches per rule.

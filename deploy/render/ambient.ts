@@ -10,9 +10,6 @@ import { instrumentation, ownLabels } from "./common.ts";
 import { GATEWAY_API, ingressGateway, ingressRoute, referenceGrant, serviceRoutes } from "./ambient-routes.ts";
 import { wasmPlugin } from "./wasm-plugin.ts";
 
-// The demo's code (demo/) takes these from here.
-export { waypointOf, waypoints } from "../lib/names.ts";
-
 function waypoint(plan: RoutingPlan, name: string): Resource {
   return {
     apiVersion: GATEWAY_API,

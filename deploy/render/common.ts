@@ -5,10 +5,6 @@ import { servicePlan, type FilterRole, type RoutingPlan } from "../lib/plan.ts";
 import { filterName, fqdn, gatewayName } from "../lib/names.ts";
 import type { Resource } from "../lib/resource.ts";
 
-// The demo's code (demo/) takes these from here.
-export { ROOT_ID } from "../lib/names.ts";
-export type { Output, Resource } from "../lib/resource.ts";
-
 /** The labels every generated resource carries: `kubectl delete -l` and `apply --prune -l` select by them. */
 export function ownLabels(spec: LanesSpec): Record<string, string> {
   return { "app.kubernetes.io/managed-by": "lane-tag", "lane-tag/group": spec.group };

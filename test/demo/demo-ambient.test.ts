@@ -111,7 +111,7 @@ describe("the ambient demo (--mesh ambient)", { timeout: 60_000 }, () => {
     assert.match(demo(["--mesh", "ambient", "--routes", "asm"]).stderr, /--mesh ambient routes by ambient\/'s HTTPRoutes/);
   });
 
-  it("the mesh itself refuses strict mode, and gRPC and WebSocket (their ambient meshes are their own)", async () => {
+  it("the mesh itself refuses the cells that cannot run: strict mode in ambient, gRPC with correlation", async () => {
     await assert.rejects(startMesh(spec, { mesh: "ambient", mode: "strict" }), /strict mode cannot work in Istio ambient mode/);
     await assert.rejects(startMesh(spec, { mesh: "ambient", protocol: "grpc", feature: "correlation" }), /^Error: gRPC with correlation: the gRPC apps forward only the baggage metadata/);
   });

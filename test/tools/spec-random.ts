@@ -2,7 +2,7 @@
 // share (lane counts up to 256, names up to their lengths, fallbacks, gateway, correlation, observe,
 // otel.propagators and so the filter's carriers, with baggage keys each carrier takes, ...).
 
-import { prng } from "../../demo/core/client.ts";
+import { prng } from "../../demo/core/random.ts";
 import { carriersFor, carriesLane } from "../../deploy/lib/carriers.ts";
 
 export type Rng = () => number;
